@@ -1,0 +1,9 @@
+"""The one exception family users see: a message that stands on its own line."""
+
+from __future__ import annotations
+
+__all__ = ["SanctionwatchError"]
+
+
+class SanctionwatchError(Exception):
+    """Bad input or a state the user can fix; the message says where and what was expected."""

@@ -1,0 +1,129 @@
+"""The Typer application and what every command shares: options, errors, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from typer.core import TyperGroup
+
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._store import Store, default_store_location
+
+__all__ = [
+    "OutputFormat",
+    "StoreOption",
+    "app",
+    "byte_progress",
+    "console",
+    "dumps",
+    "err_console",
+    "fail",
+    "open_store",
+    "write_text",
+]
+
+
+class _Group(TyperGroup):
+    """Turns a SanctionwatchError from any command into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SanctionwatchError as error:
+            if _State.debug:
+                raise
+            fail(str(error))
+
+
+app = typer.Typer(
+    name="sanctionwatch",
+    cls=_Group,
+    help="Sanctions regimes as data, checked against the world's trade statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _State:
+    debug = False
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+) -> None:
+    _State.debug = debug
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store file (DuckDB). Default: $SANCTIONWATCH_STORE, else ./sanctionwatch.duckdb.",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def open_store(location: str | None) -> Iterator[Store]:
+    with Store.open(location or default_store_location()) as store:
+        yield store
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """Print, or write to `output` and say where."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    output.write_text(text, encoding="utf-8")
+    err_console.print(f"wrote {output}")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+
+
+@contextmanager
+def byte_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over bytes read; quiet when stderr is not a terminal."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

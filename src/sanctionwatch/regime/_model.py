@@ -1,0 +1,311 @@
+"""The sanctions regime as data: frozen models a YAML catalog validates into."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sanctionwatch.hs import expand_scope_item
+
+__all__ = [
+    "Cap",
+    "CapPeriod",
+    "Citation",
+    "Direction",
+    "Exemption",
+    "Factor",
+    "Grace",
+    "Limit",
+    "Measure",
+    "MeasureKind",
+    "Regime",
+    "RegimeConsistencyError",
+    "Scope",
+    "Supersession",
+    "SupplierBaseline",
+    "Unit",
+]
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class RegimeConsistencyError(ValueError):
+    """A rule that spans measures is broken; `loc` points at the offending field."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Direction(StrEnum):
+    """Which way goods move relative to the target state."""
+
+    FROM_TARGET = "from_target"  # the target's exports: seen as partners' imports
+    TO_TARGET = "to_target"  # supply, sale or transfer to the target: partners' exports
+
+
+class MeasureKind(StrEnum):
+    BAN = "ban"
+    CAP = "cap"
+
+
+class Unit(StrEnum):
+    USD = "USD"
+    TONNE = "tonne"
+    BARREL = "barrel"
+
+
+class Citation(_Frozen):
+    document: str
+    url: Annotated[str, Field(pattern=r"^https?://")]
+
+
+class Scope(_Frozen):
+    """HS codes a measure covers: chapters, headings, subheadings or chapter ranges."""
+
+    hs: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    hs_version: int = Field(ge=1988, le=2100)
+    note: str | None = None
+
+    @field_validator("hs", "exclude", mode="before")
+    @classmethod
+    def _strings(cls, value: object) -> object:
+        # YAML reads 27 or 03 as numbers unless quoted; codes are text.
+        if isinstance(value, list | tuple):
+            return tuple(str(v) if isinstance(v, str) else _code_from_number(v) for v in value)
+        return value
+
+    @field_validator("hs", "exclude")
+    @classmethod
+    def _valid_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            expand_scope_item(item)
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Scope:
+        if not self.hs and not self.note:
+            raise ValueError("a scope with no HS codes needs a note saying why")
+        included = self.prefixes
+        for item in self.exclude:
+            for code in expand_scope_item(item):
+                if not any(code.startswith(p) and code != p for p in included):
+                    raise ValueError(f'exclusion "{item}" lies outside the included codes')
+        return self
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Included code prefixes, ranges expanded, in order, without repeats."""
+        return tuple(dict.fromkeys(c for item in self.hs for c in expand_scope_item(item)))
+
+    @property
+    def excluded_prefixes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for item in self.exclude for c in expand_scope_item(item)))
+
+
+def _code_from_number(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"HS code {value} must be quoted so leading zeros survive")
+    raise ValueError(f"HS code must be text, not {type(value).__name__}")
+
+
+class Grace(_Frozen):
+    """Days after entry into force during which contracts made before adoption may be run off."""
+
+    days: int = Field(gt=0, le=3650)
+    verified: bool = True
+    note: str | None = None
+
+
+class Exemption(_Frozen):
+    id: str
+    text: str
+    observable: bool = Field(
+        description="Whether trade statistics can ever show that a flow used the exemption."
+    )
+
+
+class Supersession(_Frozen):
+    measure: str
+    from_: dt.date = Field(alias="from")
+
+
+class Limit(_Frozen):
+    amount: float = Field(gt=0)
+    unit: Unit
+
+
+class Factor(_Frozen):
+    """A conversion factor with the source that justifies its default."""
+
+    value: float = Field(gt=0)
+    source: str
+
+
+class CapPeriod(_Frozen):
+    """The windows a cap's amount applies to."""
+
+    kind: Literal["calendar_year", "twelve_months", "whole"]
+    start: dt.date | None = Field(
+        default=None, description="First day of the first twelve-month window."
+    )
+
+    @model_validator(mode="after")
+    def _anchor(self) -> CapPeriod:
+        if self.kind == "twelve_months" and self.start is None:
+            raise ValueError("a twelve_months period needs a start date")
+        return self
+
+
+class SupplierBaseline(_Frozen):
+    """Each supplier may not exceed what it supplied itself over this window."""
+
+    start: dt.date
+    end: dt.date
+    unit: Unit
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SupplierBaseline:
+        if self.end < self.start:
+            raise ValueError(f"baseline end {self.end} is before its start {self.start}")
+        return self
+
+
+class Cap(_Frozen):
+    """A ceiling on trade in scope; several limits mean "whichever is lower"."""
+
+    limits: tuple[Limit, ...] = ()
+    period: CapPeriod
+    thresholds: tuple[float, ...] = (75.0, 90.0, 95.0)
+    barrels_per_tonne: Factor | None = None
+    supplier_baseline: SupplierBaseline | None = Field(
+        default=None,
+        description="When set, each supplier's limit is its own trade in scope over a window.",
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Cap:
+        if not self.limits and self.supplier_baseline is None:
+            raise ValueError("a cap needs at least one limit (amount and unit)")
+        units = [limit.unit for limit in self.limits]
+        if len(set(units)) != len(units):
+            raise ValueError("a cap lists the same unit twice")
+        if self.supplier_baseline is not None:
+            units.append(self.supplier_baseline.unit)
+        if Unit.BARREL in units and self.barrels_per_tonne is None:
+            raise ValueError("a cap in barrels needs barrels_per_tonne to convert net weights")
+        if any(not 0 < t <= 100 for t in self.thresholds):
+            raise ValueError("thresholds are percentages between 0 and 100")
+        if list(self.thresholds) != sorted(self.thresholds):
+            raise ValueError("thresholds must be in ascending order")
+        return self
+
+
+class Measure(_Frozen):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+    title: str
+    resolution: str
+    paragraph: str
+    verified: bool
+    citation: Citation
+    direction: Direction
+    scope: Scope
+    kind: MeasureKind
+    start: dt.date
+    end: dt.date | None = None
+    grace: Grace | None = None
+    exemptions: tuple[Exemption, ...] = ()
+    supersedes: tuple[Supersession, ...] = ()
+    cap: Cap | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Measure:
+        if self.end is not None and self.end < self.start:
+            raise RegimeConsistencyError(("end",), f"end {self.end} is before start {self.start}")
+        if self.kind is MeasureKind.CAP and self.cap is None:
+            raise RegimeConsistencyError(("cap",), "a cap measure needs a cap: section")
+        if self.kind is MeasureKind.BAN and self.cap is not None:
+            raise RegimeConsistencyError(("cap",), "a ban cannot have a cap: section")
+        return self
+
+    @property
+    def grace_end(self) -> dt.date | None:
+        """Last day of the grace period, if the measure has one."""
+        if self.grace is None:
+            return None
+        return self.start + dt.timedelta(days=self.grace.days) - ONE_DAY
+
+    @property
+    def has_unobservable_exemption(self) -> bool:
+        return any(not e.observable for e in self.exemptions)
+
+
+class Regime(_Frozen):
+    """A set of measures against one target, with the supersessions between them."""
+
+    id: str
+    name: str
+    target: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    target_code: int
+    description: str | None = None
+    measures: tuple[Measure, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Regime:
+        seen = Counter(m.id for m in self.measures)
+        ids = set(seen)
+        for index, measure in enumerate(self.measures):
+            if seen[measure.id] > 1:
+                first = next(i for i, m in enumerate(self.measures) if m.id == measure.id)
+                if first != index:
+                    raise RegimeConsistencyError(
+                        ("measures", index, "id"),
+                        f'duplicate measure id "{measure.id}" (first at measures[{first}])',
+                    )
+            for s_index, supersession in enumerate(measure.supersedes):
+                loc: tuple[str | int, ...] = ("measures", index, "supersedes", s_index, "measure")
+                if supersession.measure not in ids:
+                    raise RegimeConsistencyError(
+                        loc, f'supersedes unknown measure "{supersession.measure}"'
+                    )
+                if supersession.measure == measure.id:
+                    raise RegimeConsistencyError(loc, "a measure cannot supersede itself")
+        return self
+
+    def measure(self, measure_id: str) -> Measure:
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise KeyError(measure_id)
+
+    def superseded_by(self, measure_id: str) -> tuple[Measure, dt.date] | None:
+        """The measure that first replaces this one, and the day it takes over."""
+        replacements = [
+            (m, s.from_) for m in self.measures for s in m.supersedes if s.measure == measure_id
+        ]
+        return min(replacements, key=lambda pair: pair[1]) if replacements else None
+
+    def effective_end(self, measure_id: str) -> dt.date | None:
+        """Last day a measure applies: its own end, or the day before it was superseded."""
+        measure = self.measure(measure_id)
+        ends = [measure.end] if measure.end else []
+        if replaced := self.superseded_by(measure_id):
+            ends.append(replaced[1] - ONE_DAY)
+        return min(ends) if ends else None
+
+    def in_force(self, day: dt.date) -> tuple[Measure, ...]:
+        """Measures that apply on `day`, after supersession."""
+        return tuple(
+            m
+            for m in self.measures
+            if m.start <= day and ((end := self.effective_end(m.id)) is None or day <= end)
+        )

@@ -1,0 +1,62 @@
+"""The canonical flow table every reader feeds, and the tables kept beside it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+__all__ = ["FLOWS", "FLOW_KINDS", "INGESTS", "REJECTS"]
+
+# Comtrade flow codes and the canonical names they map to.
+FLOW_KINDS: dict[str, str] = {
+    "M": "import",
+    "X": "export",
+    "RM": "re-import",
+    "RX": "re-export",
+}
+
+FLOWS = pa.schema(
+    [
+        pa.field("reporter_iso3", pa.string()),
+        pa.field("reporter_code", pa.int32()),
+        pa.field("partner_iso3", pa.string()),
+        pa.field("partner_code", pa.int32()),
+        pa.field("flow", pa.string(), nullable=False),
+        pa.field("period_start", pa.date32(), nullable=False),
+        pa.field("period_end", pa.date32(), nullable=False),
+        pa.field("frequency", pa.string(), nullable=False),  # "annual" or "monthly"
+        pa.field("hs_code", pa.string(), nullable=False),  # 2, 4 or 6 digits, or TOTAL
+        pa.field("hs_level", pa.int8(), nullable=False),  # 2, 4, 6; 0 for TOTAL
+        pa.field("hs_version", pa.int16()),  # HS edition year; null when "as reported"
+        pa.field("value_usd", pa.float64()),
+        pa.field("net_weight_kg", pa.float64()),
+        pa.field("quantity", pa.float64()),
+        pa.field("quantity_unit", pa.string()),
+        pa.field("is_aggregate", pa.bool_(), nullable=False),
+        pa.field("ingest_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        pa.field("ingest_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("record", pa.string(), nullable=False),  # the input row as JSON
+    ]
+)
+
+INGESTS = pa.schema(
+    [
+        pa.field("ingest_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("content_sha256", pa.string(), nullable=False),
+        pa.field("format", pa.string(), nullable=False),
+        pa.field("rows_read", pa.int64(), nullable=False),
+        pa.field("rows_accepted", pa.int64(), nullable=False),
+        pa.field("rows_rejected", pa.int64(), nullable=False),
+        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)

@@ -1,0 +1,1 @@
+"""One module per source format; each yields raw text rows for the engine to validate."""
