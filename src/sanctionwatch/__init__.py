@@ -1,0 +1,30 @@
+"""sanctionwatch: sanctions regimes as data, checked against the world's trade statistics.
+
+The public API. Everything else lives in private modules and may change.
+"""
+
+from sanctionwatch._demo import DemoResult, demo_data, run_demo
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._store import Store, default_store_location
+from sanctionwatch.engine import Findings, Status, check
+from sanctionwatch.regime import Measure, Regime, RegimeError, load_regime, resolve_regime
+from sanctionwatch.trade import IngestReport, ingest
+
+__all__ = [
+    "DemoResult",
+    "Findings",
+    "IngestReport",
+    "Measure",
+    "Regime",
+    "RegimeError",
+    "SanctionwatchError",
+    "Status",
+    "Store",
+    "check",
+    "default_store_location",
+    "demo_data",
+    "ingest",
+    "load_regime",
+    "resolve_regime",
+    "run_demo",
+]

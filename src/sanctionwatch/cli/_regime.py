@@ -12,6 +12,8 @@ from rich.table import Table
 from sanctionwatch.cli._app import OutputFormat, app, console, dumps, write_text
 from sanctionwatch.regime import Measure, Regime, catalog_names, load_regime, resolve_regime
 
+__all__ = ["regime_app"]
+
 regime_app = typer.Typer(help="Show and validate sanctions regimes (YAML catalogs).")
 app.add_typer(regime_app, name="regime")
 

@@ -10,6 +10,8 @@ import typer
 from sanctionwatch.cli._app import StoreOption, app, byte_progress, console, open_store
 from sanctionwatch.trade import FORMATS, ingest
 
+__all__ = ["ingest_command"]
+
 
 @app.command("ingest")
 def ingest_command(

@@ -129,7 +129,10 @@ def read_csv(path: Path, *, batch_bytes: int = 16 << 20) -> Iterator[RawBatch]:
             stream,
             read_options=pacsv.ReadOptions(block_size=batch_bytes),
             convert_options=pacsv.ConvertOptions(
-                column_types=pa.schema([]), strings_can_be_null=True, auto_dict_encode=False
+                column_types=pa.schema([]),
+                null_values=[""],
+                strings_can_be_null=True,
+                auto_dict_encode=False,
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:

@@ -1,0 +1,171 @@
+"""`sanctionwatch check` and `sanctionwatch demo`: findings, rendered for people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sanctionwatch import Findings, check, resolve_regime, run_demo
+from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, open_store, write_text
+
+__all__ = ["check_command", "demo_command", "render_table"]
+
+_STATUS_STYLE = {
+    "breach": "bold red",
+    "cap_exceeded": "bold red",
+    "threshold_reached": "yellow",
+    "undetermined": "cyan",
+    "exemption_claimable": "magenta",
+    "in_grace": "green",
+    "within_cap": "green",
+}
+
+
+def _month(text: str | None, *, end: bool) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        first = dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a month in the form YYYY-MM") from None
+    if not end:
+        return first
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return following - dt.timedelta(days=1)
+
+
+@app.command("check")
+def check_command(
+    store: StoreOption = None,
+    regime: Annotated[
+        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
+    ] = "un-dprk",
+    period_from: Annotated[
+        str | None,
+        typer.Option("--from", help="Only flows whose period reaches this month (YYYY-MM)."),
+    ] = None,
+    period_to: Annotated[
+        str | None,
+        typer.Option("--to", help="Only flows whose period starts by this month (YYYY-MM)."),
+    ] = None,
+    barrels_per_tonne: Annotated[
+        float | None,
+        typer.Option(
+            "--barrels-per-tonne",
+            min=0.1,
+            help="Replace every cap's cited barrels-per-tonne factor with this one.",
+        ),
+    ] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Check a regime against the store: ban findings per flow, cap findings per period."""
+    loaded = resolve_regime(regime)
+    with open_store(store) as opened:
+        findings = check(
+            opened,
+            loaded,
+            period_from=_month(period_from, end=False),
+            period_to=_month(period_to, end=True),
+            barrels_per_tonne=barrels_per_tonne,
+        )
+    _emit(findings, format, output)
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo store and findings files.")
+    ] = Path("demo"),
+) -> None:
+    """Run the main job on bundled published figures: ingest, check, write findings."""
+    result = run_demo(out)
+    report = result.ingest
+    console.print(
+        f"ingested {report.rows_read} published figures of trade with the DPRK "
+        f"({report.rows_accepted} accepted, {report.rows_rejected} rejected) into {result.store}"
+    )
+    render_table(result.findings)
+    console.print(f"wrote {result.findings_json} and {result.findings_csv}")
+
+
+def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None:
+    if format is OutputFormat.json:
+        write_text(findings.to_json(), output)
+    elif format is OutputFormat.csv or output is not None:
+        write_text(findings.to_csv(), output)
+    else:
+        render_table(findings)
+
+
+def render_table(findings: Findings) -> None:
+    records = findings.records()
+    bans = [r for r in records if r["kind"] == "ban"]
+    caps = [r for r in records if r["kind"] == "cap"]
+    if caps:
+        console.print(_cap_table(caps))
+    if bans:
+        console.print(_ban_table(bans))
+    summary = findings.summary
+    counts = ", ".join(f"{n} {status}" for status, n in summary["by_status"].items())
+    console.print(f"{summary['findings']} findings: {counts or 'none'}")
+
+
+def _status(record: dict[str, Any]) -> str:
+    style = _STATUS_STYLE.get(record["status"], "")
+    return f"[{style}]{record['status']}[/]"
+
+
+def _cap_table(caps: list[dict[str, Any]]) -> Table:
+    table = Table(title="Caps", title_justify="left", expand=True)
+    for name in ("measure", "period", "used", "limit", "used %", "thresholds", "status"):
+        table.add_column(name, justify="right" if name in {"used", "limit", "used %"} else "left")
+    table.add_column("reason", ratio=1)
+    for r in caps:
+        crossed = ", ".join(
+            f"{t['threshold']:g}% in {t['period']}" for t in r["thresholds_crossed"]
+        )
+        table.add_row(
+            f"{r['resolution']} {r['paragraph']}",
+            r["cap_period"],
+            _amount(r["used"], r["unit"]),
+            _amount(r["limit"], r["unit"]),
+            f"{r['used_pct']:.1f}" if r["used_pct"] is not None else "-",
+            crossed or "-",
+            _status(r),
+            r["reason"] or "",
+        )
+    return table
+
+
+def _ban_table(bans: list[dict[str, Any]]) -> Table:
+    table = Table(title="Bans", title_justify="left", expand=True)
+    for name in ("measure", "period", "reporter", "HS", "US$", "status"):
+        table.add_column(name, justify="right" if name == "US$" else "left", no_wrap=True)
+    table.add_column("reason", ratio=1)
+    for r in bans:
+        value = r["value_usd"]
+        table.add_row(
+            f"{r['resolution']} {r['paragraph']}",
+            r["period"],
+            r["reporter"],
+            r["hs_code"],
+            f"{value:,.0f}" if value is not None else "-",
+            _status(r),
+            r["reason"] or "",
+        )
+    return table
+
+
+def _amount(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "-"
+    return f"US${value:,.0f}" if unit == "USD" else f"{value:,.0f} {unit}"

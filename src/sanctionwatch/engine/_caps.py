@@ -1,0 +1,320 @@
+"""Cap findings: trade in scope summed over every reporting state, against the limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from sanctionwatch.engine._findings import FINDINGS, Status
+from sanctionwatch.engine._scope import checkable, match_scope, measure_table, scope_table
+from sanctionwatch.regime import Measure, MeasureKind, Regime, Unit
+
+__all__ = ["cap_findings", "cap_windows"]
+
+_BARREL_UNITS = ("bbl", "barrel", "barrels")
+_ALL_SUPPLIERS = "*"
+
+
+def cap_windows(
+    regime: Regime, measure: Measure, last_day: dt.date | None
+) -> Iterator[tuple[dt.date, dt.date]]:
+    """The periods a cap's limit applies to, from its start to its end (or the data's end)."""
+    assert measure.cap is not None
+    start = measure.start
+    stop = measure.end or last_day or start
+    period = measure.cap.period
+    if period.kind == "whole":
+        yield start, measure.end or stop
+        return
+    if period.kind == "calendar_year":
+        for year in range(start.year, stop.year + 1):
+            yield max(start, dt.date(year, 1, 1)), min(dt.date(year, 12, 31), stop)
+        return
+    anchor = period.start or start
+    k = 0
+    while (first := _add_months(anchor, 12 * k)) <= stop:
+        yield first, _add_months(anchor, 12 * (k + 1)) - dt.timedelta(days=1)
+        k += 1
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+def _label(start: dt.date, end: dt.date) -> str:
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    return f"{start}..{end}"
+
+
+def cap_findings(
+    flows: ir.Table, regime: Regime, barrels_per_tonne: float | None = None
+) -> pa.Table:
+    """One finding per cap, cap period and (for per-supplier caps) supplier."""
+    caps = checkable(regime, MeasureKind.CAP)
+    last_day = flows.period_end.max().to_pyarrow().as_py()
+    if not caps or last_day is None:
+        return FINDINGS.empty_table()
+    factors = {
+        m.id: barrels_per_tonne
+        or (m.cap.barrels_per_tonne.value if m.cap and m.cap.barrels_per_tonne else None)
+        for m in caps
+    }
+    windows = ibis.memtable(
+        pa.Table.from_pylist(
+            [
+                {
+                    "measure_id": m.id,
+                    "window_start": first,
+                    "window_end": last,
+                    "factor": factors[m.id],
+                    "per_supplier": m.cap is not None and m.cap.supplier_baseline is not None,
+                }
+                for m in caps
+                for first, last in cap_windows(regime, m, last_day)
+            ],
+            schema=pa.schema(
+                [
+                    ("measure_id", pa.string()),
+                    ("window_start", pa.date32()),
+                    ("window_end", pa.date32()),
+                    ("factor", pa.float64()),
+                    ("per_supplier", pa.bool_()),
+                ]
+            ),
+        )
+    )
+    in_scope = _in_scope(flows, regime, caps)
+    steps = _steps(in_scope, windows).to_pyarrow().to_pylist()
+    baselines = _baselines(in_scope, caps, factors)
+    rows = [
+        _finding(regime, regime.measure(key[0]), key, group, factors[key[0]], baselines)
+        for key, group in _grouped(steps).items()
+    ]
+    return pa.Table.from_pylist(rows, schema=FINDINGS)
+
+
+def _in_scope(flows: ir.Table, regime: Regime, caps: list[Measure]) -> ir.Table:
+    matched = match_scope(flows.filter(flows.counted), scope_table(caps))
+    measures = measure_table(regime, caps)
+    return matched.join(measures, "measure_id").filter(lambda t: t.direction == t.direction_right)
+
+
+def _quantities(t: ir.Table, factor: ir.FloatingValue) -> dict[str, ir.FloatingValue]:
+    tonnes = t.net_weight_kg / 1000
+    barrels = ibis.ifelse(t.quantity_unit.lower().isin(_BARREL_UNITS), t.quantity, tonnes * factor)
+    return {Unit.USD.value: t.value_usd, Unit.TONNE.value: tonnes, Unit.BARREL.value: barrels}
+
+
+def _steps(in_scope: ir.Table, windows: ir.Table) -> ir.Table:
+    """Per cap period and data period: the sums a running total is made of."""
+    anchor = ibis.greatest(in_scope.period_start, in_scope.start)
+    t = in_scope.filter(
+        (in_scope.period_end >= in_scope.start)
+        & (in_scope.period_start <= in_scope.effective_end.fill_null(dt.date(9999, 12, 31)))
+    ).mutate(_anchor=anchor)
+    t = t.join(
+        windows,
+        [
+            t.measure_id == windows.measure_id,
+            t._anchor >= windows.window_start,
+            t._anchor <= windows.window_end,
+        ],
+    )
+    amounts = _quantities(t, t.factor)
+    t = t.mutate(
+        supplier=ibis.ifelse(t.per_supplier, t.reporter, _ALL_SUPPLIERS),
+        period=ibis.ifelse(
+            t.frequency == "monthly",
+            t.period_start.strftime("%Y-%m"),
+            t.period_start.strftime("%Y"),
+        ),
+        after_end=t.effective_end.notnull() & (t.period_end > t.effective_end),
+        outside_window=(t.period_start < t.window_start) | (t.period_end > t.window_end),
+        **{f"q_{unit}": amount for unit, amount in amounts.items()},
+    )
+    sums: dict[str, Any] = {}
+    for unit in amounts:
+        column = t[f"q_{unit}"]
+        sums[f"used_{unit}"] = column.sum()
+        sums[f"missing_{unit}"] = column.isnull().sum()
+    return t.group_by(
+        "measure_id", "window_start", "window_end", "supplier", "period_end", "period"
+    ).aggregate(
+        rows=t.count(),
+        reporters=t.reporter.collect(distinct=True),
+        flows=t.flow.collect(distinct=True),
+        frequencies=t.frequency.collect(distinct=True),
+        sources=t.source_file.collect(distinct=True),
+        ingests=t.ingest_id.collect(distinct=True),
+        notes=t.frequency_note.collect(distinct=True),
+        after_end_rows=t.after_end.sum(),
+        after_end_usd=t.value_usd.sum(where=t.after_end),
+        outside_window_rows=t.outside_window.sum(),
+        **sums,
+    )
+
+
+def _baselines(
+    in_scope: ir.Table, caps: list[Measure], factors: dict[str, float | None]
+) -> dict[tuple[str, str], float]:
+    """Each supplier's own trade over a per-supplier cap's baseline window."""
+    out: dict[tuple[str, str], float] = {}
+    for m in caps:
+        if m.cap is None or m.cap.supplier_baseline is None:
+            continue
+        base = m.cap.supplier_baseline
+        t = in_scope.filter(
+            (in_scope.measure_id == m.id)
+            & (in_scope.period_end >= base.start)
+            & (in_scope.period_start <= base.end)
+        )
+        amount = _quantities(t, ibis.literal(factors[m.id], "float64"))[base.unit.value]
+        sums = t.group_by("reporter").aggregate(total=amount.sum()).to_pyarrow().to_pylist()
+        out.update({(m.id, r["reporter"]): r["total"] for r in sums if r["total"] is not None})
+    return out
+
+
+def _grouped(steps: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for step in sorted(steps, key=lambda s: (s["measure_id"], s["window_start"], s["period_end"])):
+        key = (step["measure_id"], step["window_start"], step["window_end"], step["supplier"])
+        groups[key].append(step)
+    return groups
+
+
+def _limits(
+    measure: Measure, supplier: str, baselines: dict[tuple[str, str], float]
+) -> list[tuple[str, float | None]]:
+    assert measure.cap is not None
+    limits: list[tuple[str, float | None]] = [(x.unit.value, x.amount) for x in measure.cap.limits]
+    if measure.cap.supplier_baseline is not None:
+        unit = measure.cap.supplier_baseline.unit.value
+        limits.append((unit, baselines.get((measure.id, supplier))))
+    return limits
+
+
+def _finding(
+    regime: Regime,
+    measure: Measure,
+    key: tuple[Any, ...],
+    steps: list[dict[str, Any]],
+    factor: float | None,
+    baselines: dict[tuple[str, str], float],
+) -> dict[str, Any]:
+    assert measure.cap is not None
+    _, window_start, window_end, supplier = key
+    rows = sum(s["rows"] for s in steps)
+    limits = _limits(measure, supplier, baselines)
+    notes: list[str] = []
+
+    running = {unit: 0.0 for unit, _ in limits}
+    crossed: dict[float, str] = {}
+    for step in steps:
+        pcts = []
+        for unit, limit in limits:
+            running[unit] += step[f"used_{unit}"] or 0.0
+            if limit and step[f"missing_{unit}"] < step["rows"]:
+                pcts.append(running[unit] / limit * 100)
+        for threshold in measure.cap.thresholds:
+            if pcts and max(pcts) >= threshold and threshold not in crossed:
+                crossed[threshold] = step["period"]
+
+    dimensions = []
+    for unit, limit in limits:
+        missing = sum(s[f"missing_{unit}"] for s in steps)
+        known = missing < rows
+        used = sum(s[f"used_{unit}"] or 0.0 for s in steps) if known else None
+        pct = used / limit * 100 if used is not None and limit else None
+        dimensions.append(
+            {"unit": unit, "used": used, "limit": limit, "used_pct": pct, "rows_missing": missing}
+        )
+        if limit is None:
+            notes.append(f"no {unit} figures for this supplier's baseline window")
+        elif not known:
+            notes.append(
+                f"no {unit} figures in the data: the {limit:,.0f} {unit} limit is unchecked"
+            )
+        elif missing:
+            notes.append(f"{unit} missing on {missing} of {rows} rows: understated")
+    decided = max(
+        (d for d in dimensions if d["used_pct"] is not None),
+        key=lambda d: d["used_pct"],
+        default=None,
+    )
+    if decided is not None and len([d for d in dimensions if d["limit"]]) > 1:
+        notes.append(f"decided by the {decided['unit']} limit, the nearer one")
+    if any(unit == Unit.BARREL.value for unit, _ in limits) and factor is not None:
+        notes.append(f"barrels from net weight at {factor:g} bbl/t unless reported in barrels")
+
+    after_rows = sum(s["after_end_rows"] for s in steps)
+    if after_rows:
+        end = regime.effective_end(measure.id)
+        replaced = regime.superseded_by(measure.id)
+        by = f" (superseded by {replaced[0].id})" if replaced else ""
+        usd = sum(s["after_end_usd"] or 0.0 for s in steps)
+        notes.append(
+            f"{after_rows} of {rows} rows (US${usd:,.0f}) cover periods reaching past the cap's "
+            f"end on {end}{by}; still summed"
+        )
+    outside = sum(s["outside_window_rows"] for s in steps)
+    if outside:
+        notes.append(f"{outside} rows straddle the cap period {window_start}..{window_end}")
+    notes.extend(sorted({n for s in steps for n in s["notes"] or [] if n}))
+
+    pct = decided["used_pct"] if decided else None
+    if pct is None:
+        status = Status.UNDETERMINED.value
+    elif pct > 100:
+        status = Status.CAP_EXCEEDED.value
+    elif pct >= min(measure.cap.thresholds, default=100.0):
+        status = Status.THRESHOLD_REACHED.value
+    else:
+        status = Status.WITHIN_CAP.value
+
+    def joined(name: str) -> str:
+        return ",".join(sorted({v for s in steps for v in s[name] or []}))
+
+    return {
+        "measure_id": measure.id,
+        "resolution": measure.resolution,
+        "paragraph": measure.paragraph,
+        "verified": measure.verified,
+        "kind": MeasureKind.CAP.value,
+        "status": status,
+        "reason": "; ".join(notes),
+        "reporter": joined("reporters"),
+        "partner": regime.target,
+        "flow": joined("flows"),
+        "period": _label(window_start, window_end),
+        "frequency": joined("frequencies"),
+        "hs_code": ",".join(measure.scope.prefixes),
+        "value_usd": dimensions[0]["used"] if limits[0][0] == Unit.USD.value else _usd(steps),
+        "net_weight_kg": None,
+        "counted": True,
+        "source_file": joined("sources"),
+        "source_row": None,
+        "ingest_id": joined("ingests"),
+        "cap_period": _label(window_start, window_end),
+        "used": decided["used"] if decided else None,
+        "limit": decided["limit"] if decided else None,
+        "unit": decided["unit"] if decided else None,
+        "used_pct": pct,
+        "thresholds_crossed": [{"threshold": t, "period": p} for t, p in sorted(crossed.items())],
+        "dimensions": dimensions,
+        "barrels_per_tonne": factor,
+        "rows": rows,
+    }
+
+
+def _usd(steps: list[dict[str, Any]]) -> float | None:
+    if all(s["missing_USD"] == s["rows"] for s in steps):
+        return None
+    return sum(s["used_USD"] or 0.0 for s in steps)

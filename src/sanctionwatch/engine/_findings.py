@@ -1,0 +1,132 @@
+"""The findings table: one row per flow in a ban's scope, one per cap and cap period."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["FINDINGS", "Findings", "Status"]
+
+
+class Status(StrEnum):
+    BREACH = "breach"
+    IN_GRACE = "in_grace"
+    UNDETERMINED = "undetermined"
+    EXEMPTION_CLAIMABLE = "exemption_claimable"
+    WITHIN_CAP = "within_cap"
+    THRESHOLD_REACHED = "threshold_reached"
+    CAP_EXCEEDED = "cap_exceeded"
+
+
+_THRESHOLD = pa.struct([("threshold", pa.float64()), ("period", pa.string())])
+_DIMENSION = pa.struct(
+    [
+        ("unit", pa.string()),
+        ("used", pa.float64()),
+        ("limit", pa.float64()),
+        ("used_pct", pa.float64()),
+        ("rows_missing", pa.int64()),
+    ]
+)
+
+FINDINGS = pa.schema(
+    [
+        ("measure_id", pa.string()),
+        ("resolution", pa.string()),
+        ("paragraph", pa.string()),
+        ("verified", pa.bool_()),
+        ("kind", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("reporter", pa.string()),
+        ("partner", pa.string()),
+        ("flow", pa.string()),
+        ("period", pa.string()),
+        ("frequency", pa.string()),
+        ("hs_code", pa.string()),
+        ("value_usd", pa.float64()),
+        ("net_weight_kg", pa.float64()),
+        ("counted", pa.bool_()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("ingest_id", pa.string()),
+        ("cap_period", pa.string()),
+        ("used", pa.float64()),
+        ("limit", pa.float64()),
+        ("unit", pa.string()),
+        ("used_pct", pa.float64()),
+        ("thresholds_crossed", pa.list_(_THRESHOLD)),
+        ("dimensions", pa.list_(_DIMENSION)),
+        ("barrels_per_tonne", pa.float64()),
+        ("rows", pa.int64()),
+    ]
+)
+
+# Columns that only cap findings fill; dropped from ban rows in JSON.
+_CAP_ONLY = (
+    "cap_period",
+    "used",
+    "limit",
+    "unit",
+    "used_pct",
+    "thresholds_crossed",
+    "dimensions",
+    "barrels_per_tonne",
+    "rows",
+)
+# Columns a flat CSV cannot hold as they are; written as JSON text.
+_NESTED = ("thresholds_crossed", "dimensions")
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What `check` found: an Arrow table (see FINDINGS) and a summary of it."""
+
+    table: pa.Table
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A data frame with Arrow-backed columns."""
+        frame: pd.DataFrame = self.table.to_pandas(types_mapper=pd.ArrowDtype)
+        return frame
+
+    def records(self) -> list[dict[str, Any]]:
+        """Findings as plain dicts; cap-only fields left out of ban findings."""
+        out = []
+        for row in self.table.to_pylist():
+            if row["kind"] == "ban":
+                for name in _CAP_ONLY:
+                    row.pop(name)
+            out.append({k: _finite(v) for k, v in row.items()})
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"findings": self.records(), "summary": self.summary},
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.table.column_names, lineterminator="\n")
+        writer.writeheader()
+        for row in self.table.to_pylist():
+            for name in _NESTED:
+                row[name] = json.dumps(row[name]) if row[name] is not None else None
+            writer.writerow(row)
+        return buffer.getvalue()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

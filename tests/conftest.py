@@ -1,0 +1,74 @@
+"""Fixtures shared by every test: real data under ../shared/data, stores, Comtrade files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sanctionwatch import Regime, Store, demo_data, ingest, resolve_regime
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """A file from ../shared/data; the test is skipped, naming the file, when it is missing."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"missing ../shared/data/{name}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def un_dprk() -> Regime:
+    return resolve_regime("un-dprk")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "test.duckdb") as opened:
+        yield opened
+
+
+@pytest.fixture
+def demo_store(store: Store) -> Store:
+    report = ingest(store, demo_data())
+    assert report.rows_rejected == 0
+    return store
+
+
+def comtrade_record(**fields: Any) -> dict[str, Any]:
+    """A Comtrade API record: China's annual 2017 imports of coal from the DPRK, overridable."""
+    record: dict[str, Any] = {
+        "freqCode": "A",
+        "period": "2017",
+        "reporterCode": 156,
+        "reporterISO": "CHN",
+        "partnerCode": 408,
+        "partnerISO": "PRK",
+        "flowCode": "M",
+        "classificationCode": "H5",
+        "cmdCode": "2701",
+        "primaryValue": 1000.0,
+        "netWgt": None,
+        "qty": None,
+        "qtyUnitAbbr": None,
+    }
+    record.update(fields)
+    return record
+
+
+@pytest.fixture
+def write_comtrade(tmp_path: Path) -> Callable[..., Path]:
+    """Write records as a Comtrade API response and return its path."""
+    counter = iter(range(1_000_000))
+
+    def write(*records: dict[str, Any], name: str | None = None) -> Path:
+        path = tmp_path / (name or f"comtrade-{next(counter)}.json")
+        path.write_text(json.dumps({"data": list(records)}), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,110 @@
+"""The published figures against the UN regime: the findings the demo must show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sanctionwatch import Findings, Regime, Store, check
+
+
+@pytest.fixture
+def findings(demo_store: Store, un_dprk: Regime) -> list[dict[str, Any]]:
+    return check(demo_store, un_dprk).records()
+
+
+def only(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
+    found = [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+    assert len(found) == 1, (match, found)
+    return found[0]
+
+
+def test_2017_coal_exceeds_the_2321_cap(findings: list[dict[str, Any]]) -> None:
+    cap = only(findings, measure_id="2321-op26b")
+    assert cap["kind"] == "cap"
+    assert cap["status"] == "cap_exceeded"
+    assert (cap["resolution"], cap["paragraph"]) == ("2321", "OP26(b)")
+    assert cap["cap_period"] == "2017"
+    assert cap["used"] == 410_358_802
+    assert cap["limit"] == 400_870_018
+    assert cap["unit"] == "USD"
+    assert round(cap["used_pct"], 1) == 102.4
+    assert [t["threshold"] for t in cap["thresholds_crossed"]] == [75, 90, 95]
+    assert {d["unit"] for d in cap["dimensions"]} == {"USD", "tonne"}
+    assert "past the cap's end on 2017-08-04 (superseded by 2371-op8)" in cap["reason"]
+    assert "the 7,500,000 tonne limit is unchecked" in cap["reason"]
+
+
+def test_2018_textiles_breach_the_2375_ban(findings: list[dict[str, Any]]) -> None:
+    for chapter, value in (("61", 9_771), ("62", 9_201)):
+        row = only(findings, measure_id="2375-op16", period="2018", hs_code=chapter)
+        assert row["status"] == "breach"
+        assert row["value_usd"] == value
+        assert row["reporter"] == "CHN"
+        assert row["partner"] == "PRK"
+        assert row["source_row"] > 0
+
+
+@pytest.mark.parametrize("code", ["2701", "2601"])
+def test_2017_annual_coal_and_iron_ore_straddle_the_start_of_2371(
+    findings: list[dict[str, Any]], code: str
+) -> None:
+    row = only(findings, measure_id="2371-op8", period="2017", hs_code=code)
+    assert row["status"] == "undetermined"
+    assert "period 2017 straddles the start: 2371-op8 took force on 2017-08-05" in row["reason"]
+
+
+def test_september_2017_iron_ore_straddles_the_end_of_grace(
+    findings: list[dict[str, Any]],
+) -> None:
+    row = only(findings, measure_id="2371-op8", period="2017-09", hs_code="2601")
+    assert row["status"] == "undetermined"
+    assert "straddles the end of grace" in row["reason"]
+    assert "ended on 2017-09-03" in row["reason"]
+    assert row["value_usd"] == 55_000
+    assert row["counted"] is False
+
+
+def test_wigs_electricity_and_zero_trade_give_no_finding(findings: list[dict[str, Any]]) -> None:
+    codes = {r["hs_code"] for r in findings}
+    assert not codes & {"6704", "2716", "TOTAL"}
+    assert not [r for r in findings if r["period"] >= "2019" and r["kind"] == "ban"]
+
+
+def test_the_chapter_summary_matches_the_rows(demo_store: Store, un_dprk: Regime) -> None:
+    result: Findings = check(demo_store, un_dprk)
+    assert result.summary["findings"] == result.table.num_rows
+    assert result.summary["by_status"]["breach"] == 2
+    assert result.summary["caps_exceeded"] == ["2321-op26b"]
+    assert result.summary["ban_value_usd_by_status"]["breach"] == 9_771 + 9_201
+
+
+@pytest.mark.parametrize("factor", [7.23, 7.5, 8.5])
+def test_2019_refined_petroleum_crosses_75_percent_not_90(
+    demo_store: Store, un_dprk: Regime, factor: float
+) -> None:
+    rows = check(demo_store, un_dprk, barrels_per_tonne=factor).records()
+    cap = only(rows, measure_id="2397-op5", cap_period="2019")
+    assert cap["unit"] == "barrel"
+    assert cap["used"] == pytest.approx((22_730 + 30_180) * factor)
+    assert 75 <= cap["used_pct"] < 90
+    assert cap["status"] == "threshold_reached"
+    assert cap["thresholds_crossed"] == [{"threshold": 75.0, "period": "2019"}]
+    assert cap["barrels_per_tonne"] == factor
+    assert cap["reporter"] == "CHN,RUS"
+
+
+def test_the_cited_factor_is_the_default(demo_store: Store, un_dprk: Regime) -> None:
+    cap = only(check(demo_store, un_dprk).records(), measure_id="2397-op5")
+    assert cap["barrels_per_tonne"] == 7.5
+    assert f"{cap['used']:.0f}" == "396825"
+
+
+def test_period_window_keeps_overlapping_flows(demo_store: Store, un_dprk: Regime) -> None:
+    rows = check(
+        demo_store, un_dprk, period_from=dt.date(2018, 1, 1), period_to=dt.date(2018, 12, 31)
+    ).records()
+    assert {r["period"] for r in rows} == {"2018"}
+    assert {r["hs_code"] for r in rows} == {"61", "62"}

@@ -1,0 +1,167 @@
+"""How the engine reads data: levels, frequencies, grace, exemptions, caps over many states."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import comtrade_record
+
+from sanctionwatch import Regime, Store, check, ingest
+
+
+def findings_for(
+    store: Store, regime: Regime, write: Callable[..., Path], *records: dict[str, Any]
+) -> list[dict[str, Any]]:
+    report = ingest(store, write(*records))
+    assert report.rows_rejected == 0
+    return check(store, regime).records()
+
+
+def test_a_chapter_and_its_headings_are_not_counted_twice(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(period="2019", cmdCode="62", primaryValue=900.0),
+        comtrade_record(period="2019", cmdCode="6201", primaryValue=600.0),
+        comtrade_record(period="2019", cmdCode="620111", primaryValue=400.0),
+        comtrade_record(period="2019", cmdCode="620112", primaryValue=200.0),
+        comtrade_record(period="2019", cmdCode="6202", primaryValue=300.0),
+    )
+    textiles = [r for r in rows if r["measure_id"] == "2375-op16"]
+    assert sorted(r["hs_code"] for r in textiles) == ["620111", "620112", "6202"]
+    assert sum(r["value_usd"] for r in textiles) == 900.0
+
+
+def test_twelve_months_are_counted_instead_of_the_annual_row(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    months = [
+        comtrade_record(freqCode="M", period=f"2019{m:02d}", cmdCode="03", primaryValue=10.0)
+        for m in range(1, 13)
+    ]
+    annual = comtrade_record(period="2019", cmdCode="03", primaryValue=120.0)
+    rows = findings_for(store, un_dprk, write_comtrade, annual, *months)
+    seafood = [r for r in rows if r["measure_id"] == "2371-op9"]
+    assert len(seafood) == 13
+    counted = [r for r in seafood if r["counted"]]
+    assert {r["frequency"] for r in counted} == {"monthly"}
+    assert sum(r["value_usd"] for r in counted) == 120.0
+    annual_row = next(r for r in seafood if r["frequency"] == "annual")
+    assert "not counted in totals: the twelve monthly rows cover it" in annual_row["reason"]
+
+
+def test_months_without_an_annual_row_are_a_partial_year(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(freqCode="M", period="201903", cmdCode="03"),
+        comtrade_record(freqCode="M", period="201904", cmdCode="03"),
+    )
+    seafood = [r for r in rows if r["measure_id"] == "2371-op9"]
+    assert all(r["counted"] and r["status"] == "breach" for r in seafood)
+    assert all("partial year: 2 of 12 months of 2019 present" in r["reason"] for r in seafood)
+
+
+def test_a_month_inside_grace(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(freqCode="M", period="201710", cmdCode="6109"),
+        comtrade_record(freqCode="M", period="201712", cmdCode="6109"),
+        comtrade_record(freqCode="M", period="201801", cmdCode="6109"),
+    )
+    status = {r["period"]: r["status"] for r in rows if r["measure_id"] == "2375-op16"}
+    assert status == {"2017-10": "in_grace", "2017-12": "undetermined", "2018-01": "breach"}
+
+
+def test_an_unobservable_exemption_makes_a_breach_claimable(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(freqCode="M", period="201901", cmdCode="270112"),
+    )
+    coal = next(r for r in rows if r["measure_id"] == "2371-op8")
+    assert coal["status"] == "exemption_claimable"
+    assert "rajin-transit" in coal["reason"]
+
+
+def test_supply_to_the_target_is_seen_as_partners_exports(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(period="2019", flowCode="X", cmdCode="8471"),
+        comtrade_record(period="2019", flowCode="M", cmdCode="8471"),
+    )
+    vehicles = [r for r in rows if r["measure_id"] == "2397-op7"]
+    assert [r["flow"] for r in vehicles] == ["export"]
+    exports_from_target = [r for r in rows if r["measure_id"] == "2397-op6"]
+    assert [r["flow"] for r in exports_from_target] == ["import"]
+
+
+def test_trade_with_other_partners_is_ignored(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        comtrade_record(period="2019", partnerCode=410, partnerISO="KOR", cmdCode="6109"),
+    )
+    assert rows == []
+
+
+def test_a_cap_sums_every_reporting_state_and_dates_each_threshold(
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    def petroleum(reporter: str, code: int, month: int, tonnes: float) -> dict[str, Any]:
+        return comtrade_record(
+            freqCode="M",
+            period=f"2020{month:02d}",
+            reporterISO=reporter,
+            reporterCode=code,
+            flowCode="X",
+            cmdCode="271019",
+            primaryValue=None,
+            netWgt=tonnes * 1000,
+        )
+
+    # 500,000 bbl at 7.5 bbl/t is 66,666.7 t: 75% is 50,000 t, 90% 60,000 t, 95% 63,333 t.
+    rows = findings_for(
+        store,
+        un_dprk,
+        write_comtrade,
+        petroleum("CHN", 156, 1, 30_000),
+        petroleum("RUS", 643, 2, 21_000),
+        petroleum("CHN", 156, 3, 10_000),
+        petroleum("RUS", 643, 4, 8_000),
+    )
+    cap = next(r for r in rows if r["measure_id"] == "2397-op5")
+    assert cap["cap_period"] == "2020"
+    assert cap["reporter"] == "CHN,RUS"
+    assert cap["used"] == 69_000 * 7.5
+    assert cap["status"] == "cap_exceeded"
+    assert cap["thresholds_crossed"] == [
+        {"threshold": 75.0, "period": "2020-02"},
+        {"threshold": 90.0, "period": "2020-03"},
+        {"threshold": 95.0, "period": "2020-04"},
+    ]
+    assert cap["rows"] == 4
+    aviation = [r for r in rows if r["measure_id"] == "2270-op31"]
+    assert len(aviation) == 4

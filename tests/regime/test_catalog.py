@@ -1,0 +1,109 @@
+"""The shipped UN DPRK catalog: every measure of the regime, with citations and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sanctionwatch import Regime
+from sanctionwatch.regime import Direction, MeasureKind, Unit, catalog_names
+
+EXPECTED_IDS = {
+    "1718-op8a-arms",
+    "1718-op8b-arms",
+    "1718-op8a-luxury",
+    "2270-op29",
+    "2270-op30",
+    "2270-op31",
+    "2321-op26b",
+    "2321-op28",
+    "2321-op29",
+    "2321-op30",
+    "2371-op8",
+    "2371-op9",
+    "2371-op10",
+    "2375-op13",
+    "2375-op14-2017",
+    "2375-op14",
+    "2375-op15",
+    "2375-op16",
+    "2397-op4",
+    "2397-op5",
+    "2397-op6",
+    "2397-op7",
+    "2397-op14",
+}
+
+
+def test_catalog_is_shipped() -> None:
+    assert "un-dprk" in catalog_names()
+
+
+ADOPTED = {"1718": 2006, "2270": 2016, "2321": 2016, "2371": 2017, "2375": 2017, "2397": 2017}
+
+
+def test_every_measure_is_present_with_a_citation(un_dprk: Regime) -> None:
+    assert {m.id for m in un_dprk.measures} == EXPECTED_IDS
+    for measure in un_dprk.measures:
+        year = ADOPTED[measure.resolution]
+        assert measure.citation.document == f"S/RES/{measure.resolution} ({year})"
+        assert measure.citation.url == f"https://undocs.org/S/RES/{measure.resolution}({year})"
+
+
+@pytest.mark.parametrize(
+    ("measure_id", "verified"),
+    [
+        ("2270-op30", False),
+        ("2371-op8", False),
+        ("2375-op16", False),
+        ("2397-op5", True),
+        ("2321-op26b", True),
+    ],
+)
+def test_unverified_paragraphs_are_flagged(
+    un_dprk: Regime, measure_id: str, verified: bool
+) -> None:
+    assert un_dprk.measure(measure_id).verified is verified
+
+
+def test_coal_cap_is_whichever_is_lower(un_dprk: Regime) -> None:
+    cap = un_dprk.measure("2321-op26b").cap
+    assert cap is not None
+    assert [(limit.amount, limit.unit) for limit in cap.limits] == [
+        (400_870_018, Unit.USD),
+        (7_500_000, Unit.TONNE),
+    ]
+    assert cap.thresholds == (75, 90, 95)
+    assert cap.period.kind == "calendar_year"
+
+
+def test_textile_ban_covers_chapters_50_to_63_with_90_days_grace(un_dprk: Regime) -> None:
+    textiles = un_dprk.measure("2375-op16")
+    assert textiles.scope.prefixes == tuple(str(c) for c in range(50, 64))
+    assert textiles.direction is Direction.FROM_TARGET
+    assert textiles.kind is MeasureKind.BAN
+    assert textiles.grace_end == dt.date(2017, 12, 9)
+
+
+def test_coal_ban_replaces_the_cap_on_2017_08_05(un_dprk: Regime) -> None:
+    assert un_dprk.effective_end("2321-op26b") == dt.date(2017, 8, 4)
+    in_force = {m.id for m in un_dprk.in_force(dt.date(2017, 10, 1))}
+    assert "2371-op8" in in_force
+    assert "2321-op26b" not in in_force
+    assert "2270-op29" not in in_force
+    before = {m.id for m in un_dprk.in_force(dt.date(2017, 6, 1))}
+    assert {"2321-op26b", "2270-op29"} <= before
+    assert "2371-op8" not in before
+
+
+def test_2397_petroleum_cap_replaces_2375(un_dprk: Regime) -> None:
+    in_force = {m.id for m in un_dprk.in_force(dt.date(2018, 6, 1))}
+    assert "2397-op5" in in_force
+    assert "2375-op14" not in in_force
+    assert "2375-op14-2017" in {m.id for m in un_dprk.in_force(dt.date(2017, 11, 1))}
+
+
+def test_nothing_is_in_force_before_1718(un_dprk: Regime) -> None:
+    assert un_dprk.in_force(dt.date(2006, 10, 13)) == ()
+    assert len(un_dprk.in_force(dt.date(2006, 10, 14))) == 3
