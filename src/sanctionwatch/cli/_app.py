@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +54,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    # Piped output is read in files and editors: do not squeeze it to 80 columns.
+    console = Console(width=120)
 err_console = Console(stderr=True)
 
 

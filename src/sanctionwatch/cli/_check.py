@@ -107,13 +107,16 @@ def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None
 
 
 def render_table(findings: Findings) -> None:
+    """Caps, then bans, each a compact table with numbered reasons below it."""
     records = findings.records()
-    bans = [r for r in records if r["kind"] == "ban"]
     caps = [r for r in records if r["kind"] == "cap"]
+    bans = [r for r in records if r["kind"] == "ban"]
     if caps:
         console.print(_cap_table(caps))
+        _print_reasons(caps, first=1)
     if bans:
-        console.print(_ban_table(bans))
+        console.print(_ban_table(bans, first=len(caps) + 1))
+        _print_reasons(bans, first=len(caps) + 1)
     summary = findings.summary
     counts = ", ".join(f"{n} {status}" for status, n in summary["by_status"].items())
     console.print(f"{summary['findings']} findings: {counts or 'none'}")
@@ -125,44 +128,53 @@ def _status(record: dict[str, Any]) -> str:
 
 
 def _cap_table(caps: list[dict[str, Any]]) -> Table:
-    table = Table(title="Caps", title_justify="left", expand=True)
-    for name in ("measure", "period", "used", "limit", "used %", "thresholds", "status"):
-        table.add_column(name, justify="right" if name in {"used", "limit", "used %"} else "left")
-    table.add_column("reason", ratio=1)
-    for r in caps:
-        crossed = ", ".join(
-            f"{t['threshold']:g}% in {t['period']}" for t in r["thresholds_crossed"]
+    table = Table(title="Caps", title_justify="left")
+    for name in ("#", "measure", "period", "used", "limit", "used %", "status"):
+        table.add_column(
+            name, justify="right" if name in {"#", "used", "limit", "used %"} else "left"
         )
+    for number, r in enumerate(caps, start=1):
         table.add_row(
+            str(number),
             f"{r['resolution']} {r['paragraph']}",
             r["cap_period"],
             _amount(r["used"], r["unit"]),
             _amount(r["limit"], r["unit"]),
             f"{r['used_pct']:.1f}" if r["used_pct"] is not None else "-",
-            crossed or "-",
             _status(r),
-            r["reason"] or "",
         )
     return table
 
 
-def _ban_table(bans: list[dict[str, Any]]) -> Table:
-    table = Table(title="Bans", title_justify="left", expand=True)
-    for name in ("measure", "period", "reporter", "HS", "US$", "status"):
-        table.add_column(name, justify="right" if name == "US$" else "left", no_wrap=True)
-    table.add_column("reason", ratio=1)
-    for r in bans:
+def _ban_table(bans: list[dict[str, Any]], first: int) -> Table:
+    table = Table(title="Bans", title_justify="left")
+    for name in ("#", "measure", "period", "reporter", "HS", "US$", "status"):
+        table.add_column(
+            name, justify="right" if name in {"#", "US$"} else "left", no_wrap=name != "measure"
+        )
+    for number, r in enumerate(bans, start=first):
         value = r["value_usd"]
         table.add_row(
+            str(number),
             f"{r['resolution']} {r['paragraph']}",
             r["period"],
             r["reporter"],
             r["hs_code"],
             f"{value:,.0f}" if value is not None else "-",
             _status(r),
-            r["reason"] or "",
         )
     return table
+
+
+def _print_reasons(rows: list[dict[str, Any]], first: int) -> None:
+    for number, r in enumerate(rows, start=first):
+        crossed = ", ".join(
+            f"{t['threshold']:g}% in {t['period']}" for t in r.get("thresholds_crossed") or []
+        )
+        text = "; ".join(
+            part for part in (f"thresholds {crossed}" if crossed else "", r["reason"]) if part
+        )
+        console.print(f"  {number:>2}. {text}", highlight=False)
 
 
 def _amount(value: float | None, unit: str | None) -> str:
