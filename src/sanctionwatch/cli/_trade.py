@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sanctionwatch.cli._app import StoreOption, app, byte_progress, console, open_store
-from sanctionwatch.trade import FORMATS, ingest
+from sanctionwatch.trade import READERS, ingest
 
 __all__ = ["ingest_command"]
 
@@ -19,7 +19,7 @@ def ingest_command(
     store: StoreOption = None,
     format: Annotated[
         str,
-        typer.Option("--format", help=f"One of {', '.join(FORMATS)}; auto detects per file."),
+        typer.Option("--format", help=f"auto (detect per file) or one of: {', '.join(READERS)}."),
     ] = "auto",
 ) -> None:
     """Load trade files: every row is accepted or rejected with a reason; read = both."""

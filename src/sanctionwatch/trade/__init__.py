@@ -1,22 +1,18 @@
 """Trade statistics into the store: the canonical flow table, readers and ingest."""
 
-from sanctionwatch.trade._ingest import (
-    FORMATS,
-    IngestReport,
-    ProgressCallback,
-    detect_format,
-    ingest,
-)
+from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
+from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
 
 __all__ = [
     "FLOWS",
     "FLOW_KINDS",
-    "FORMATS",
     "INGESTS",
+    "READERS",
     "REJECTS",
     "IngestReport",
     "ProgressCallback",
+    "ReaderOptions",
     "detect_format",
     "ingest",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,14 +16,13 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
-from sanctionwatch.trade.readers import comtrade
+from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
+from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
-__all__ = ["FORMATS", "IngestReport", "ProgressCallback", "detect_format", "ingest"]
-
-FORMATS = ("auto", "comtrade-json", "comtrade-csv")
+__all__ = ["IngestReport", "ProgressCallback", "ingest"]
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all) as a file is read."""
@@ -42,32 +41,21 @@ class IngestReport:
     already: bool = False
 
 
-def detect_format(path: Path) -> str:
-    """Which reader a file needs, from its first non-blank byte and its name."""
-    with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"{", b"[")):
-        return "comtrade-json"
-    if path.suffix.lower() in {".csv", ".txt", ".tsv"} or b"," in head.split(b"\n", 1)[0]:
-        return "comtrade-csv"
-    raise SanctionwatchError(
-        f"{path}: cannot tell the format (expected Comtrade JSON or CSV); pass --format"
-    )
-
-
 def ingest(
     store: Store,
     path: str | Path,
     *,
     format: str = "auto",
+    options: ReaderOptions | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
     """Load one trade file. Every row ends in `flows` or in `rejects` with its reason."""
     path = Path(path)
     if not path.is_file():
         raise SanctionwatchError(f"{path}: no such file")
-    if format not in FORMATS:
-        raise SanctionwatchError(f"unknown format {format!r} (expected one of {FORMATS})")
+    if format != "auto" and format not in READERS:
+        known = ", ".join(["auto", *READERS])
+        raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
     chosen = detect_format(path) if format == "auto" else format
     digest = _sha256(path)
     ingest_id = digest[:16]
@@ -89,7 +77,7 @@ def ingest(
     read = 0
     accepted = 0
     with store.transaction():
-        for batch in _batches(path, chosen):
+        for batch in READERS[chosen](path, options or ReaderOptions()):
             accepted_rows, rejected_rows = _validate(
                 ibis.memtable(batch.table), ingest_id=ingest_id, source_file=source
             )
@@ -117,12 +105,6 @@ def ingest(
             )
         store.backend.insert("ingests", _ingest_row(report, digest))
     return report
-
-
-def _batches(path: Path, chosen: str) -> Iterator[comtrade.RawBatch]:
-    if chosen == "comtrade-json":
-        return comtrade.read_json(path)
-    return comtrade.read_csv(path)
 
 
 def _sha256(path: Path) -> str:
@@ -168,7 +150,7 @@ def _number_problem(raw: ir.StringValue, name: str) -> ir.StringValue:
 
 def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> tuple[ir.Table, ir.Table]:
     """Typed flows and rejected rows (with the first reason each fails), as two expressions."""
-    text = {name: raw[name].strip().nullif("") for name in comtrade.COMTRADE_FIELDS}
+    text = {name: raw[name].strip().nullif("") for name in COMTRADE_FIELDS}
     freq = text["freqCode"].upper()
     period = text["period"]
     year = period.substr(0, 4).try_cast("int32")

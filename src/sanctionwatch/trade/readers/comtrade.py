@@ -14,56 +14,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sanctionwatch._errors import SanctionwatchError
-
-__all__ = ["COMTRADE_FIELDS", "REQUIRED_FIELDS", "RawBatch", "read_csv", "read_json"]
-
-# The Comtrade fields the canonical table is built from; others are kept only in `record`.
-COMTRADE_FIELDS: tuple[str, ...] = (
-    "freqCode",
-    "refYear",
-    "refMonth",
-    "period",
-    "reporterCode",
-    "reporterISO",
-    "partnerCode",
-    "partnerISO",
-    "flowCode",
-    "classificationCode",
-    "cmdCode",
-    "qtyUnitAbbr",
-    "qty",
-    "netWgt",
-    "cifvalue",
-    "fobvalue",
-    "primaryValue",
+from sanctionwatch.trade.readers._raw import (
+    COMTRADE_FIELDS,
+    RAW_SCHEMA,
+    REQUIRED_FIELDS,
+    RawBatch,
+    ReaderOptions,
 )
 
-# At least one field of each group must be a column of the file.
-REQUIRED_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("freqCode",),
-    ("period",),
-    ("reporterCode", "reporterISO"),
-    ("partnerCode", "partnerISO"),
-    ("flowCode",),
-    ("cmdCode",),
-    ("primaryValue", "cifvalue", "fobvalue"),
-)
-
-RAW_SCHEMA = pa.schema(
-    [pa.field("source_row", pa.int64()), pa.field("record", pa.string())]
-    + [pa.field(name, pa.string()) for name in COMTRADE_FIELDS]
-)
+__all__ = ["read_csv", "read_json"]
 
 _MAX_JSON_BYTES = 1 << 31
-
-
-class RawBatch:
-    """A batch of raw rows and how far through the file it reaches (bytes)."""
-
-    def __init__(self, table: pa.Table, bytes_done: int, bytes_total: int) -> None:
-        self.table = table
-        self.bytes_done = bytes_done
-        self.bytes_total = bytes_total
 
 
 def _check_columns(path: Path, present: set[str]) -> None:
@@ -74,7 +35,7 @@ def _check_columns(path: Path, present: set[str]) -> None:
         )
 
 
-def read_json(path: Path) -> Iterator[RawBatch]:
+def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
     """A Comtrade API response, `{"data": [{...}, ...]}`, as one batch."""
     size = path.stat().st_size
     connection = duckdb.connect()
@@ -120,7 +81,9 @@ def read_json(path: Path) -> Iterator[RawBatch]:
     yield RawBatch(table.cast(RAW_SCHEMA), size, size)
 
 
-def read_csv(path: Path, *, batch_bytes: int = 16 << 20) -> Iterator[RawBatch]:
+def read_csv(
+    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
+) -> Iterator[RawBatch]:
     """A CSV with Comtrade's column names, streamed in batches; line numbers count the header."""
     size = path.stat().st_size
     stream = pa.input_stream(str(path))
