@@ -8,22 +8,37 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._store import Store, default_store_location
 from sanctionwatch.engine import Findings, Status, check
 from sanctionwatch.regime import Measure, Regime, RegimeError, load_regime, resolve_regime
-from sanctionwatch.trade import IngestReport, ingest
+from sanctionwatch.trade import (
+    ForgetReport,
+    IngestReport,
+    ReaderOptions,
+    aggregate_gaps,
+    forget,
+    ingest,
+    list_ingests,
+    list_rejects,
+)
 
 __all__ = [
     "DemoResult",
     "Findings",
+    "ForgetReport",
     "IngestReport",
     "Measure",
+    "ReaderOptions",
     "Regime",
     "RegimeError",
     "SanctionwatchError",
     "Status",
     "Store",
+    "aggregate_gaps",
     "check",
     "default_store_location",
     "demo_data",
+    "forget",
     "ingest",
+    "list_ingests",
+    "list_rejects",
     "load_regime",
     "resolve_regime",
     "run_demo",

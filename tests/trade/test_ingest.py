@@ -196,3 +196,38 @@ def test_an_empty_response_is_an_empty_ingest(
 ) -> None:
     report = ingest(store, write_comtrade())
     assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (0, 0, 0)
+
+
+def test_a_repeated_row_is_kept_once_and_counted(
+    store: Store, write_comtrade: Callable[..., Path]
+) -> None:
+    coal = comtrade_record()
+    report = ingest(store, write_comtrade(coal, comtrade_record(cmdCode="2601"), coal, coal))
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (4, 2, 2)
+    assert report.rows_duplicate == 2
+    rejects = sorted(store.rejects.to_pyarrow().to_pylist(), key=lambda r: r["source_row"])
+    assert [(r["source_row"], r["reason"]) for r in rejects] == [
+        (3, "duplicate of row 1 (same keys and figures)"),
+        (4, "duplicate of row 1 (same keys and figures)"),
+    ]
+    assert store.flows.filter(store.flows.hs_code == "2701").source_row.execute().tolist() == [1]
+
+
+def test_conflicting_duplicates_are_all_rejected_naming_each_other(
+    store: Store, write_comtrade: Callable[..., Path]
+) -> None:
+    report = ingest(
+        store,
+        write_comtrade(
+            comtrade_record(primaryValue=100.0),
+            comtrade_record(cmdCode="2601"),
+            comtrade_record(primaryValue=250.0),
+        ),
+    )
+    assert (report.rows_accepted, report.rows_rejected, report.rows_duplicate) == (1, 2, 0)
+    reasons = {r["source_row"]: r["reason"] for r in store.rejects.to_pyarrow().to_pylist()}
+    expected = (
+        "conflicting duplicate: rows 1, 3 have the same reporter, partner, flow, period "
+        "and HS code with different figures"
+    )
+    assert reasons == {1: expected, 3: expected}

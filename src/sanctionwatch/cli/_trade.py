@@ -1,39 +1,170 @@
-"""`sanctionwatch ingest`: trade files into the store."""
+"""`sanctionwatch ingest`, `ingests`, `rejects`, `forget`, `aggregates`: trade into the store."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
+from rich.table import Table
 
-from sanctionwatch.cli._app import StoreOption, app, byte_progress, console, open_store
-from sanctionwatch.trade import READERS, ingest
+from sanctionwatch import (
+    ReaderOptions,
+    aggregate_gaps,
+    forget,
+    ingest,
+    list_ingests,
+    list_rejects,
+)
+from sanctionwatch.cli._app import (
+    OutputFormat,
+    StoreOption,
+    app,
+    byte_progress,
+    console,
+    dumps,
+    open_store,
+    write_text,
+)
+from sanctionwatch.trade import READERS
 
-__all__ = ["ingest_command"]
+__all__ = [
+    "aggregates_command",
+    "forget_command",
+    "ingest_command",
+    "ingests_command",
+    "rejects_command",
+]
 
 
 @app.command("ingest")
 def ingest_command(
-    files: Annotated[list[Path], typer.Argument(help="Trade files (Comtrade JSON or CSV).")],
+    files: Annotated[list[Path], typer.Argument(help="Trade files to load.")],
     store: StoreOption = None,
     format: Annotated[
         str,
         typer.Option("--format", help=f"auto (detect per file) or one of: {', '.join(READERS)}."),
     ] = "auto",
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="Column mapping YAML for a CSV or Excel of any layout."),
+    ] = None,
+    hs_version: Annotated[
+        int | None,
+        typer.Option(
+            "--hs-version", help="HS edition of the codes (2017), where the file is silent."
+        ),
+    ] = None,
+    country_codes: Annotated[
+        Path | None,
+        typer.Option("--country-codes", help="Country codes file (BACI's country_codes_V*.csv)."),
+    ] = None,
 ) -> None:
     """Load trade files: every row is accepted or rejected with a reason; read = both."""
+    options = ReaderOptions(mapping=mapping, hs_version=hs_version, country_codes=country_codes)
     with open_store(store) as opened:
         for file in files:
             with byte_progress(f"reading {file.name}") as progress:
-                report = ingest(opened, file, format=format, progress=progress)
+                report = ingest(opened, file, format=format, options=options, progress=progress)
             if report.already:
                 console.print(
                     f"{file}: already in the store as ingest {report.ingest_id} "
                     f"(from {report.source_file}); nothing added"
                 )
                 continue
+            duplicates = f", {report.rows_duplicate} duplicate" if report.rows_duplicate else ""
             console.print(
                 f"{file}: {report.rows_read} read = {report.rows_accepted} accepted "
-                f"+ {report.rows_rejected} rejected ({report.format}, ingest {report.ingest_id})"
+                f"+ {report.rows_rejected} rejected{duplicates} "
+                f"({report.format}, ingest {report.ingest_id})"
             )
+
+
+@app.command("ingests")
+def ingests_command(
+    store: StoreOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Past ingests: id, file, content hash, rows read, accepted, rejected, time."""
+    with open_store(store) as opened:
+        table = list_ingests(opened)
+    _emit(table, format, title="Ingests")
+
+
+@app.command("rejects")
+def rejects_command(
+    store: StoreOption = None,
+    ingest_id: Annotated[
+        str | None, typer.Option("--ingest", help="Only rows of this ingest id.")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Only reasons containing this text.")
+    ] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Rejected rows with their reasons and source line numbers."""
+    with open_store(store) as opened:
+        table = list_rejects(opened, ingest_id=ingest_id, reason=reason)
+    _emit(table, format, title="Rejects")
+
+
+@app.command("forget")
+def forget_command(
+    ingest_id: Annotated[str, typer.Argument(help="Ingest id, as `sanctionwatch ingests` shows.")],
+    store: StoreOption = None,
+) -> None:
+    """Remove one ingest and all its rows (flows and rejects) from the store."""
+    with open_store(store) as opened:
+        report = forget(opened, ingest_id)
+    console.print(
+        f"forgot ingest {report.ingest_id} ({report.source_file}): "
+        f"{report.flows_removed} flows and {report.rejects_removed} rejects removed"
+    )
+
+
+@app.command("aggregates")
+def aggregates_command(
+    store: StoreOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Aggregate rows (TOTAL, chapters, headings) worth less than the leaves beneath them."""
+    with open_store(store) as opened:
+        table = aggregate_gaps(opened)
+    _emit(table, format, title="Aggregates below the sum of their leaves")
+
+
+def _emit(table: pa.Table, format: OutputFormat, title: str) -> None:
+    rows: list[dict[str, Any]] = table.to_pylist()
+    if format is OutputFormat.json:
+        write_text(dumps(rows), None)
+        return
+    if format is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=table.column_names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(buffer.getvalue(), None)
+        return
+    shown = Table(title=f"{title} ({len(rows)})", title_justify="left")
+    for name in table.column_names:
+        shown.add_column(name, overflow="fold")
+    for row in rows:
+        shown.add_row(*(_cell(row[name]) for name in table.column_names))
+    console.print(shown)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}"
+    return str(value)

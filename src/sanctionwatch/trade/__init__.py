@@ -1,6 +1,8 @@
 """Trade statistics into the store: the canonical flow table, readers and ingest."""
 
 from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
+from sanctionwatch.trade._ledger import ForgetReport, forget, list_ingests, list_rejects
+from sanctionwatch.trade._quality import aggregate_gaps
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
 
@@ -10,9 +12,14 @@ __all__ = [
     "INGESTS",
     "READERS",
     "REJECTS",
+    "ForgetReport",
     "IngestReport",
     "ProgressCallback",
     "ReaderOptions",
+    "aggregate_gaps",
     "detect_format",
+    "forget",
     "ingest",
+    "list_ingests",
+    "list_rejects",
 ]

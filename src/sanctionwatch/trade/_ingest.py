@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,14 +15,29 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.hs import HS_VERSIONS
-from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
+from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
-from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS
+from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
 __all__ = ["IngestReport", "ProgressCallback", "ingest"]
+
+_STAGING = "_ingest_staging"
+_TYPED = "_ingest_typed"
+_DUPLICATE = "duplicate"
+_KEYS = (
+    "reporter_iso3",
+    "reporter_code",
+    "partner_iso3",
+    "partner_code",
+    "flow",
+    "period_start",
+    "period_end",
+    "hs_code",
+)
+_FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all) as a file is read."""
@@ -38,6 +53,7 @@ class IngestReport:
     rows_read: int
     rows_accepted: int
     rows_rejected: int
+    rows_duplicate: int = 0
     already: bool = False
 
 
@@ -71,40 +87,102 @@ def ingest(
             rows_read=row["rows_read"],
             rows_accepted=row["rows_accepted"],
             rows_rejected=row["rows_rejected"],
+            rows_duplicate=row["rows_duplicate"],
             already=True,
         )
 
-    read = 0
-    accepted = 0
+    reader = READERS[chosen]
     with store.transaction():
-        for batch in READERS[chosen](path, options or ReaderOptions()):
-            accepted_rows, rejected_rows = _validate(
-                ibis.memtable(batch.table), ingest_id=ingest_id, source_file=source
+        staging = _stage(store, reader(path, options or ReaderOptions()), progress)
+        typed = _validate(staging, ingest_id=ingest_id, source_file=source)
+        store.backend.create_table(_TYPED, typed, temp=True)
+        checked = _deduplicate(store.backend.table(_TYPED))
+        accepted_rows = checked.filter(checked._reason.isnull()).select(FLOWS.names)
+        store.backend.insert("flows", accepted_rows.cast(ibis.Schema.from_pyarrow(FLOWS)))
+        store.backend.insert(
+            "rejects",
+            checked.filter(checked._reason.notnull()).select(
+                "ingest_id",
+                "source_file",
+                "source_row",
+                reason=checked._reason,
+                record=checked.record,
+            ),
+        )
+        read = int(staging.count().execute())
+        accepted = int(store.flows.filter(store.flows.ingest_id == ingest_id).count().execute())
+        rejects = store.rejects.filter(store.rejects.ingest_id == ingest_id)
+        rejected = int(rejects.count().execute())
+        duplicates = int(rejects.filter(rejects.reason.startswith(_DUPLICATE)).count().execute())
+        if read != accepted + rejected:
+            raise SanctionwatchError(
+                f"{path}: row accounting failed ({read} read, {accepted} accepted, "
+                f"{rejected} rejected); nothing was stored"
             )
-            if batch.table.num_rows:
-                store.backend.insert("flows", accepted_rows)
-                store.backend.insert("rejects", rejected_rows)
-            read += batch.table.num_rows
-            if progress is not None:
-                progress(batch.bytes_done, batch.bytes_total)
-        counts = store.flows.filter(store.flows.ingest_id == ingest_id).count().execute()
-        accepted = int(counts)
         report = IngestReport(
             ingest_id=ingest_id,
             source_file=source,
             format=chosen,
             rows_read=read,
             rows_accepted=accepted,
-            rows_rejected=read - accepted,
+            rows_rejected=rejected,
+            rows_duplicate=duplicates,
         )
-        rejected = store.rejects.filter(store.rejects.ingest_id == ingest_id).count().execute()
-        if int(rejected) != report.rows_rejected:
-            raise SanctionwatchError(
-                f"{path}: row accounting failed ({read} read, {accepted} accepted, "
-                f"{rejected} rejected); nothing was stored"
-            )
         store.backend.insert("ingests", _ingest_row(report, digest))
+        store.backend.drop_table(_STAGING)
+        store.backend.drop_table(_TYPED)
     return report
+
+
+def _stage(
+    store: Store, batches: Iterator[RawBatch], progress: ProgressCallback | None
+) -> ir.Table:
+    """Every raw row of the file in one temporary table, so checks can see the whole file."""
+    store.backend.create_table(_STAGING, schema=ibis.Schema.from_pyarrow(RAW_SCHEMA), temp=True)
+    for batch in batches:
+        if batch.table.num_rows:
+            store.backend.insert(_STAGING, batch.table)
+        if progress is not None:
+            progress(batch.bytes_done, batch.bytes_total)
+    return store.backend.table(_STAGING)
+
+
+def _deduplicate(typed: ir.Table) -> ir.Table:
+    """Repeated rows: the first is kept, the others rejected as duplicates of it; rows with the
+    same keys but different figures are all rejected, naming each other's rows."""
+    valid = typed.filter(typed._reason.isnull())
+    figures = ibis.array([valid[n].cast("string").fill_null("-") for n in _FIGURES]).join("|")
+    same_keys = ibis.window(group_by=list(_KEYS))
+    marked = valid.mutate(_figures=figures).mutate(
+        _rows=ibis._.count().over(same_keys),
+        _first=ibis._.source_row.min().over(same_keys),
+        _conflict=(ibis._._figures.min().over(same_keys) != ibis._._figures.max().over(same_keys)),
+    )
+    conflicts = (
+        marked.filter(marked._conflict)
+        .group_by(_KEYS)
+        .aggregate(_all=ibis._.source_row.collect(order_by=ibis._.source_row))
+    )
+    listed = marked.left_join(conflicts, [marked[k] == conflicts[k] for k in _KEYS]).select(
+        *marked.columns, "_all"
+    )
+    rows_text = listed._all.map(lambda r: r.cast("string")).join(", ")
+    reason = ibis.cases(
+        (
+            listed._conflict,
+            "conflicting duplicate: rows "
+            + rows_text
+            + " have the same reporter, partner, flow, period and HS code "
+            "with different figures",
+        ),
+        (
+            listed.source_row != listed._first,
+            _DUPLICATE + " of row " + listed._first.cast("string") + " (same keys and figures)",
+        ),
+        else_=ibis.null("string"),
+    )
+    checked = listed.mutate(_reason=reason).select(*typed.columns)
+    return checked.union(typed.filter(typed._reason.notnull()), distinct=False)
 
 
 def _sha256(path: Path) -> str:
@@ -126,6 +204,7 @@ def _ingest_row(report: IngestReport, digest: str) -> pa.Table:
                 "rows_read": report.rows_read,
                 "rows_accepted": report.rows_accepted,
                 "rows_rejected": report.rows_rejected,
+                "rows_duplicate": report.rows_duplicate,
                 "ingested_at": dt.datetime.now(dt.UTC),
             }
         ],
@@ -148,8 +227,8 @@ def _number_problem(raw: ir.StringValue, name: str) -> ir.StringValue:
     )
 
 
-def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> tuple[ir.Table, ir.Table]:
-    """Typed flows and rejected rows (with the first reason each fails), as two expressions."""
+def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
+    """Raw rows typed as flows, with `_reason`: the first check each fails, null if none."""
     text = {name: raw[name].strip().nullif("") for name in COMTRADE_FIELDS}
     freq = text["freqCode"].upper()
     period = text["period"]
@@ -252,7 +331,7 @@ def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> tuple[ir.Ta
         ibis.date(safe_year, 12, 31),
     )
     level = ibis.ifelse(hs_code == "TOTAL", 0, hs_code.length()).cast("int8")
-    typed = raw.mutate(
+    return raw.mutate(
         reporter_iso3=text["reporterISO"].upper(),
         reporter_code=reporter_code,
         partner_iso3=text["partnerISO"].upper(),
@@ -273,12 +352,3 @@ def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> tuple[ir.Ta
         source_file=ibis.literal(source_file),
         _reason=reason,
     )
-    accepted = typed.filter(typed._reason.isnull()).select(*FLOWS.names)
-    accepted = accepted.cast(ibis.Schema.from_pyarrow(FLOWS))
-    rejected = raw.mutate(
-        ingest_id=ibis.literal(ingest_id),
-        source_file=ibis.literal(source_file),
-        reason=reason,
-    )
-    rejected = rejected.filter(rejected.reason.notnull()).select(*REJECTS.names)
-    return accepted, rejected

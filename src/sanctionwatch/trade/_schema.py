@@ -57,6 +57,7 @@ INGESTS = pa.schema(
         pa.field("rows_read", pa.int64(), nullable=False),
         pa.field("rows_accepted", pa.int64(), nullable=False),
         pa.field("rows_rejected", pa.int64(), nullable=False),
+        pa.field("rows_duplicate", pa.int64(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
