@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
-from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, open_store, write_text
+from sanctionwatch.cli._app import (
+    OutputFormat,
+    StoreOption,
+    app,
+    console,
+    err_console,
+    open_store,
+    write_text,
+)
 
 __all__ = ["check_command", "demo_command", "render_table"]
 
@@ -94,16 +102,23 @@ def demo_command(
         f"({report.rows_accepted} accepted, {report.rows_rejected} rejected) into {result.store}"
     )
     render_table(result.findings)
+    _warn(result.findings)
     console.print(f"wrote {result.findings_json} and {result.findings_csv}")
 
 
 def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None:
+    _warn(findings)
     if format is OutputFormat.json:
         write_text(findings.to_json(), output)
     elif format is OutputFormat.csv or output is not None:
         write_text(findings.to_csv(), output)
     else:
         render_table(findings)
+
+
+def _warn(findings: Findings) -> None:
+    for warning in findings.summary.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
 def render_table(findings: Findings) -> None:

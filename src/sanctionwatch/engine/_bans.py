@@ -6,13 +6,13 @@ import ibis
 import ibis.expr.types as ir
 
 from sanctionwatch.engine._findings import Status
-from sanctionwatch.engine._scope import checkable, match_scope, measure_table, scope_table
+from sanctionwatch.engine._scope import Scopes, checkable, match_scope, measure_table
 from sanctionwatch.regime import MeasureKind, Regime
 
 __all__ = ["ban_findings"]
 
 
-def ban_findings(flows: ir.Table, regime: Regime) -> ir.Table:
+def ban_findings(flows: ir.Table, regime: Regime, scopes: Scopes) -> ir.Table:
     """One row per flow and ban; status says how sure the data lets us be.
 
     breach: the whole period lies after the start and after any grace period.
@@ -23,7 +23,7 @@ def ban_findings(flows: ir.Table, regime: Regime) -> ir.Table:
     bans = checkable(regime, MeasureKind.BAN)
     measures = measure_table(regime, bans)
     moving = flows.filter((flows.value_usd > 0) | (flows.net_weight_kg > 0) | (flows.quantity > 0))
-    matched = match_scope(moving, scope_table(bans))
+    matched = match_scope(moving, scopes.table)
     f = matched.join(measures, "measure_id").filter(
         lambda t: (
             (t.direction == t.direction_right)
@@ -67,6 +67,7 @@ def ban_findings(flows: ir.Table, regime: Regime) -> ir.Table:
                 none,
             ),
             f.exemption_note,
+            f.scope_note,
             f.frequency_note,
         ]
     )

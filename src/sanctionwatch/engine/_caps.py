@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch.engine._findings import FINDINGS, Status
-from sanctionwatch.engine._scope import checkable, match_scope, measure_table, scope_table
+from sanctionwatch.engine._scope import Scopes, checkable, match_scope, measure_table
 from sanctionwatch.regime import Measure, MeasureKind, Regime, Unit
 
 __all__ = ["cap_findings", "cap_windows"]
@@ -55,7 +55,7 @@ def _label(start: dt.date, end: dt.date) -> str:
 
 
 def cap_findings(
-    flows: ir.Table, regime: Regime, barrels_per_tonne: float | None = None
+    flows: ir.Table, regime: Regime, scopes: Scopes, barrels_per_tonne: float | None = None
 ) -> pa.Table:
     """One finding per cap, cap period and (for per-supplier caps) supplier."""
     caps = checkable(regime, MeasureKind.CAP)
@@ -91,7 +91,7 @@ def cap_findings(
             ),
         )
     )
-    in_scope = _in_scope(flows, regime, caps)
+    in_scope = _in_scope(flows, regime, caps, scopes)
     steps = _steps(in_scope, windows).to_pyarrow().to_pylist()
     baselines = _baselines(in_scope, caps, factors)
     rows = [
@@ -101,8 +101,8 @@ def cap_findings(
     return pa.Table.from_pylist(rows, schema=FINDINGS)
 
 
-def _in_scope(flows: ir.Table, regime: Regime, caps: list[Measure]) -> ir.Table:
-    matched = match_scope(flows.filter(flows.counted), scope_table(caps))
+def _in_scope(flows: ir.Table, regime: Regime, caps: list[Measure], scopes: Scopes) -> ir.Table:
+    matched = match_scope(flows.filter(flows.counted), scopes.table)
     measures = measure_table(regime, caps)
     return matched.join(measures, "measure_id").filter(lambda t: t.direction == t.direction_right)
 
@@ -155,6 +155,7 @@ def _steps(in_scope: ir.Table, windows: ir.Table) -> ir.Table:
         sources=t.source_file.collect(distinct=True),
         ingests=t.ingest_id.collect(distinct=True),
         notes=t.frequency_note.collect(distinct=True),
+        scope_notes=t.scope_note.collect(distinct=True),
         after_end_rows=t.after_end.sum(),
         after_end_usd=t.value_usd.sum(where=t.after_end),
         outside_window_rows=t.outside_window.sum(),
@@ -268,6 +269,7 @@ def _finding(
     if outside:
         notes.append(f"{outside} rows straddle the cap period {window_start}..{window_end}")
     notes.extend(sorted({n for s in steps for n in s["notes"] or [] if n}))
+    notes.extend(sorted({n for s in steps for n in s["scope_notes"] or [] if n}))
 
     pct = decided["used_pct"] if decided else None
     if pct is None:

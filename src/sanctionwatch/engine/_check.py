@@ -8,11 +8,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import cap_findings
 from sanctionwatch.engine._findings import FINDINGS, Findings
 from sanctionwatch.engine._flows import target_flows
+from sanctionwatch.engine._scope import scope_table
 from sanctionwatch.regime import Regime
 
 __all__ = ["check"]
@@ -32,8 +34,19 @@ def check(
     `barrels_per_tonne` replaces each cap's own cited conversion factor.
     """
     flows = target_flows(store.flows, regime, period_from, period_to)
-    bans = ban_findings(flows, regime).to_pyarrow()
-    caps = cap_findings(flows, regime, barrels_per_tonne)
+    present = (
+        flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
+        .distinct()
+        .to_pyarrow()
+        .to_pylist()
+    )
+    versions: dict[str, list[int | None]] = {}
+    for row in present:
+        versions.setdefault(row["chapter"], []).append(row["version"])
+    measures = [m for m in regime.measures if m.scope.hs]
+    scopes = scope_table(measures, versions, concordance_from(store))
+    bans = ban_findings(flows, regime, scopes).to_pyarrow()
+    caps = cap_findings(flows, regime, scopes, barrels_per_tonne)
     table = pa.concat_tables([_widen(bans), caps]).sort_by(
         [
             ("kind", "ascending"),
@@ -43,7 +56,9 @@ def check(
             ("hs_code", "ascending"),
         ]
     )
-    return Findings(table=table, summary=_summary(table, regime, store, period_from, period_to))
+    summary = _summary(table, regime, store, period_from, period_to)
+    summary["warnings"] = list(scopes.warnings)
+    return Findings(table=table, summary=summary)
 
 
 def _widen(bans: pa.Table) -> pa.Table:

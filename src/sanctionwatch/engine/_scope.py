@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from sanctionwatch._concordance import map_codes
 from sanctionwatch.regime import Measure, MeasureKind, Regime
 
-__all__ = ["checkable", "match_scope", "measure_table", "scope_table"]
+__all__ = ["Scopes", "checkable", "match_scope", "measure_table", "scope_table"]
 
 
 def checkable(regime: Regime, kind: MeasureKind) -> list[Measure]:
@@ -83,44 +87,142 @@ def measure_table(regime: Regime, measures: list[Measure]) -> ir.Table:
     return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
-def scope_table(measures: list[Measure]) -> ir.Table:
-    """(measure_id, prefix, chapter, excluded): HS prefixes a measure covers or carves out."""
-    rows = [
-        {"measure_id": m.id, "prefix": p, "chapter": p[:2], "excluded": excluded}
-        for m in measures
-        for excluded, prefixes in ((False, m.scope.prefixes), (True, m.scope.excluded_prefixes))
-        for p in prefixes
+@dataclass(frozen=True)
+class Scopes:
+    """HS prefixes per measure and data edition, with what the data cannot tell."""
+
+    table: ir.Table
+    warnings: tuple[str, ...]
+
+
+_ANY_VERSION = None
+_AS_REPORTED = -1  # flows whose HS edition the source did not name
+
+
+def scope_table(
+    measures: list[Measure],
+    data_versions: Mapping[str, Iterable[int | None]],
+    concordance: pa.Table,
+) -> Scopes:
+    """(measure_id, prefix, chapter, excluded, data_version, scope_note) rows.
+
+    2- and 4-digit codes match data of any edition (data_version null). 6-digit codes match
+    data of their own edition, or of another edition through the loaded correlation tables;
+    where a mapped target also holds goods outside the scope the row carries a note saying so;
+    where no table links the editions the code is matched as written, with a warning.
+    `data_versions` gives, per HS chapter, the editions the data holds in it.
+    """
+    by_chapter = {
+        chapter: sorted({_AS_REPORTED if v is None else v for v in versions})
+        for chapter, versions in data_versions.items()
+    }
+    rows: list[dict[str, object]] = []
+    warnings: list[str] = []
+    for m in measures:
+        written = m.scope.hs_version
+        for excluded, prefixes in ((False, m.scope.prefixes), (True, m.scope.excluded_prefixes)):
+            rows.extend(_row(m.id, p, excluded, _ANY_VERSION) for p in prefixes if len(p) < 6)
+            six = [p for p in prefixes if len(p) == 6]
+            if not six:
+                continue
+            for version in sorted({v for p in six for v in by_chapter.get(p[:2], [])}):
+                if version in (written, _AS_REPORTED):
+                    rows.extend(
+                        _row(m.id, p, excluded, version)
+                        for p in six
+                        if version in by_chapter.get(p[:2], [])
+                    )
+                    continue
+                in_data = [p for p in six if version in by_chapter.get(p[:2], [])]
+                mapping = map_codes(
+                    concordance,
+                    [p for p in prefixes if len(p) < 6 or p in in_data],
+                    written,
+                    version,
+                )
+                for pair in mapping.pairs.to_pylist():
+                    if pair["from_code"] not in in_data:
+                        continue
+                    note = (
+                        f"scope mapped approximately: HS{written} {pair['from_code']} is "
+                        f"HS{version} {pair['to_code']} ({pair['relations']}), which holds "
+                        "other goods too"
+                        if pair["approximate"]
+                        else None
+                    )
+                    rows.append(_row(m.id, pair["to_code"], excluded, version, note))
+                if mapping.unmapped:
+                    codes = ", ".join(mapping.unmapped)
+                    note = (
+                        f"HS{written} code not mapped to HS{version} "
+                        "(no correlation table loaded): matched as written"
+                    )
+                    rows.extend(_row(m.id, p, excluded, version, note) for p in mapping.unmapped)
+                    warnings.append(
+                        f"{m.id}: HS{written} codes {codes} could not be mapped to the "
+                        f"HS{version} data (load a correlation table with "
+                        "`sanctionwatch hs load-concordance`); matched as written"
+                    )
+    return Scopes(ibis.memtable(pa.Table.from_pylist(rows, schema=_SCOPE)), tuple(warnings))
+
+
+_SCOPE = pa.schema(
+    [
+        ("measure_id", pa.string()),
+        ("prefix", pa.string()),
+        ("chapter", pa.string()),
+        ("excluded", pa.bool_()),
+        ("data_version", pa.int16()),
+        ("scope_note", pa.string()),
     ]
-    schema = pa.schema(
-        [
-            ("measure_id", pa.string()),
-            ("prefix", pa.string()),
-            ("chapter", pa.string()),
-            ("excluded", pa.bool_()),
-        ]
-    )
-    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+)
+
+
+def _row(
+    measure_id: str, prefix: str, excluded: bool, version: int | None, note: str | None = None
+) -> dict[str, object]:
+    return {
+        "measure_id": measure_id,
+        "prefix": prefix,
+        "chapter": prefix[:2],
+        "excluded": excluded,
+        "data_version": version,
+        "scope_note": note,
+    }
 
 
 def match_scope(flows: ir.Table, scopes: ir.Table) -> ir.Table:
     """Flows paired with each measure whose scope holds their HS code, exclusions removed.
 
-    The join is an equality on the chapter, so the engine hashes it; the prefix test runs only
-    on the few candidate pairs inside a chapter.
+    The join is an equality on the chapter, so the engine hashes it; the prefix and edition
+    tests run only on the few candidate pairs inside a chapter. A flow matched by two scope
+    rows of one measure (a heading and a mapped subheading) counts once.
     """
-    chapter = flows.hs_code.substr(0, 2)
-    keyed = flows.mutate(_chapter=chapter)
+    keyed = flows.mutate(
+        _chapter=flows.hs_code.substr(0, 2), _version=flows.hs_version.fill_null(_AS_REPORTED)
+    )
     included = scopes.filter(~scopes.excluded)
     excluded = scopes.filter(scopes.excluded)
+
+    def same_edition(scope: ir.Table) -> ir.BooleanValue:
+        return scope.data_version.isnull() | (keyed._version == scope.data_version)
+
     matched = keyed.join(
         included,
-        [keyed._chapter == included.chapter, keyed.hs_code.startswith(included.prefix)],
-    ).select(*flows.columns, measure_id=included.measure_id)
-    return matched.anti_join(
+        [
+            keyed._chapter == included.chapter,
+            keyed.hs_code.startswith(included.prefix),
+            same_edition(included),
+        ],
+    ).select(*keyed.columns, measure_id=included.measure_id, scope_note=included.scope_note)
+    matched = matched.distinct(on=["ingest_id", "source_row", "measure_id"], keep="first")
+    kept = matched.anti_join(
         excluded,
         [
             matched.measure_id == excluded.measure_id,
-            matched.hs_code.substr(0, 2) == excluded.chapter,
+            matched._chapter == excluded.chapter,
             matched.hs_code.startswith(excluded.prefix),
+            excluded.data_version.isnull() | (matched._version == excluded.data_version),
         ],
     )
+    return kept.drop("_chapter", "_version")

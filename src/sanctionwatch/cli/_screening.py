@@ -1,0 +1,247 @@
+"""`sanctionwatch lists ...` and `sanctionwatch screen`: designated-party lists and screening."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow.csv as pa_csv
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sanctionwatch.cli._app import (
+    OutputFormat,
+    StoreOption,
+    app,
+    byte_progress,
+    console,
+    dumps,
+    open_store,
+    write_text,
+)
+from sanctionwatch.screening import (
+    DEFAULT_THRESHOLD,
+    LIST_SOURCES,
+    ListDiff,
+    diff_lists,
+    list_entities,
+    load_list,
+    match_entities,
+    open_list,
+    screen,
+    select_lists,
+    stored_lists,
+    to_json_lines,
+)
+
+__all__ = [
+    "diff_command",
+    "export_command",
+    "lists_app",
+    "load_command",
+    "screen_command",
+    "show_command",
+]
+
+lists_app = typer.Typer(help="Designated-party lists (UN consolidated list, OFAC SDN).")
+app.add_typer(lists_app, name="lists")
+
+_ALL_LISTS = ",".join(LIST_SOURCES)
+ListsOption = Annotated[
+    str,
+    typer.Option(
+        "--lists",
+        help="Comma-separated: un, ofac (newest stored), or a version such as un@2020-03-20.",
+    ),
+]
+
+
+@lists_app.command("load")
+def load_command(
+    file: Annotated[Path, typer.Argument(help="UN consolidated list XML or OFAC SDN CSV.")],
+    store: StoreOption = None,
+    published: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--published",
+            formats=["%Y-%m-%d"],
+            help="Publication date of an OFAC CSV (default: a date in the file name).",
+        ),
+    ] = None,
+) -> None:
+    """Load a list's DPRK entries into the store, kept by source and publication date."""
+    with open_store(store) as opened:
+        report = load_list(opened, file, published=published.date() if published else None)
+    if report.already:
+        console.print(f"{file}: already in the store as {report.version}; nothing added")
+        return
+    kinds = ", ".join(f"{count} {schema}" for schema, count in sorted(report.by_schema.items()))
+    console.print(
+        f"{file}: {report.entries} entries ({kinds}) stored as {report.version} "
+        f"(published date from {report.published_from})"
+    )
+    for repair in report.repairs:
+        console.print(f"  repaired: {repair}")
+    if report.dropped_names:
+        console.print(f"  dropped {report.dropped_names} unreadable name(s)")
+    console.print(f"  skipped {len(report.skipped)} record(s)")
+    for skipped in report.skipped:
+        console.print(f"    {skipped}", highlight=False)
+
+
+@lists_app.command("show")
+def show_command(store: StoreOption = None) -> None:
+    """The list versions in the store."""
+    with open_store(store) as opened:
+        versions = stored_lists(opened)
+    table = Table(title="Stored lists", title_justify="left")
+    for column in ("version", "entries", "published from", "file"):
+        table.add_column(column, overflow="fold")
+    for item in versions:
+        table.add_row(item.version, str(item.entries), item.published_from, item.file)
+    console.print(table)
+
+
+@lists_app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(help="Older list: a file or a stored version.")],
+    new: Annotated[str, typer.Argument(help="Newer list: a file or a stored version.")],
+    store: StoreOption = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """Who was added, removed or changed between two versions of a list."""
+    needs_store = not (Path(old).is_file() and Path(new).is_file())
+    if needs_store:
+        with open_store(store) as opened:
+            difference = diff_lists(open_list(old, opened), open_list(new, opened))
+    else:
+        difference = diff_lists(open_list(old, None), open_list(new, None))
+    if format is OutputFormat.json:
+        write_text(dumps(_diff_json(difference)), None)
+        return
+    console.print(
+        f"{difference.old} -> {difference.new}: {len(difference.added)} added, "
+        f"{len(difference.removed)} removed, {len(difference.changed)} changed"
+    )
+    for entry in difference.added:
+        console.print(f"+ {entry.ref} {entry.name}", highlight=False)
+    for entry in difference.removed:
+        console.print(f"- {entry.ref} {entry.name}", highlight=False)
+    for change in difference.changed:
+        console.print(f"~ {change.ref} {change.name}: {', '.join(change.fields)}", highlight=False)
+
+
+@lists_app.command("export")
+def export_command(
+    store: StoreOption = None,
+    lists: ListsOption = _ALL_LISTS,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="JSON lines file (default: stdout).")
+    ] = None,
+) -> None:
+    """Stored list entries as followthemoney entities (JSON lines), with their sanctions."""
+    with open_store(store) as opened:
+        chosen = select_lists(opened, lists.split(","))
+    write_text(to_json_lines(list_entities(chosen)), output)
+
+
+@app.command("screen")
+def screen_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a name column; optional birth_date, country, imo.")
+    ],
+    store: StoreOption = None,
+    lists: ListsOption = _ALL_LISTS,
+    threshold: Annotated[
+        float, typer.Option("--threshold", min=0.0, max=1.0, help="Lowest score reported.")
+    ] = DEFAULT_THRESHOLD,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write here instead of stdout.")
+    ] = None,
+    ftm: Annotated[
+        Path | None,
+        typer.Option("--ftm", help="Also write the matches as followthemoney JSON lines here."),
+    ] = None,
+) -> None:
+    """Screen names against the stored lists: every match with its score and explanation."""
+    with open_store(store) as opened, byte_progress(f"screening {file.name}") as progress:
+        result = screen(
+            opened, file, lists=lists.split(","), threshold=threshold, progress=progress
+        )
+    if ftm is not None:
+        write_text(to_json_lines(match_entities(result.matches, source_label=str(file))), ftm)
+    rows = result.matches.to_pylist()
+    if format is OutputFormat.json:
+        payload: dict[str, Any] = {
+            "lists": list(result.lists),
+            "threshold": result.threshold,
+            "rows": result.rows,
+            "matches": [_match_json(row) for row in rows],
+        }
+        write_text(dumps(payload), output)
+        return
+    if format is OutputFormat.csv:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(result.matches, buffer)
+        write_text(buffer.getvalue().decode("utf-8"), output)
+        return
+    table = Table(
+        title=f"{len(rows)} matches in {result.rows} rows (lists: {', '.join(result.lists)})",
+        title_justify="left",
+    )
+    for column in ("row", "name", "list", "ref", "matched name", "score", "explanation"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["row"]),
+            row["name"],
+            row["list"],
+            row["ref"],
+            row["matched_name"],
+            f"{row['score']:.2f}",
+            row["explanation"],
+        )
+    if output is not None:
+        with output.open("w", encoding="utf-8") as handle:
+            Console(file=handle, width=200).print(table)
+        return
+    console.print(table)
+
+
+def _match_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "row": row["row"],
+        "name": row["name"],
+        "list": row["list"],
+        "ref": row["ref"],
+        "matched_name": row["matched_name"],
+        "score": row["score"],
+        "explanation": row["explanation"],
+        "schema": row["schema"],
+        "list_version": row["list_version"],
+    }
+
+
+def _diff_json(difference: ListDiff) -> dict[str, Any]:
+    return {
+        "old": difference.old,
+        "new": difference.new,
+        "added": [{"ref": entry.ref, "name": entry.name} for entry in difference.added],
+        "removed": [{"ref": entry.ref, "name": entry.name} for entry in difference.removed],
+        "changed": [
+            {
+                "ref": change.ref,
+                "name": change.name,
+                "fields": {key: {"old": a, "new": b} for key, (a, b) in change.fields.items()},
+            }
+            for change in difference.changed
+        ],
+    }

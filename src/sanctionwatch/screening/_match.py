@@ -1,0 +1,475 @@
+"""Screening: query names against list entries, with a score and an explanation per match.
+
+Names are reduced to keys (see `_names`), then blocked: a query name is compared only with
+listed names that share an index key, found by one join in the engine, so the work grows
+with the number of query names, not names x entries. The edit similarity of the candidate
+pairs is computed in the engine too; only the matches near the threshold come back to
+Python, where a date of birth, a country or an IMO number raise or lower their score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.screening._countries import country_code
+from sanctionwatch.screening._lists import LIST_SOURCES, select_lists
+from sanctionwatch.screening._model import ListEntry, ListFile, ListName
+from sanctionwatch.screening._names import block_keys, literal_form, name_key
+
+if TYPE_CHECKING:
+    from sanctionwatch._store import Store
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MATCHES",
+    "QUERIES",
+    "ProgressCallback",
+    "Screener",
+    "Screening",
+    "read_queries",
+    "screen",
+]
+
+DEFAULT_THRESHOLD = 0.9
+"""Chosen on the labelled evaluation set (`sanctionwatch.screening.evaluate`)."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (work done, work in all) while query names are prepared."""
+
+QUERIES = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("name", pa.string()),
+        ("birth_date", pa.string()),
+        ("country", pa.string()),
+        ("imo", pa.string()),
+    ]
+)
+MATCHES = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("name", pa.string()),
+        ("list", pa.string()),
+        ("list_version", pa.string()),
+        ("ref", pa.string()),
+        ("schema", pa.string()),
+        ("matched_name", pa.string()),
+        ("score", pa.float64()),
+        ("explanation", pa.string()),
+    ]
+)
+
+_ROMANISED = 0.97
+_REORDERED = 0.95
+_MAX_BONUS = 0.05
+_DOB_EXACT, _DOB_COMPATIBLE, _DOB_SAME_YEAR, _DOB_DIFFERENT = 0.05, 0.02, -0.05, -0.15
+_COUNTRY_MATCH, _COUNTRY_DIFFERENT = 0.02, -0.05
+_IMO_DIFFERENT = -0.2
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_KIND_LABELS = {
+    "primary": "listed name",
+    "alias": "alias",
+    "weak_alias": "weak alias",
+    "former": "former name",
+}
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The matches of one screening (best first within each row) and the lists it used."""
+
+    matches: pa.Table
+    lists: tuple[str, ...]
+    rows: int
+    threshold: float
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    entry: ListEntry
+    version: str
+
+    @property
+    def country_codes(self) -> frozenset[str]:
+        """Codes of nationalities, address countries and flag (looked up only when asked)."""
+        return _entry_countries(self.entry)
+
+
+class Screener:
+    """An index over the names of some list versions, reusable for many screenings."""
+
+    def __init__(self, lists: Sequence[ListFile], *, backend: Any | None = None) -> None:
+        self.lists = tuple(lists)
+        self._backend = backend if backend is not None else ibis.duckdb.connect()
+        self._entries: list[_Indexed] = []
+        self._names: list[tuple[int, ListName]] = []
+        self._imo: dict[str, list[int]] = {}
+        forms: dict[str, list[Any]] = {"name_id": [], "lform": [], "lorder": []}
+        name_blocks: list[set[str]] = []
+        for listed in self.lists:
+            for entry in listed.entries:
+                entry_id = len(self._entries)
+                self._entries.append(_Indexed(entry, listed.version))
+                for imo in entry.imo_numbers:
+                    self._imo.setdefault(imo, []).append(entry_id)
+                for name in entry.names:
+                    name_id = len(self._names)
+                    self._names.append((entry_id, name))
+                    key = name_key(name.name)
+                    for form, order in key.forms:
+                        forms["name_id"].append(name_id)
+                        forms["lform"].append(form)
+                        forms["lorder"].append(order)
+                    name_blocks.append(block_keys(key))
+        self._list_forms = ibis.memtable(pa.table(forms, schema=_LIST_FORMS))
+        self._list_keys = ibis.memtable(pa.table(_selective_keys(name_blocks), schema=_LIST_KEYS))
+        self._name_entries = ibis.memtable(
+            pa.table(
+                {"name_id": range(len(self._names)), "entry_id": [e for e, _ in self._names]},
+                schema=_NAME_ENTRIES,
+            )
+        )
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(listed.version for listed in self.lists)
+
+    def screen(
+        self,
+        queries: pa.Table,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        progress: ProgressCallback | None = None,
+    ) -> Screening:
+        """Screen a QUERIES-shaped table; returns matches scoring at least `threshold`."""
+        if not 0.0 <= threshold <= 1.0:
+            raise SanctionwatchError(f"threshold {threshold} is outside 0..1")
+        queries = queries.select(QUERIES.names).cast(QUERIES)
+        unique = pc.unique(pc.drop_null(queries.column("name")))
+        candidates = self._name_candidates(unique.to_pylist(), threshold, progress)
+        query_ids = pc.index_in(queries.column("name"), value_set=unique).cast(pa.int64())
+        rows = queries.append_column("qid", query_ids)
+        found = self._expand(rows, candidates)
+        matches = self._finish(rows, found, threshold)
+        return Screening(
+            matches=matches, lists=self.versions, rows=queries.num_rows, threshold=threshold
+        )
+
+    def _name_candidates(
+        self, names: list[str], threshold: float, progress: ProgressCallback | None
+    ) -> Any:
+        forms: dict[str, list[Any]] = {"qid": [], "qform": [], "qorder": []}
+        keys: dict[str, list[Any]] = {"qid": [], "key": []}
+        step = max(1, len(names) // 100)
+        for qid, name in enumerate(names):
+            key = name_key(name)
+            for form, order in key.forms:
+                forms["qid"].append(qid)
+                forms["qform"].append(form)
+                forms["qorder"].append(order)
+            for block in block_keys(key):
+                keys["qid"].append(qid)
+                keys["key"].append(block)
+            if progress is not None and (qid + 1) % step == 0:
+                progress(qid + 1, len(names))
+        if progress is not None:
+            progress(len(names), len(names))
+        query_forms = ibis.memtable(pa.table(forms, schema=_QUERY_FORMS))
+        query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
+        floor = (threshold - _MAX_BONUS) / _ROMANISED
+        pairs = (
+            query_keys.join(self._list_keys, "key")
+            .select("qid", "name_id")
+            .distinct()
+            .join(query_forms, "qid")
+            .join(self._list_forms, "name_id")
+        )
+        query_length, listed_length = pairs.qform.length(), pairs.lform.length()
+        longest = ibis.greatest(query_length, listed_length).cast("float64")
+        pairs = pairs.filter(
+            (pairs.qorder == 0) | (pairs.lorder == 0),
+            (query_length - listed_length).abs() <= (1.0 - floor) * longest,
+        )
+        pairs = pairs.mutate(
+            similarity=1.0 - pairs.qform.levenshtein(pairs.lform).cast("float64") / longest
+        )
+        per_name = (
+            pairs.filter(pairs.similarity >= floor)
+            .group_by("qid", "name_id")
+            .aggregate(
+                similarity=pairs.similarity.max(),
+                qorder=pairs.qorder.argmax(pairs.similarity),
+                lorder=pairs.lorder.argmax(pairs.similarity),
+            )
+            .join(self._name_entries, "name_id")
+        )
+        return per_name.group_by("qid", "entry_id").aggregate(
+            similarity=per_name.similarity.max(),
+            name_id=per_name.name_id.argmax(per_name.similarity),
+            qorder=per_name.qorder.argmax(per_name.similarity),
+            lorder=per_name.lorder.argmax(per_name.similarity),
+        )
+
+    def _expand(self, rows: pa.Table, candidates: Any) -> pa.Table:
+        table = ibis.memtable(rows)
+        joined = table.join(candidates, "qid").select(
+            "row", "name", "birth_date", "country", "imo", "entry_id", "name_id",
+            "similarity", "qorder", "lorder",
+        )  # fmt: skip
+        return self._backend.to_pyarrow(joined)
+
+    def _finish(self, rows: pa.Table, found: pa.Table, threshold: float) -> pa.Table:
+        results: dict[tuple[int, int], dict[str, Any]] = {}
+        for match in found.to_pylist():
+            entry_id, list_name = self._names[match["name_id"]]
+            scored = self._scored(match, entry_id, list_name)
+            if scored["score"] >= threshold:
+                results[(match["row"], entry_id)] = scored
+        for query in _rows_with_imo(rows):
+            self._imo_matches(query, results)
+        ordered = sorted(results.values(), key=lambda item: (item["row"], -item["score"]))
+        return pa.Table.from_pylist(ordered, schema=MATCHES)
+
+    def _scored(self, match: dict[str, Any], entry_id: int, listed: ListName) -> dict[str, Any]:
+        indexed = self._entries[entry_id]
+        query_name: str = match["name"]
+        similarity: float = match["similarity"]
+        reordered = match["qorder"] != match["lorder"]
+        how: list[str] = []
+        if (
+            similarity >= 1.0
+            and not reordered
+            and literal_form(query_name) == literal_form(listed.name)
+        ):
+            score = 1.0
+            how.append("written alike (ignoring case, accents, punctuation and spacing)")
+        else:
+            score = similarity * (_REORDERED if reordered else _ROMANISED)
+            variants = _variants_between(query_name, listed.name)
+            rules = f" ({', '.join(variants)})" if variants else ""
+            if similarity >= 1.0:
+                how.append(f"same name under romanisation and spelling variants{rules}")
+            else:
+                how.append(f"similar spelling, {similarity:.2f} of letters agree{rules}")
+            if reordered:
+                how.append("family name first in one, last in the other")
+        adjustment, notes = _evidence(match, indexed)
+        if match["imo"] and indexed.entry.imo_numbers:
+            imo = _imo_digits(match["imo"])
+            if imo not in indexed.entry.imo_numbers:
+                adjustment += _IMO_DIFFERENT
+                notes.append(
+                    f"IMO {imo} differs from listed {', '.join(indexed.entry.imo_numbers)} "
+                    f"({_IMO_DIFFERENT:+.2f})"
+                )
+        label = _KIND_LABELS[listed.kind]
+        explanation = f"{query_name!r} ~ {label} {listed.name!r}: " + "; ".join(how + notes)
+        return _match_row(
+            match["row"], query_name, indexed, listed.name, score + adjustment, explanation
+        )
+
+    def _imo_matches(self, query: dict[str, Any], results: dict[tuple[int, int], Any]) -> None:
+        imo = _imo_digits(query["imo"])
+        for entry_id in self._imo.get(imo, []):
+            indexed = self._entries[entry_id]
+            earlier = results.get((query["row"], entry_id))
+            reason = f"IMO number {imo} equals the listed IMO number"
+            explanation = reason + (f"; name: {earlier['explanation']}" if earlier else "")
+            results[(query["row"], entry_id)] = _match_row(
+                query["row"], query["name"] or "", indexed, indexed.entry.name, 1.0, explanation
+            )
+
+
+_QUERY_FORMS = pa.schema([("qid", pa.int64()), ("qform", pa.string()), ("qorder", pa.int64())])
+_QUERY_KEYS = pa.schema([("qid", pa.int64()), ("key", pa.string())])
+_LIST_FORMS = pa.schema([("name_id", pa.int64()), ("lform", pa.string()), ("lorder", pa.int64())])
+_LIST_KEYS = pa.schema([("name_id", pa.int64()), ("key", pa.string())])
+_NAME_ENTRIES = pa.schema([("name_id", pa.int64()), ("entry_id", pa.int64())])
+_MAX_POSTINGS = 40
+
+
+def _selective_keys(name_blocks: list[set[str]]) -> dict[str, list[Any]]:
+    """Index keys without the common ones (Korea, Kim, Co): they find everything, tell nothing.
+
+    A key shared by more than `_MAX_POSTINGS` listed names is left out, unless it is the
+    rarest key a name has, so every listed name stays findable.
+    """
+    postings = Counter(key for keys in name_blocks for key in keys)
+    index: dict[str, list[Any]] = {"name_id": [], "key": []}
+    for name_id, keys in enumerate(name_blocks):
+        if not keys:
+            continue
+        rarest = min(postings[key] for key in keys)
+        for key in keys:
+            if postings[key] <= _MAX_POSTINGS or postings[key] == rarest:
+                index["name_id"].append(name_id)
+                index["key"].append(key)
+    return index
+
+
+def screen(
+    store: Store,
+    path: str | Path,
+    *,
+    lists: Sequence[str] = LIST_SOURCES,
+    threshold: float = DEFAULT_THRESHOLD,
+    progress: ProgressCallback | None = None,
+) -> Screening:
+    """Screen a CSV of names (see `read_queries`) against the newest stored lists.
+
+    `lists` names sources (`un`, `ofac`) or exact versions (`un@2020-03-20`); `progress`
+    is called with bytes of the file, so a byte progress bar fits it.
+    """
+    queries = read_queries(path)
+    screener = Screener(select_lists(store, lists), backend=store.backend)
+    size = Path(path).stat().st_size
+    if progress is None:
+        return screener.screen(queries, threshold=threshold)
+    report = progress
+
+    def names_done(done: int, total: int) -> None:
+        report(size * done // max(total, 1), size)
+
+    return screener.screen(queries, threshold=threshold, progress=names_done)
+
+
+def read_queries(path: str | Path) -> pa.Table:
+    """A CSV of names to screen: a `name` column; optional `birth_date`, `country`, `imo`.
+
+    Values are checked here, so a bad date, country or IMO number is reported with its row
+    (row 1 is the first line after the header).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SanctionwatchError(f"{path}: no such file")
+    try:
+        table = pa_csv.read_csv(
+            path,
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in QUERIES.names[1:]},
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise SanctionwatchError(f"{path}: not a readable CSV file: {error}") from error
+    columns = [name.strip().lower() for name in table.column_names]
+    table = table.rename_columns(columns)
+    if "name" not in columns:
+        raise SanctionwatchError(
+            f"{path}: no 'name' column (found: {', '.join(columns) or 'none'}); "
+            "expected a header with name and optionally birth_date, country, imo"
+        )
+    data = {"row": pa.array(range(1, table.num_rows + 1), pa.int64())}
+    for column in QUERIES.names[1:]:
+        if column in columns:
+            values = pc.utf8_trim_whitespace(table.column(column).cast(pa.string()))
+            data[column] = pc.if_else(pc.equal(values, ""), None, values)
+        else:
+            data[column] = pa.nulls(table.num_rows, pa.string())
+    queries = pa.table(data, schema=QUERIES)
+    _check_queries(path, queries)
+    return queries
+
+
+def _check_queries(path: Path, queries: pa.Table) -> None:
+    checks = [
+        ("birth_date", r"^\d{4}(-\d{2}(-\d{2})?)?$", "a date (YYYY, YYYY-MM or YYYY-MM-DD)"),
+        ("imo", r"^(?:IMO\s*)?\d{7}$", "an IMO number (7 digits, optionally after 'IMO')"),
+    ]
+    for column, pattern, expected in checks:
+        values = queries.column(column)
+        bad = pc.and_(pc.is_valid(values), pc.invert(pc.match_substring_regex(values, pattern)))
+        _fail_first(path, queries, column, bad, expected)
+    countries = pc.unique(pc.drop_null(queries.column("country"))).to_pylist()
+    unknown = [country for country in countries if country_code(country) is None]
+    if unknown:
+        bad = pc.is_in(queries.column("country"), pa.array(unknown, pa.string()))
+        _fail_first(path, queries, "country", bad, "a country name or ISO code")
+
+
+def _fail_first(path: Path, queries: pa.Table, column: str, bad: pa.Array, expected: str) -> None:
+    failing = queries.filter(pc.fill_null(bad, False))
+    if failing.num_rows:
+        row = failing.slice(0, 1).to_pylist()[0]
+        raise SanctionwatchError(
+            f"{path}: row {row['row']}: {column} {row[column]!r} is not {expected}"
+        )
+
+
+def _rows_with_imo(rows: pa.Table) -> list[dict[str, Any]]:
+    with_imo = rows.filter(pc.is_valid(rows.column("imo")))
+    return with_imo.select(["row", "name", "imo"]).to_pylist()  # type: ignore[no-any-return]
+
+
+def _imo_digits(value: str) -> str:
+    return "".join(character for character in value if character.isdigit())
+
+
+def _match_row(
+    row: int, name: str, indexed: _Indexed, matched: str, score: float, explanation: str
+) -> dict[str, Any]:
+    return {
+        "row": row,
+        "name": name,
+        "list": indexed.entry.source,
+        "list_version": indexed.version,
+        "ref": indexed.entry.ref,
+        "schema": indexed.entry.schema,
+        "matched_name": matched,
+        "score": round(min(1.0, max(0.0, score)), 4),
+        "explanation": explanation,
+    }
+
+
+def _variants_between(query: str, listed: str) -> list[str]:
+    """Variant rules applied to one name more often than to the other: what told them apart."""
+    one, other = Counter(name_key(query).variants), Counter(name_key(listed).variants)
+    return list(((one - other) + (other - one)).keys())
+
+
+def _evidence(match: dict[str, Any], indexed: _Indexed) -> tuple[float, list[str]]:
+    adjustment = 0.0
+    notes: list[str] = []
+    birth = match["birth_date"]
+    listed_dates = indexed.entry.birth_dates
+    if birth and listed_dates:
+        shown = ", ".join(listed_dates)
+        if len(birth) == 10 and birth in listed_dates:
+            change, note = _DOB_EXACT, f"date of birth {birth} matches"
+        elif any(birth.startswith(date) or date.startswith(birth) for date in listed_dates):
+            change, note = _DOB_COMPATIBLE, f"date of birth {birth} fits listed {shown}"
+        elif any(birth[:4] == date[:4] for date in listed_dates):
+            change, note = _DOB_SAME_YEAR, f"date of birth {birth}: same year, not listed {shown}"
+        else:
+            change, note = _DOB_DIFFERENT, f"date of birth {birth} differs from listed {shown}"
+        adjustment += change
+        notes.append(f"{note} ({change:+.2f})")
+    country = match["country"]
+    if country and indexed.country_codes:
+        code = country_code(country)
+        if code in indexed.country_codes:
+            adjustment += _COUNTRY_MATCH
+            notes.append(f"country {country} matches ({_COUNTRY_MATCH:+.2f})")
+        else:
+            adjustment += _COUNTRY_DIFFERENT
+            listed = ", ".join(sorted(indexed.country_codes))
+            notes.append(f"country {country} not among listed {listed} ({_COUNTRY_DIFFERENT:+.2f})")
+    return adjustment, notes
+
+
+@lru_cache(maxsize=65536)
+def _entry_countries(entry: ListEntry) -> frozenset[str]:
+    texts = [*entry.nationalities, *entry.countries, *([entry.flag] if entry.flag else [])]
+    return frozenset(code for text in texts if (code := country_code(text)) is not None)

@@ -1,0 +1,60 @@
+"""Scopes written in one HS edition, data in another: mapped through the UNSD tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.conftest import comtrade_record, shared_file
+from tests.regime.test_load_errors import VALID
+
+from sanctionwatch import Regime, Store, check, ingest, load_regime
+from sanctionwatch._concordance import load_concordance_into
+
+ORANGES = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
+
+
+@pytest.fixture
+def oranges(tmp_path: Path) -> Regime:
+    """A ban on HS2017 080521 (mandarins) from 2017-08-05, as the test regime's second measure."""
+    path = tmp_path / "oranges.yaml"
+    path.write_text(ORANGES, encoding="utf-8")
+    return load_regime(path)
+
+
+def hs2012_mandarins(store: Store, write: Callable[..., Path]) -> None:
+    report = ingest(
+        store,
+        write(
+            comtrade_record(period="2019", classificationCode="H4", cmdCode="080520"),
+            comtrade_record(period="2019", classificationCode="H5", cmdCode="080521"),
+        ),
+    )
+    assert report.rows_accepted == 2
+
+
+def test_without_a_table_six_digit_codes_match_as_written_and_warn(
+    store: Store, oranges: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    hs2012_mandarins(store, write_comtrade)
+    findings = check(store, oranges)
+    assert findings.summary["warnings"] == [
+        "coal-ban: HS2017 codes 080521 could not be mapped to the HS2012 data (load a "
+        "correlation table with `sanctionwatch hs load-concordance`); matched as written"
+    ]
+    assert [r["hs_code"] for r in findings.records()] == ["080521"]
+
+
+@pytest.mark.slow
+def test_with_a_table_the_scope_reaches_older_data_approximately(
+    store: Store, oranges: Regime, write_comtrade: Callable[..., Path]
+) -> None:
+    load_concordance_into(store, shared_file("HS2017toHS2012ConversionAndCorrelationTables.xlsx"))
+    hs2012_mandarins(store, write_comtrade)
+    findings = check(store, oranges)
+    assert findings.summary["warnings"] == []
+    rows = {r["hs_code"]: r for r in findings.records()}
+    assert set(rows) == {"080520", "080521"}
+    assert "scope mapped approximately: HS2017 080521 is HS2012 080520" in rows["080520"]["reason"]
+    assert "scope mapped" not in rows["080521"]["reason"]

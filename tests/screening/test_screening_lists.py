@@ -1,0 +1,166 @@
+"""Loading the UN and OFAC lists: counts, entries, and what the loaders pull out of the text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from tests.screening.conftest import UN_2025_CORRUPTED, shared_file
+
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.screening import DPRK_PROGRAMMES, ListFile, read_list, read_un_list
+
+
+def entry(listed: ListFile, ref: str):  # type: ignore[no-untyped-def]
+    return next(item for item in listed.entries if item.ref == ref)
+
+
+def test_un_list_has_80_individuals_and_75_entities(un_2020: ListFile) -> None:
+    assert Counter(item.schema for item in un_2020.entries) == {"Person": 80, "Organization": 75}
+    assert un_2020.version == "un@2020-03-20"
+    assert un_2020.published_from == "dateGenerated"
+    assert un_2020.skipped == ()
+
+
+def test_un_individual_keeps_reference_birth_date_document_and_listing(un_2020: ListFile) -> None:
+    ri = entry(un_2020, "KPi.033")
+    assert ri.name == "RI WON HO"
+    assert ri.birth_dates == ("1964-07-17",)
+    assert ri.documents == ("Passport 381310014",)
+    assert ri.listed_on == "2016-11-30"
+    assert ri.nationalities == ("Democratic People's Republic of Korea",)
+
+
+def test_un_aliases_keep_their_quality(un_2020: ListFile) -> None:
+    min_byong = entry(un_2020, "KPi.047")
+    assert [(name.name, name.kind, name.quality) for name in min_byong.names[1:]] == [
+        ("Min Pyo\u2019ng-ch\u2019o\u2019l", "alias", "Good"),
+        ("Min Byong-chol", "alias", "Good"),
+        ("Min Byong Chun", "alias", "Good"),
+    ]
+    assert entry(un_2020, "KPi.037").names[1].name == "Jang Chang Ha"
+
+
+def test_un_birth_year_ranges_become_years(un_2020: ListFile) -> None:
+    assert entry(un_2020, "KPi.066").birth_dates == ("1967", "1968", "1969")
+
+
+def test_un_imo_numbers_come_from_entity_comments(un_2020: ListFile) -> None:
+    assert entry(un_2020, "KPe.022").imo_numbers == ("5342883",)
+    assert entry(un_2020, "KPe.066").imo_numbers == ("5434358",)
+    assert entry(un_2020, "KPe.021").imo_numbers == ()
+
+
+def test_ofac_list_has_484_dprk_entries_and_105_vessels(ofac_2024: ListFile) -> None:
+    kinds = Counter(item.schema for item in ofac_2024.entries)
+    assert len(ofac_2024.entries) == 484
+    assert kinds["Vessel"] == 105
+    assert kinds == {"Organization": 199, "Person": 164, "Vessel": 105, "Airplane": 16}
+    assert all(DPRK_PROGRAMMES.intersection(item.programmes) for item in ofac_2024.entries)
+    assert ofac_2024.version == "ofac@2024-05-03"
+    assert ofac_2024.published_from == "file name"
+
+
+def test_every_ofac_vessel_has_an_imo_number(ofac_2024: ListFile) -> None:
+    vessels = [item for item in ofac_2024.entries if item.schema == "Vessel"]
+    assert all(len(vessel.imo_numbers) == 1 for vessel in vessels)
+    assert entry(ofac_2024, "17069").imo_numbers == ("7937317",)
+    assert entry(ofac_2024, "17104").imo_numbers == ("8606173",)
+    assert entry(ofac_2024, "17069").flag == "Democratic People's Republic of Korea"
+    assert entry(ofac_2024, "17069").vessel_type == "General Cargo"
+
+
+def test_ofac_remarks_give_aliases_dates_and_nationality(ofac_2024: ListFile) -> None:
+    assert [name.name for name in entry(ofac_2024, "9345").names] == [
+        "KOREA MINING DEVELOPMENT TRADING CORPORATION",
+        "KOMID",
+    ]
+    ri = entry(ofac_2024, "19609")
+    assert ri.name == "RI, Won Ho"
+    assert ri.birth_dates == ("1964-07-17",)
+    assert ri.nationalities == ("Korea, North",)
+    assert ri.documents == ("Passport 381310014",)
+    assert entry(ofac_2024, "12211").birth_dates == ("1947", "1946")
+    assert entry(ofac_2024, "19792").birth_dates == ("1953",)
+
+
+def test_ofac_alias_cut_off_by_the_remarks_limit_is_left_out(ofac_2024: ListFile) -> None:
+    aliases = [name.name for name in entry(ofac_2024, "27307").names]
+    assert "HIDDEN COBRA" in aliases
+    assert not any(alias.startswith("WHOIS") for alias in aliases)
+
+
+def test_ofac_date_comes_from_the_argument_before_the_file_name() -> None:
+    path = shared_file("ofac_sdn_2024-05-03.csv")
+    listed = read_list(path, published=dt.date(2024, 5, 2))
+    assert (listed.version, listed.published_from) == ("ofac@2024-05-02", "given")
+
+
+def test_damaged_un_list_is_recovered_and_the_losses_reported() -> None:
+    listed = read_list(shared_file(UN_2025_CORRUPTED))
+    assert listed.version == "un@2025-08-16"
+    assert Counter(item.schema for item in listed.entries) == {"Person": 80, "Organization": 75}
+    assert listed.skipped == ()
+    assert sorted(item.ref for item in listed.dropped_names) == [
+        "KPe.016",
+        "KPe.055",
+        "KPe.059",
+        "KPe.073",
+    ]
+    assert any("Latin-1" in repair for repair in listed.repairs)
+    restored = [name.name for name in entry(listed, "KPi.013").names]
+    assert "Ch\u2019oe Ch\u2019un Sik" in restored
+
+
+def test_damaged_un_list_names_every_record_it_skips() -> None:
+    listed = read_un_list(shared_file(UN_2025_CORRUPTED), list_type=None)
+    assert len(listed.entries) == 862
+    assert len(listed.skipped) == 17
+    first = listed.skipped[0]
+    assert first.position == "byte 203939 (IQi.027)"
+    assert first.reason.startswith("not well-formed XML even after repair")
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE CONSOLIDATED_LIST [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<CONSOLIDATED_LIST dateGenerated="2020-01-01"><INDIVIDUALS><INDIVIDUAL>
+<FIRST_NAME>&xxe;</FIRST_NAME><UN_LIST_TYPE>DPRK</UN_LIST_TYPE>
+</INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>
+"""
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<CONSOLIDATED_LIST dateGenerated="2020-01-01">&lol4;</CONSOLIDATED_LIST>
+"""
+
+
+@pytest.mark.parametrize("document", [XXE, BILLION_LAUGHS], ids=["xxe", "billion-laughs"])
+def test_xml_with_dtd_or_entities_is_refused(tmp_path, document: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "list.xml"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(SanctionwatchError) as refused:
+        read_list(path)
+    message = str(refused.value)
+    assert str(path) in message
+    assert "refused" in message
+    assert "\n" not in message
+
+
+def test_other_xml_and_other_files_get_one_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    other = tmp_path / "other.xml"
+    other.write_text("<?xml version='1.0'?><catalog/>", encoding="utf-8")
+    with pytest.raises(SanctionwatchError, match="not a UN consolidated list"):
+        read_list(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("just some notes\n", encoding="utf-8")
+    with pytest.raises(SanctionwatchError, match="cannot tell the list format"):
+        read_list(text)
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"<CONSOLIDATED_LIST dateGenerated='2020-01-01'><INDIVIDUALS><INDI")
+    with pytest.raises(SanctionwatchError, match="no readable DPRK records"):
+        read_list(broken)
