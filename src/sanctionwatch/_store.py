@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 import duckdb
 import ibis
@@ -17,9 +18,10 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
 
-__all__ = ["DEFAULT_STORE", "Store", "default_store_location"]
+__all__ = ["DEFAULT_STORE", "SPARK_SCHEME", "Store", "default_store_location"]
 
 DEFAULT_STORE = "sanctionwatch.duckdb"
+SPARK_SCHEME = "spark://"
 _TABLES: dict[str, pa.Schema] = {"flows": FLOWS, "rejects": REJECTS, "ingests": INGESTS}
 
 
@@ -29,20 +31,28 @@ def default_store_location() -> str:
 
 
 class Store:
-    """Where flows live. Open with `Store.open(path)`; use as a context manager to close it."""
+    """Where flows live. Open with `Store.open(location)`; use as a context manager to close it.
 
-    def __init__(self, backend: Any, location: str) -> None:
+    A location is a DuckDB file (the default, read and written), or a Spark target
+    `spark://MASTER?warehouse=DIR` whose tables are the Parquet folders `Store.export` writes
+    (read only: ingest goes to a DuckDB store, then its tables move to the warehouse).
+    """
+
+    def __init__(self, backend: Any, location: str, *, writable: bool = True) -> None:
         self.backend = backend
         self.location = location
+        self.writable = writable
 
     @classmethod
     def open(cls, location: str | Path | None = None, *, wait_seconds: float = 30.0) -> Store:
-        """Open (creating if needed) a DuckDB store file.
+        """Open a store, creating a DuckDB file if needed.
 
-        Another process holding the file makes this wait up to `wait_seconds`, then fail with
-        a message saying so; the store itself is never touched by the waiting side.
+        Another process holding a DuckDB file makes this wait up to `wait_seconds`, then fail
+        with a message saying so; the store itself is never touched by the waiting side.
         """
         path = str(location or default_store_location())
+        if path.startswith(SPARK_SCHEME):
+            return _open_spark(path)
         if path != ":memory:":
             parent = Path(path).parent
             if not parent.is_dir():
@@ -74,7 +84,25 @@ class Store:
                 self.backend.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
 
     def close(self) -> None:
-        self.backend.disconnect()
+        if self.writable:
+            self.backend.disconnect()
+
+    def export(self, warehouse: str | Path) -> dict[str, int]:
+        """Write every table as a Parquet folder under `warehouse`, for a Spark store to read."""
+        root = Path(warehouse)
+        root.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for name in self.backend.list_tables():
+            if name.startswith("_"):
+                continue
+            table = self.table(name)
+            target = root / name
+            target.mkdir(exist_ok=True)
+            for stale in target.glob("*.parquet"):
+                stale.unlink()
+            table.to_parquet(target / "part-0.parquet")
+            written[name] = int(table.count().execute())
+        return written
 
     def __enter__(self) -> Store:
         return self
@@ -102,9 +130,17 @@ class Store:
     def ingests(self) -> ibis.Table:
         return self.table("ingests")
 
+    def require_writable(self, action: str) -> None:
+        if not self.writable:
+            raise SanctionwatchError(
+                f"{self.location}: a Spark store is read only; {action} into a DuckDB store, "
+                "then copy its tables over with `sanctionwatch export`"
+            )
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: a failure or a killed process leaves the store as it was."""
+        self.require_writable("write")
         self.backend.raw_sql("BEGIN TRANSACTION")
         try:
             yield
@@ -112,3 +148,40 @@ class Store:
             self.backend.raw_sql("ROLLBACK")
             raise
         self.backend.raw_sql("COMMIT")
+
+
+def _open_spark(location: str) -> Store:
+    """A read-only store over Parquet folders, computed by Spark (local mode or a cluster)."""
+    master, _, query = location.removeprefix(SPARK_SCHEME).partition("?")
+    if not master.startswith(("local", "yarn", "k8s")):
+        master = f"spark://{master}"
+    options = parse_qs(query)
+    warehouse = options.get("warehouse", ["sanctionwatch-warehouse"])[0]
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SanctionwatchError(
+            f"{location}: Spark stores need PySpark: pip install 'sanctionwatch[spark]'"
+        ) from error
+    session = (
+        SparkSession.builder.master(master)
+        .appName("sanctionwatch")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
+        .config("spark.default.parallelism", str(os.cpu_count() or 2))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    backend = ibis.pyspark.connect(session)
+    root = Path(warehouse)
+    if not (root / "flows").is_dir():
+        raise SanctionwatchError(
+            f"{location}: no flows table in warehouse {warehouse} "
+            "(write one with `sanctionwatch export WAREHOUSE --store FILE.duckdb`)"
+        )
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and any(folder.glob("*.parquet")):
+            backend.read_parquet(str(folder), table_name=folder.name)
+    return Store(backend, location, writable=False)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from sanctionwatch import Findings, Regime, Store, check
+from sanctionwatch import Findings
 
 
 @pytest.fixture
-def findings(demo_store: Store, un_dprk: Regime) -> list[dict[str, Any]]:
-    return check(demo_store, un_dprk).records()
+def findings(demo_check: Callable[..., Findings]) -> list[dict[str, Any]]:
+    return demo_check().records()
 
 
 def only(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
@@ -73,8 +74,8 @@ def test_wigs_electricity_and_zero_trade_give_no_finding(findings: list[dict[str
     assert not [r for r in findings if r["period"] >= "2019" and r["kind"] == "ban"]
 
 
-def test_the_chapter_summary_matches_the_rows(demo_store: Store, un_dprk: Regime) -> None:
-    result: Findings = check(demo_store, un_dprk)
+def test_the_summary_matches_the_rows(demo_check: Callable[..., Findings]) -> None:
+    result = demo_check()
     assert result.summary["findings"] == result.table.num_rows
     assert result.summary["by_status"]["breach"] == 2
     assert result.summary["caps_exceeded"] == ["2321-op26b"]
@@ -83,9 +84,9 @@ def test_the_chapter_summary_matches_the_rows(demo_store: Store, un_dprk: Regime
 
 @pytest.mark.parametrize("factor", [7.23, 7.5, 8.5])
 def test_2019_refined_petroleum_crosses_75_percent_not_90(
-    demo_store: Store, un_dprk: Regime, factor: float
+    demo_check: Callable[..., Findings], factor: float
 ) -> None:
-    rows = check(demo_store, un_dprk, barrels_per_tonne=factor).records()
+    rows = demo_check(barrels_per_tonne=factor).records()
     cap = only(rows, measure_id="2397-op5", cap_period="2019")
     assert cap["unit"] == "barrel"
     assert cap["used"] == pytest.approx((22_730 + 30_180) * factor)
@@ -96,15 +97,13 @@ def test_2019_refined_petroleum_crosses_75_percent_not_90(
     assert cap["reporter"] == "CHN,RUS"
 
 
-def test_the_cited_factor_is_the_default(demo_store: Store, un_dprk: Regime) -> None:
-    cap = only(check(demo_store, un_dprk).records(), measure_id="2397-op5")
+def test_the_cited_factor_is_the_default(demo_check: Callable[..., Findings]) -> None:
+    cap = only(demo_check().records(), measure_id="2397-op5")
     assert cap["barrels_per_tonne"] == 7.5
     assert f"{cap['used']:.0f}" == "396825"
 
 
-def test_period_window_keeps_overlapping_flows(demo_store: Store, un_dprk: Regime) -> None:
-    rows = check(
-        demo_store, un_dprk, period_from=dt.date(2018, 1, 1), period_to=dt.date(2018, 12, 31)
-    ).records()
+def test_period_window_keeps_overlapping_flows(demo_check: Callable[..., Findings]) -> None:
+    rows = demo_check(period_from=dt.date(2018, 1, 1), period_to=dt.date(2018, 12, 31)).records()
     assert {r["period"] for r in rows} == {"2018"}
     assert {r["hs_code"] for r in rows} == {"61", "62"}

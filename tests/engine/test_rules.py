@@ -6,26 +6,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.conftest import comtrade_record
+from tests.engine.conftest import CheckRunner
 
-from sanctionwatch import Regime, Store, check, ingest
+from sanctionwatch import Regime, Store, ingest
 
 
+@pytest.fixture
 def findings_for(
-    store: Store, regime: Regime, write: Callable[..., Path], *records: dict[str, Any]
-) -> list[dict[str, Any]]:
-    report = ingest(store, write(*records))
-    assert report.rows_rejected == 0
-    return check(store, regime).records()
+    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path], run_check: CheckRunner
+) -> Callable[..., list[dict[str, Any]]]:
+    """Ingest these records and check them against the UN regime, on the backend under test."""
+
+    def run(*records: dict[str, Any]) -> list[dict[str, Any]]:
+        report = ingest(store, write_comtrade(*records))
+        assert report.rows_rejected == 0
+        return run_check(store, un_dprk).records()
+
+    return run
 
 
 def test_a_chapter_and_its_headings_are_not_counted_twice(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(period="2019", cmdCode="62", primaryValue=900.0),
         comtrade_record(period="2019", cmdCode="6201", primaryValue=600.0),
         comtrade_record(period="2019", cmdCode="620111", primaryValue=400.0),
@@ -38,14 +43,14 @@ def test_a_chapter_and_its_headings_are_not_counted_twice(
 
 
 def test_twelve_months_are_counted_instead_of_the_annual_row(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     months = [
         comtrade_record(freqCode="M", period=f"2019{m:02d}", cmdCode="03", primaryValue=10.0)
         for m in range(1, 13)
     ]
     annual = comtrade_record(period="2019", cmdCode="03", primaryValue=120.0)
-    rows = findings_for(store, un_dprk, write_comtrade, annual, *months)
+    rows = findings_for(annual, *months)
     seafood = [r for r in rows if r["measure_id"] == "2371-op9"]
     assert len(seafood) == 13
     counted = [r for r in seafood if r["counted"]]
@@ -56,12 +61,9 @@ def test_twelve_months_are_counted_instead_of_the_annual_row(
 
 
 def test_months_without_an_annual_row_are_a_partial_year(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(freqCode="M", period="201903", cmdCode="03"),
         comtrade_record(freqCode="M", period="201904", cmdCode="03"),
     )
@@ -70,13 +72,8 @@ def test_months_without_an_annual_row_are_a_partial_year(
     assert all("partial year: 2 of 12 months of 2019 present" in r["reason"] for r in seafood)
 
 
-def test_a_month_inside_grace(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
-) -> None:
+def test_a_month_inside_grace(findings_for: Callable[..., list[dict[str, Any]]]) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(freqCode="M", period="201710", cmdCode="6109"),
         comtrade_record(freqCode="M", period="201712", cmdCode="6109"),
         comtrade_record(freqCode="M", period="201801", cmdCode="6109"),
@@ -86,12 +83,9 @@ def test_a_month_inside_grace(
 
 
 def test_an_unobservable_exemption_makes_a_breach_claimable(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(freqCode="M", period="201901", cmdCode="270112"),
     )
     coal = next(r for r in rows if r["measure_id"] == "2371-op8")
@@ -100,12 +94,9 @@ def test_an_unobservable_exemption_makes_a_breach_claimable(
 
 
 def test_supply_to_the_target_is_seen_as_partners_exports(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(period="2019", flowCode="X", cmdCode="8471"),
         comtrade_record(period="2019", flowCode="M", cmdCode="8471"),
     )
@@ -116,19 +107,16 @@ def test_supply_to_the_target_is_seen_as_partners_exports(
 
 
 def test_trade_with_other_partners_is_ignored(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         comtrade_record(period="2019", partnerCode=410, partnerISO="KOR", cmdCode="6109"),
     )
     assert rows == []
 
 
 def test_a_cap_sums_every_reporting_state_and_dates_each_threshold(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     def petroleum(reporter: str, code: int, month: int, tonnes: float) -> dict[str, Any]:
         return comtrade_record(
@@ -144,9 +132,6 @@ def test_a_cap_sums_every_reporting_state_and_dates_each_threshold(
 
     # 500,000 bbl at 7.5 bbl/t is 66,666.7 t: 75% is 50,000 t, 90% 60,000 t, 95% 63,333 t.
     rows = findings_for(
-        store,
-        un_dprk,
-        write_comtrade,
         petroleum("CHN", 156, 1, 30_000),
         petroleum("RUS", 643, 2, 21_000),
         petroleum("CHN", 156, 3, 10_000),

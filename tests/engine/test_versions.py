@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import comtrade_record, shared_file
+from tests.engine.conftest import CheckRunner
 from tests.regime.test_load_errors import VALID
 
-from sanctionwatch import Regime, Store, check, ingest, load_regime
+from sanctionwatch import Regime, Store, ingest, load_regime
 from sanctionwatch._concordance import load_concordance_into
 
 ORANGES = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
@@ -35,10 +36,10 @@ def hs2012_mandarins(store: Store, write: Callable[..., Path]) -> None:
 
 
 def test_without_a_table_six_digit_codes_match_as_written_and_warn(
-    store: Store, oranges: Regime, write_comtrade: Callable[..., Path]
+    store: Store, oranges: Regime, write_comtrade: Callable[..., Path], run_check: CheckRunner
 ) -> None:
     hs2012_mandarins(store, write_comtrade)
-    findings = check(store, oranges)
+    findings = run_check(store, oranges)
     assert findings.summary["warnings"] == [
         "coal-ban: HS2017 codes 080521 could not be mapped to the HS2012 data (load a "
         "correlation table with `sanctionwatch hs load-concordance`); matched as written"
@@ -48,11 +49,11 @@ def test_without_a_table_six_digit_codes_match_as_written_and_warn(
 
 @pytest.mark.slow
 def test_with_a_table_the_scope_reaches_older_data_approximately(
-    store: Store, oranges: Regime, write_comtrade: Callable[..., Path]
+    store: Store, oranges: Regime, write_comtrade: Callable[..., Path], run_check: CheckRunner
 ) -> None:
     load_concordance_into(store, shared_file("HS2017toHS2012ConversionAndCorrelationTables.xlsx"))
     hs2012_mandarins(store, write_comtrade)
-    findings = check(store, oranges)
+    findings = run_check(store, oranges)
     assert findings.summary["warnings"] == []
     rows = {r["hs_code"]: r for r in findings.records()}
     assert set(rows) == {"080520", "080521"}

@@ -71,6 +71,8 @@ def test_every_bundled_record_names_its_source() -> None:
         ({"reporterCode": None, "reporterISO": None}, "missing reporter"),
         ({"partnerCode": None, "partnerISO": None}, "missing partner"),
         ({"flowCode": "Q"}, 'flowCode "Q" is not M, X, RM or RX'),
+        ({"reporterCode": 999}, 'reporterCode "999" is not a known country or area'),
+        ({"partnerCode": None, "partnerISO": "XQZ"}, 'partnerISO "XQZ" is not a known country'),
         ({"netWgt": "heavy"}, 'netWgt is not a number: "heavy"'),
         ({"classificationCode": "S4"}, 'classificationCode "S4" is not an HS edition'),
         ({"primaryValue": None, "netWgt": None, "qty": None}, "no value, net weight or quantity"),
@@ -98,6 +100,21 @@ def test_a_bad_row_is_rejected_with_its_reason_and_nothing_else_is_lost(
     assert json.loads(rejects[0]["record"])["cmdCode"] == comtrade_record(**fields)["cmdCode"]
     kept = sorted(store.flows.to_pyarrow()["hs_code"].to_pylist())
     assert kept == ["2601", "2701"]
+
+
+def test_country_codes_resolve_each_other(
+    store: Store, write_comtrade: Callable[..., Path]
+) -> None:
+    ingest(
+        store,
+        write_comtrade(
+            comtrade_record(reporterISO=None, reporterCode=842, partnerISO=None),
+            comtrade_record(cmdCode="2601", reporterCode=None, partnerCode=None),
+        ),
+    )
+    rows = store.flows.order_by("source_row").to_pyarrow().to_pylist()
+    assert [(r["reporter_iso3"], r["reporter_code"]) for r in rows] == [("USA", 842), ("CHN", 156)]
+    assert [(r["partner_iso3"], r["partner_code"]) for r in rows] == [("PRK", 408), ("PRK", 408)]
 
 
 def test_monthly_period_bounds(store: Store, write_comtrade: Callable[..., Path]) -> None:

@@ -83,7 +83,10 @@ StoreOption = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="Store file (DuckDB). Default: $SANCTIONWATCH_STORE, else ./sanctionwatch.duckdb.",
+        help=(
+            "Store: a DuckDB file, or spark://MASTER?warehouse=DIR (read only). "
+            "Default: $SANCTIONWATCH_STORE, else ./sanctionwatch.duckdb."
+        ),
         show_default=False,
     ),
 ]

@@ -33,6 +33,7 @@ from sanctionwatch.trade import READERS
 
 __all__ = [
     "aggregates_command",
+    "export_command",
     "forget_command",
     "ingest_command",
     "ingests_command",
@@ -127,6 +128,19 @@ def forget_command(
         f"forgot ingest {report.ingest_id} ({report.source_file}): "
         f"{report.flows_removed} flows and {report.rejects_removed} rejects removed"
     )
+
+
+@app.command("export")
+def export_command(
+    warehouse: Annotated[Path, typer.Argument(help="Folder for one Parquet folder per table.")],
+    store: StoreOption = None,
+) -> None:
+    """Copy the store's tables to Parquet folders that a Spark store reads."""
+    with open_store(store) as opened:
+        written = opened.export(warehouse)
+    for name, rows in written.items():
+        console.print(f"{warehouse / name}: {rows} rows")
+    console.print(f"check them on Spark with --store 'spark://local[*]?warehouse={warehouse}'")
 
 
 @app.command("aggregates")

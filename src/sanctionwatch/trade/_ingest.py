@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.hs import HS_VERSIONS
+from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
 from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
@@ -67,12 +68,13 @@ def ingest(
 ) -> IngestReport:
     """Load one trade file. Every row ends in `flows` or in `rejects` with its reason."""
     path = Path(path)
+    store.require_writable("ingest")
     if not path.is_file():
         raise SanctionwatchError(f"{path}: no such file")
     if format != "auto" and format not in READERS:
         known = ", ".join(["auto", *READERS])
         raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
-    chosen = detect_format(path) if format == "auto" else format
+    chosen = detect_format(path, options) if format == "auto" else format
     digest = _sha256(path)
     ingest_id = digest[:16]
     source = str(path)
@@ -227,8 +229,34 @@ def _number_problem(raw: ir.StringValue, name: str) -> ir.StringValue:
     )
 
 
+def _with_countries(raw: ir.Table) -> ir.Table:
+    """Adds, per role, the ISO3 code its numeric code stands for (`_reporter_iso3_of_code`),
+    whether that numeric code is known, and the numeric code of its ISO3 code."""
+    codes = ibis.memtable(country_codes())
+    by_iso = codes.filter(codes.iso3.notnull()).group_by("iso3").aggregate(code=codes.code.min())
+    out = raw
+    for role in ("reporter", "partner"):
+        numeric = out[f"{role}Code"].strip().nullif("").try_cast("int32")
+        alpha = out[f"{role}ISO"].strip().nullif("").upper()
+        keyed = out.mutate(_numeric=numeric, _alpha=alpha)
+        named = codes.select(_known=codes.code, **{f"_{role}_iso3_of_code": codes.iso3})
+        coded = by_iso.select(_iso=by_iso.iso3, **{f"_{role}_code_of_iso3": by_iso.code})
+        out = keyed.left_join(named, keyed._numeric == named._known).select(
+            *keyed.columns,
+            f"_{role}_iso3_of_code",
+            **{f"_{role}_code_known": named._known.notnull()},
+        )
+        out = (
+            out.left_join(coded, out._alpha == coded._iso)
+            .select(*out.columns, f"_{role}_code_of_iso3")
+            .drop("_numeric", "_alpha")
+        )
+    return out
+
+
 def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
     """Raw rows typed as flows, with `_reason`: the first check each fails, null if none."""
+    raw = _with_countries(raw)
     text = {name: raw[name].strip().nullif("") for name in COMTRADE_FIELDS}
     freq = text["freqCode"].upper()
     period = text["period"]
@@ -253,7 +281,6 @@ def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
     )
     reporter_code = text["reporterCode"].try_cast("int32")
     partner_code = text["partnerCode"].try_cast("int32")
-    country = r"^[A-Za-z0-9_]{1,3}$"
 
     reason = ibis.coalesce(
         ibis.ifelse(
@@ -277,13 +304,23 @@ def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
             ibis.null("string"),
         ),
         ibis.ifelse(
-            text["reporterISO"].notnull() & ~text["reporterISO"].re_search(country),
-            "reporterISO is not a country code: " + _quoted(text["reporterISO"]),
+            reporter_code.notnull() & ~raw._reporter_code_known,
+            "reporterCode " + _quoted(text["reporterCode"]) + " is not a known country or area",
             ibis.null("string"),
         ),
         ibis.ifelse(
-            text["partnerISO"].notnull() & ~text["partnerISO"].re_search(country),
-            "partnerISO is not a country code: " + _quoted(text["partnerISO"]),
+            partner_code.notnull() & ~raw._partner_code_known,
+            "partnerCode " + _quoted(text["partnerCode"]) + " is not a known country or area",
+            ibis.null("string"),
+        ),
+        ibis.ifelse(
+            reporter_code.isnull() & raw._reporter_code_of_iso3.isnull(),
+            "reporterISO " + _quoted(text["reporterISO"]) + " is not a known country code",
+            ibis.null("string"),
+        ),
+        ibis.ifelse(
+            partner_code.isnull() & raw._partner_code_of_iso3.isnull(),
+            "partnerISO " + _quoted(text["partnerISO"]) + " is not a known country code",
             ibis.null("string"),
         ),
         ibis.ifelse(
@@ -332,10 +369,10 @@ def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
     )
     level = ibis.ifelse(hs_code == "TOTAL", 0, hs_code.length()).cast("int8")
     return raw.mutate(
-        reporter_iso3=text["reporterISO"].upper(),
-        reporter_code=reporter_code,
-        partner_iso3=text["partnerISO"].upper(),
-        partner_code=partner_code,
+        reporter_iso3=text["reporterISO"].upper().fill_null(raw._reporter_iso3_of_code),
+        reporter_code=reporter_code.fill_null(raw._reporter_code_of_iso3),
+        partner_iso3=text["partnerISO"].upper().fill_null(raw._partner_iso3_of_code),
+        partner_code=partner_code.fill_null(raw._partner_code_of_iso3),
         flow=flow,
         period_start=start,
         period_end=end,

@@ -6,12 +6,14 @@ format name; `detect_format` sniffs a file's first bytes and name to choose one.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade.readers import comtrade
+from sanctionwatch.trade.readers import baci, comtrade, comtrade_bulk, mapping
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
+from sanctionwatch.trade.readers._text import GZIP_MAGIC
 
 __all__ = ["READERS", "Reader", "ReaderOptions", "detect_format"]
 
@@ -20,17 +22,59 @@ Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
 READERS: dict[str, Reader] = {
     "comtrade-json": comtrade.read_json,
     "comtrade-csv": comtrade.read_csv,
+    "comtrade-bulk": comtrade_bulk.read_bulk,
+    "baci": baci.read_baci,
+    "mapping": mapping.read_mapped,
 }
 
+_HEAD_BYTES = 1 << 16
+_ZIP_MAGIC = b"PK\x03\x04"
 
-def detect_format(path: Path) -> str:
-    """Which reader a file needs, from its first bytes and its name."""
+
+def detect_format(path: Path, options: ReaderOptions | None = None) -> str:
+    """Which reader a file needs, from the options, its first bytes and its name.
+
+    A mapping, when given, decides. Otherwise: JSON is a Comtrade API response; a first line of
+    `t,i,j,k,v,q` is BACI (plain or gzipped); any other tab-separated or gzipped file is a
+    Comtrade bulk file, and any other CSV a Comtrade CSV; their readers name the columns they
+    miss.
+    """
+    if options is not None and options.mapping is not None:
+        return "mapping"
     with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"{", b"[")):
+        head = handle.read(_HEAD_BYTES)
+    gzipped = head.startswith(GZIP_MAGIC)
+    if gzipped:
+        head = _gunzip_start(head)
+    if head.startswith(_ZIP_MAGIC):
+        raise SanctionwatchError(
+            f"{path}: an Excel workbook or a zip archive: for a sheet, pass --mapping FILE to "
+            "say which column is which; unpack an archive (BACI ships as .zip) first"
+        )
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if text.startswith((b"{", b"[")):
         return "comtrade-json"
-    if path.suffix.lower() in {".csv", ".txt"} or b"," in head.split(b"\n", 1)[0]:
+    first_line = text.split(b"\n", 1)[0].rstrip(b"\r")
+    separator = b"\t" if b"\t" in first_line else b","
+    names = [
+        name.strip(b' "').decode("utf-8", "replace").casefold()
+        for name in first_line.split(separator)
+    ]
+    if sorted(names) == sorted(baci.BACI_COLUMNS):
+        return "baci"
+    if separator == b"\t" or gzipped:
+        return "comtrade-bulk"
+    if path.suffix.lower() in {".csv", ".txt"} or b"," in first_line:
         return "comtrade-csv"
     raise SanctionwatchError(
-        f"{path}: cannot tell the format (expected Comtrade JSON or CSV); pass --format"
+        f"{path}: cannot tell the format (expected Comtrade JSON, CSV or bulk TSV, or BACI); "
+        "pass --format, or --mapping FILE for a table of another layout"
     )
+
+
+def _gunzip_start(head: bytes) -> bytes:
+    """As much of a gzip file's start as its first bytes hold; empty when they are not gzip."""
+    try:
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head, _HEAD_BYTES)
+    except zlib.error:
+        return b""

@@ -1,0 +1,247 @@
+"""Delimited text (CSV, TSV; plain or gzipped) streamed in batches, each row with its line.
+
+pyarrow parses the rows block by block. Blank lines are kept while parsing, so that a row's line
+number follows from its position in the file, and are dropped later when the batch is shaped. A
+line with the wrong number of fields stops the file with an error naming that line: guessing
+which field went missing would put figures under the wrong names.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from sanctionwatch._errors import SanctionwatchError
+
+__all__ = [
+    "GZIP_MAGIC",
+    "DelimitedText",
+    "TextBatch",
+    "TextSource",
+    "column_name",
+    "is_gzip",
+]
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+_LONGEST_HEADER = 1 << 20
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as pyarrow ends lines
+# pyarrow's line number (it knows it when reading on one thread), and a broken line's fields.
+_ROW_IN_MESSAGE = re.compile(r"Row #(\d+)")
+_FIELDS_IN_MESSAGE = re.compile(r"Expected (\d+) columns, got (\d+)")
+_DELIMITER_NAMES = {"\t": "tabs", ",": "commas", ";": "semicolons", "|": "bars"}
+
+
+def column_name(index: int) -> str:
+    """The name a batch gives the file's column at `index` (header names may repeat or be empty)."""
+    return f"c{index}"
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+@dataclass(frozen=True)
+class TextBatch:
+    """Rows as text (`c0`, `c1`, ... null where empty) with their `source_row`, and progress."""
+
+    table: pa.Table
+    bytes_done: int
+    bytes_total: int
+
+
+class TextSource(Protocol):
+    """A table of text with a header: a delimited file or a spreadsheet."""
+
+    path: Path
+    header: tuple[str, ...]
+    header_line: int
+
+    def batches(self) -> Iterator[TextBatch]: ...
+
+    def close(self) -> None: ...
+
+
+class DelimitedText:
+    """A delimited file's header, read on opening, and its rows, read in batches when asked.
+
+    `skip_rows` counts every line before the header, blank ones too. Without `quoted`, a double
+    quote is an ordinary character (Comtrade's bulk files do not quote).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        delimiter: str = ",",
+        quoted: bool = True,
+        encoding: str = "utf-8",
+        skip_rows: int = 0,
+        batch_bytes: int = 16 << 20,
+    ) -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self.quoted = quoted
+        self.encoding = codecs.lookup(encoding).name
+        self.skip_rows = skip_rows
+        self.batch_bytes = batch_bytes
+        self.header_line = skip_rows + 1
+        self.gzipped = is_gzip(path)
+        self.header, self._rows_follow = self._read_header()
+
+    def batches(self) -> Iterator[TextBatch]:
+        if not self._rows_follow:
+            return
+        size = self.path.stat().st_size
+        raw = pa.OSFile(str(self.path))
+        stream = pa.CompressedInputStream(raw, "gzip") if self.gzipped else raw
+        names = [column_name(i) for i in range(len(self.header))]
+        next_line = self.header_line + 1
+        try:
+            try:
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=pacsv.ReadOptions(
+                        column_names=names,
+                        skip_rows=self.header_line,
+                        block_size=self.batch_bytes,
+                        use_threads=False,
+                        encoding="utf8" if self.encoding == "utf-8" else self.encoding,
+                    ),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=self.delimiter,
+                        quote_char='"' if self.quoted else False,
+                        ignore_empty_lines=False,
+                    ),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={name: pa.string() for name in names},
+                        null_values=[""],
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=True,
+                    ),
+                )
+            except (pa.ArrowException, OSError, ValueError) as error:
+                raise self._unreadable(error, next_line - 1) from error
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except (pa.ArrowException, OSError, ValueError) as error:
+                    raise self._unreadable(error, next_line - 1) from error
+                rows = pa.Table.from_batches([batch])
+                lines, next_line = self._line_numbers(rows, next_line)
+                yield TextBatch(
+                    rows.append_column("source_row", lines), min(raw.tell(), size), size
+                )
+        finally:
+            stream.close()
+            raw.close()
+
+    def close(self) -> None:
+        """Nothing stays open between the header and the batches."""
+
+    def _read_header(self) -> tuple[tuple[str, ...], bool]:
+        """The header's names, and whether anything follows it.
+
+        Lines are decoded one at a time, so that a byte the encoding rejects is blamed on its
+        own line.
+        """
+        decoder = codecs.getincrementaldecoder(self.encoding)()
+        lines: list[str] = []
+        pending = ""
+        read = 0
+        ended = False
+        try:
+            with self._open_binary() as binary:
+                while len(lines) < self.header_line and not ended:
+                    chunk = binary.readline(_LONGEST_HEADER)
+                    read += 1
+                    if len(chunk) >= _LONGEST_HEADER and not chunk.endswith(b"\n"):
+                        raise SanctionwatchError(
+                            f"{self.path}: line {read} is over {_LONGEST_HEADER} bytes long; "
+                            "expected a header line"
+                        )
+                    ended = not chunk
+                    pending += decoder.decode(chunk, final=ended)
+                    *complete, pending = _LINE_BREAK.split(pending)
+                    lines.extend(complete)
+                rows_follow = not ended and (bool(pending) or binary.read(1) != b"")
+        except UnicodeDecodeError as error:
+            raise SanctionwatchError(
+                f"{self.path}: line {read}: not {self.encoding} text "
+                f"(byte {error.object[error.start : error.start + 1]!r})"
+            ) from error
+        except (OSError, EOFError, zlib.error) as error:
+            raise SanctionwatchError(
+                f"{self.path}: line {read}: unreadable gzip data ({error})"
+            ) from error
+        if ended and pending:
+            lines.append(pending)
+        if len(lines) < self.header_line:
+            raise SanctionwatchError(
+                f"{self.path}: the file ends before line {self.header_line}, "
+                "where its header was expected"
+            )
+        header = lines[self.header_line - 1].removeprefix("\ufeff")
+        fields = next(
+            csv.reader(
+                [header],
+                delimiter=self.delimiter,
+                quoting=csv.QUOTE_MINIMAL if self.quoted else csv.QUOTE_NONE,
+            ),
+            [],
+        )
+        return tuple(fields), rows_follow
+
+    def _open_binary(self) -> io.BufferedIOBase:
+        if self.gzipped:
+            return gzip.open(self.path, "rb")
+        return self.path.open("rb")
+
+    def _line_numbers(self, rows: pa.Table, first: int) -> tuple[pa.Array, int]:
+        """Each row's line, counting line breaks inside quoted values; and the next free line."""
+        count = rows.num_rows
+        plain = pa.array(range(first, first + count), pa.int64())
+        if not self.quoted or rows.num_columns == 0:
+            return plain, first + count
+        breaks = pa.array([0] * count, pa.int64())
+        for column in rows.columns:
+            found = pc.fill_null(pc.count_substring(column, "\n"), 0)
+            breaks = pc.add(breaks, pc.cast(found, pa.int64()))
+        before = pc.subtract(pc.cumulative_sum(breaks), breaks)
+        total = pc.sum(breaks).as_py() or 0
+        return pc.add(plain, before), first + count + total
+
+    def _unreadable(self, error: Exception, last_line: int) -> SanctionwatchError:
+        """One line naming the file, the line when pyarrow says it, and what went wrong."""
+        message = str(error)
+        reason = message.splitlines()[0] if message else type(error).__name__
+        fields = _FIELDS_IN_MESSAGE.search(message)
+        if fields is not None:
+            separator = _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+            reason = (
+                f"expected {fields.group(1)} fields separated by {separator}, as in the header "
+                f"on line {self.header_line}; found {fields.group(2)}"
+            )
+        elif isinstance(error, UnicodeDecodeError) or "invalid UTF8" in reason:
+            reason = f"not {'UTF-8' if self.encoding == 'utf-8' else self.encoding} text"
+        elif self.gzipped and isinstance(error, OSError):
+            reason = f"the gzip data is cut short or damaged ({reason})"
+        row = _ROW_IN_MESSAGE.search(message)
+        if row is not None:
+            return SanctionwatchError(f"{self.path}: line {row.group(1)}: {reason}")
+        return SanctionwatchError(f"{self.path}: unreadable after line {last_line}: {reason}")

@@ -1,0 +1,68 @@
+"""The engine's cases run on every backend: DuckDB, and PySpark in local mode."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sanctionwatch import Findings, Regime, Store, check, demo_data, ingest
+
+BACKENDS = ["duckdb", "pyspark"]
+_warehouses = itertools.count()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "pyspark":
+        pytest.importorskip("pyspark", reason="PySpark is not installed (pip install '.[spark]')")
+        if shutil.which("java") is None:
+            pytest.skip("PySpark needs Java on the PATH; none found")
+    return name
+
+
+CheckRunner = Callable[..., Findings]
+
+
+def _runner(backend: str, scratch: Path) -> CheckRunner:
+    """`check` on the given DuckDB store, or on a Spark store over a copy of its tables."""
+
+    def run(store: Store, regime: Regime, **options: Any) -> Findings:
+        if backend == "duckdb":
+            return check(store, regime, **options)
+        warehouse = scratch / f"warehouse-{next(_warehouses)}"
+        store.export(warehouse)
+        with Store.open(f"spark://local[2]?warehouse={warehouse}") as spark:
+            return check(spark, regime, **options)
+
+    return run
+
+
+@pytest.fixture
+def run_check(backend: str, tmp_path: Path) -> CheckRunner:
+    return _runner(backend, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def demo_check(
+    backend: str, un_dprk: Regime, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Findings]]:
+    """`check` of the demo data on this backend, computed once per set of options."""
+    folder = tmp_path_factory.mktemp("demo")
+    results: dict[tuple[tuple[str, Any], ...], Findings] = {}
+    with Store.open(folder / "demo.duckdb") as store:
+        ingest(store, demo_data())
+        run = _runner(backend, folder)
+
+        def cached(**options: Any) -> Findings:
+            key = tuple(sorted(options.items()))
+            if key not in results:
+                results[key] = run(store, un_dprk, **options)
+            return results[key]
+
+        yield cached

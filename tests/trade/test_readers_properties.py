@@ -1,0 +1,297 @@
+"""Readers under random and damaged input: every row is accounted for, or one clear error.
+
+Each property writes a file, reads it, and accepts exactly two endings: batches whose rows
+number the file's data lines (records, for quoted CSV), or a `SanctionwatchError` whose
+message is one line naming the file. Any other exception fails the test.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sanctionwatch import SanctionwatchError
+from sanctionwatch.trade.readers import ReaderOptions
+from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
+from sanctionwatch.trade.readers.baci import read_baci
+from sanctionwatch.trade.readers.comtrade_bulk import read_bulk
+from sanctionwatch.trade.readers.mapping import read_mapped
+
+BULK_HEADER = (
+    "freqCode",
+    "period",
+    "reporterCode",
+    "reporterISO",
+    "partnerCode",
+    "flowCode",
+    "cmdCode",
+    "cmdDesc",
+    "netWgt",
+    "CIFValue",
+    "FOBValue",
+    "primaryValue",
+)
+BACI_HEADER = ("t", "i", "j", "k", "v", "q")
+MAPPING = """\
+format: csv
+delimiter: ";"
+decimal: ","
+thousands: "."
+encoding: cp1252
+missing: ["-"]
+columns:
+  refYear: Year
+  refMonth: Month
+  partnerISO: Partner
+  cmdCode: HS code
+  primaryValue: Value
+constants:
+  reporterISO: DEU
+  flowCode: M
+"""
+MAPPING_HEADER = ("Year", "Month", "Partner", "HS code", "Value")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+FAST = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+numbers = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "NA", "1e400", "9" * 400, "1.234,5", "-0", "n/a", "  12  "]),
+)
+words = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\t\r\n\x85\u2028\u2029"
+    ),
+    max_size=12,
+)
+
+
+def _count(
+    read: Callable[[Path, ReaderOptions], Iterator[RawBatch]], path: Path, options: ReaderOptions
+) -> int | None:
+    """Rows read, or None after a clear error; any other exception propagates."""
+    try:
+        batches = list(read(path, options))
+    except SanctionwatchError as error:
+        message = str(error)
+        assert "\n" not in message
+        assert str(path) in message or str(options.mapping) in message
+        return None
+    rows = 0
+    last = 0
+    for batch in batches:
+        assert batch.table.schema == RAW_SCHEMA
+        lines = batch.table["source_row"].to_pylist()
+        assert lines == sorted(lines)
+        assert not lines or lines[0] > last
+        last = lines[-1] if lines else last
+        rows += batch.table.num_rows
+        assert 0 <= batch.bytes_done <= batch.bytes_total
+    return rows
+
+
+def _tsv_lines(text: str) -> int | None:
+    """Data lines of a tab-separated text, or None when a line is broken or no header."""
+    lines = LINE_BREAK.split(text.removeprefix("\ufeff"))
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        return None
+    width = len(lines[0].split("\t"))
+    count = 0
+    for line in lines[1:]:
+        fields = line.split("\t")
+        if line == "" and width > 1:
+            continue
+        if len(fields) != width:
+            return None
+        count += any(fields)
+    return count
+
+
+def _csv_records(text: str, delimiter: str, skip: int = 0) -> int | None:
+    """Non-blank records after the header, as Python's csv module reads them."""
+    try:
+        rows = list(
+            csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter)
+        )
+    except csv.Error:
+        return None
+    rows = rows[skip:]
+    if not rows:
+        return None
+    width = len(rows[0])
+    count = 0
+    for row in rows[1:]:
+        if row == [] and width > 1:
+            continue
+        if len(row) != width:
+            return None
+        count += any(row)
+    return count
+
+
+def _tsv(header: tuple[str, ...], rows: list[list[str]], *, crlf: bool, bom: bool) -> bytes:
+    end = "\r\n" if crlf else "\n"
+    text = end.join(["\t".join(header), *("\t".join(r) for r in rows)]) + end
+    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+
+
+def _mutate(data: bytes, draw: st.DrawFn) -> bytes:
+    kind = draw(
+        st.sampled_from(["truncate", "flip", "insert", "utf16", "latin1", "empty", "header"])
+    )
+    if kind == "truncate":
+        return data[: draw(st.integers(0, len(data)))]
+    if kind == "flip" and data:
+        at = draw(st.integers(0, len(data) - 1))
+        return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1 :]
+    if kind == "insert":
+        at = draw(st.integers(0, len(data)))
+        return (
+            data[:at]
+            + draw(st.sampled_from([b'"', b"\n", b"\r", b"\t", b",", b";", b"\xff"]))
+            + data[at:]
+        )
+    if kind == "utf16":
+        return data.decode("utf-8", "replace").encode("utf-16")
+    if kind == "latin1":
+        return data.decode("utf-8", "replace").encode("latin-1", "replace").replace(b"?", b"\xe9")
+    if kind == "empty":
+        return b""
+    return data.split(b"\n", 1)[0]
+
+
+@st.composite
+def bulk_files(draw: st.DrawFn) -> tuple[bytes, int]:
+    cells = st.lists(
+        st.one_of(numbers, words), min_size=len(BULK_HEADER), max_size=len(BULK_HEADER)
+    )
+    rows = draw(st.lists(cells.filter(any), max_size=20))
+    data = _tsv(BULK_HEADER, rows, crlf=draw(st.booleans()), bom=draw(st.booleans()))
+    return data, len(rows)
+
+
+@st.composite
+def delimited_files(
+    draw: st.DrawFn, header: tuple[str, ...], delimiter: str, encoding: str
+) -> tuple[bytes, int]:
+    alphabet = st.characters(codec=encoding, blacklist_categories=("Cs", "Cc"))
+    cell = st.one_of(numbers, st.text(alphabet=alphabet, max_size=10))
+    rows = draw(
+        st.lists(
+            st.lists(cell, min_size=len(header), max_size=len(header)).filter(any), max_size=20
+        )
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(
+        buffer, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+    )
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding), len(rows)
+
+
+@pytest.fixture(scope="module")
+def folder() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as name:
+        yield Path(name)
+
+
+@FAST
+@given(file=bulk_files(), gzipped=st.booleans())
+def test_bulk_reads_every_line(folder: Path, file: tuple[bytes, int], gzipped: bool) -> None:
+    data, rows = file
+    path = folder / ("bulk.txt.gz" if gzipped else "bulk.txt")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    assert _count(read_bulk, path, ReaderOptions()) == rows
+
+
+@FAST
+@given(file=bulk_files(), data=st.data())
+def test_damaged_bulk_is_read_whole_or_refused(
+    folder: Path, file: tuple[bytes, int], data: st.DataObject
+) -> None:
+    damaged = _mutate(file[0], data.draw)
+    path = folder / "damaged.txt"
+    path.write_bytes(damaged)
+    counted = _count(read_bulk, path, ReaderOptions())
+    if counted is not None:
+        assert counted == _tsv_lines(damaged.decode("utf-8"))
+
+
+@FAST
+@given(file=bulk_files(), cut=st.floats(0, 1))
+def test_truncated_gzip_is_refused_or_read_to_its_end(
+    folder: Path, file: tuple[bytes, int], cut: float
+) -> None:
+    whole = gzip.compress(file[0])
+    path = folder / "cut.txt.gz"
+    path.write_bytes(whole[: int(len(whole) * cut)])
+    counted = _count(read_bulk, path, ReaderOptions())
+    if cut < 1:
+        assert counted is None
+
+
+@FAST
+@given(file=delimited_files(BACI_HEADER, ",", "utf-8"), data=st.data(), damage=st.booleans())
+def test_baci_rows_or_one_error(
+    folder: Path, file: tuple[bytes, int], data: st.DataObject, damage: bool
+) -> None:
+    content, rows = file
+    if damage:
+        content = _mutate(content, data.draw)
+    path = folder / "BACI_HS17_Y2019_V202401.csv"
+    path.write_bytes(content)
+    counted = _count(read_baci, path, ReaderOptions())
+    if not damage:
+        assert counted == rows
+    elif counted is not None:
+        assert counted == _csv_records(content.decode("utf-8"), ",")
+
+
+@FAST
+@given(file=delimited_files(MAPPING_HEADER, ";", "cp1252"), data=st.data(), damage=st.booleans())
+def test_mapped_rows_or_one_error(
+    folder: Path, file: tuple[bytes, int], data: st.DataObject, damage: bool
+) -> None:
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    content, rows = file
+    if damage:
+        content = _mutate(content, data.draw)
+    path = folder / "table.csv"
+    path.write_bytes(content)
+    counted = _count(read_mapped, path, ReaderOptions(mapping=mapping))
+    if not damage:
+        assert counted == rows
+    elif counted is not None:
+        assert counted == _csv_records(content.decode("cp1252", "replace"), ";")
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(file=bulk_files(), data=st.data())
+def test_damaged_bulk_many_more_cases(
+    folder: Path, file: tuple[bytes, int], data: st.DataObject
+) -> None:
+    damaged = _mutate(file[0], data.draw)
+    path = folder / "damaged.txt.gz"
+    path.write_bytes(gzip.compress(damaged))
+    counted = _count(read_bulk, path, ReaderOptions())
+    if counted is not None:
+        assert counted == _tsv_lines(damaged.decode("utf-8"))
