@@ -152,7 +152,11 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
 def test_ingest_baci_end_to_end(store: Store) -> None:
     report = ingest(store, EXAMPLE)
     assert report.format == "baci"
-    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (6, 6, 0)
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (6, 5, 1)
+    rejects = store.rejects.to_pyarrow().to_pylist()
+    assert [(r["source_row"], r["reason"]) for r in rejects] == [
+        (7, 'partnerCode "999" is not a known country or area')
+    ]
     flows = {r["source_row"]: r for r in store.flows.to_pyarrow().to_pylist()}
     wigs = flows[2]
     assert wigs["flow"] == "export"

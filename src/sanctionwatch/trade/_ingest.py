@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["IngestReport", "ProgressCallback", "ingest"]
 
 _STAGING = "_ingest_staging"
+_PARSED = "_ingest_parsed"
 _TYPED = "_ingest_typed"
 _DUPLICATE = "duplicate"
 _KEYS = (
@@ -96,7 +97,8 @@ def ingest(
     reader = READERS[chosen]
     with store.transaction():
         staging = _stage(store, reader(path, options or ReaderOptions()), progress)
-        typed = _validate(staging, ingest_id=ingest_id, source_file=source)
+        store.backend.create_table(_PARSED, _parse(staging), temp=True)
+        typed = _judge(store.backend.table(_PARSED), ingest_id=ingest_id, source_file=source)
         store.backend.create_table(_TYPED, typed, temp=True)
         checked = _deduplicate(store.backend.table(_TYPED))
         accepted_rows = checked.filter(checked._reason.isnull()).select(FLOWS.names)
@@ -132,7 +134,8 @@ def ingest(
         )
         store.backend.insert("ingests", _ingest_row(report, digest))
         store.backend.drop_table(_STAGING)
-        store.backend.drop_table(_TYPED)
+        for temporary in (_PARSED, _TYPED):
+            store.backend.drop_table(temporary)
     return report
 
 
@@ -218,13 +221,12 @@ def _quoted(value: ir.StringValue) -> ir.StringValue:
     return '"' + value.fill_null("") + '"'
 
 
-def _number_problem(raw: ir.StringValue, name: str) -> ir.StringValue:
+def _number_problem(text: ir.StringValue, number: ir.FloatingValue, name: str) -> ir.StringValue:
     """Why a numeric text field is unusable, or null when it is fine or absent."""
-    number = raw.try_cast("float64")
     return ibis.cases(
-        (raw.notnull() & number.isnull(), f"{name} is not a number: " + _quoted(raw)),
+        (text.notnull() & number.isnull(), f"{name} is not a number: " + _quoted(text)),
         (number.notnull() & (number.isnan() | number.isinf()), f"{name} is not finite"),
-        (number < 0, f"{name} is negative: " + _quoted(raw)),
+        (number < 0, f"{name} is negative: " + _quoted(text)),
         else_=ibis.null("string"),
     )
 
@@ -236,154 +238,169 @@ def _with_countries(raw: ir.Table) -> ir.Table:
     by_iso = codes.filter(codes.iso3.notnull()).group_by("iso3").aggregate(code=codes.code.min())
     out = raw
     for role in ("reporter", "partner"):
-        numeric = out[f"{role}Code"].strip().nullif("").try_cast("int32")
-        alpha = out[f"{role}ISO"].strip().nullif("").upper()
-        keyed = out.mutate(_numeric=numeric, _alpha=alpha)
         named = codes.select(_known=codes.code, **{f"_{role}_iso3_of_code": codes.iso3})
         coded = by_iso.select(_iso=by_iso.iso3, **{f"_{role}_code_of_iso3": by_iso.code})
-        out = keyed.left_join(named, keyed._numeric == named._known).select(
-            *keyed.columns,
-            f"_{role}_iso3_of_code",
-            **{f"_{role}_code_known": named._known.notnull()},
+        joined = out.left_join(named, out[f"{role}_code"] == named._known).select(
+            *out.columns, f"_{role}_iso3_of_code", **{f"_{role}_code_known": named._known.notnull()}
         )
-        out = (
-            out.left_join(coded, out._alpha == coded._iso)
-            .select(*out.columns, f"_{role}_code_of_iso3")
-            .drop("_numeric", "_alpha")
+        out = joined.left_join(coded, joined[f"{role}_iso"] == coded._iso).select(
+            *joined.columns, f"_{role}_code_of_iso3"
         )
     return out
 
 
-def _validate(raw: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
-    """Raw rows typed as flows, with `_reason`: the first check each fails, null if none."""
-    raw = _with_countries(raw)
+def _parse(raw: ir.Table) -> ir.Table:
+    """Every raw field cleaned and parsed once: the columns the checks in `_judge` read."""
     text = {name: raw[name].strip().nullif("") for name in COMTRADE_FIELDS}
-    freq = text["freqCode"].upper()
-    period = text["period"]
-    year = period.substr(0, 4).try_cast("int32")
-    month = period.substr(4, 2).try_cast("int32")
-    annual = (freq == "A") & period.re_search(r"^[0-9]{4}$")
-    monthly = (freq == "M") & period.re_search(r"^[0-9]{6}$") & month.between(1, 12)
-    period_ok = (annual | monthly) & year.between(1900, 2100)
-
-    hs_code = text["cmdCode"].upper()
-    hs_ok = hs_code.re_search(r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|TOTAL)$")
-    classification = text["classificationCode"].upper()
-    hs_version = classification.substitute(
-        {code: ibis.literal(year_, "int16") for code, year_ in HS_VERSIONS.items()},
-        else_=ibis.null("int16"),
-    )
     flow_code = text["flowCode"].upper()
-    flow = flow_code.substitute(FLOW_KINDS, else_=ibis.null("string"))
-
     value_text = text["primaryValue"].fill_null(
         ibis.ifelse(flow_code.isin(["M", "RM"]), text["cifvalue"], text["fobvalue"])
     )
-    reporter_code = text["reporterCode"].try_cast("int32")
-    partner_code = text["partnerCode"].try_cast("int32")
+    parsed = raw.select(
+        "source_row",
+        "record",
+        freq=text["freqCode"].upper(),
+        period=text["period"],
+        flow_code=flow_code,
+        hs_text=text["cmdCode"].upper(),
+        classification=text["classificationCode"].upper(),
+        value_text=value_text,
+        weight_text=text["netWgt"],
+        qty_text=text["qty"],
+        unit=text["qtyUnitAbbr"],
+        reporter_text=text["reporterCode"],
+        partner_text=text["partnerCode"],
+        reporter_iso=text["reporterISO"].upper(),
+        partner_iso=text["partnerISO"].upper(),
+    )
+    return _with_countries(
+        parsed.mutate(
+            year=parsed.period.substr(0, 4).try_cast("int32"),
+            month=parsed.period.substr(4, 2).try_cast("int32"),
+            reporter_code=parsed.reporter_text.try_cast("int32"),
+            partner_code=parsed.partner_text.try_cast("int32"),
+            value=parsed.value_text.try_cast("float64"),
+            weight=parsed.weight_text.try_cast("float64"),
+            qty=parsed.qty_text.try_cast("float64"),
+        )
+    )
+
+
+def _judge(p: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
+    """Parsed rows typed as flows, with `_reason`: the first check each fails, null if none."""
+    annual = (p.freq == "A") & p.period.re_search(r"^[0-9]{4}$")
+    monthly = (p.freq == "M") & p.period.re_search(r"^[0-9]{6}$") & p.month.between(1, 12)
+    period_ok = ((annual | monthly) & p.year.between(1900, 2100)).fill_null(False)
+    is_monthly = monthly.fill_null(False)
+    hs_ok = p.hs_text.re_search(r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|TOTAL)$").fill_null(False)
+    hs_version = p.classification.substitute(
+        {code: ibis.literal(year_, "int16") for code, year_ in HS_VERSIONS.items()},
+        else_=ibis.null("int16"),
+    )
+    flow = p.flow_code.substitute(FLOW_KINDS, else_=ibis.null("string"))
+    none = ibis.null("string")
 
     reason = ibis.coalesce(
         ibis.ifelse(
-            text["reporterCode"].isnull() & text["reporterISO"].isnull(),
+            p.reporter_text.isnull() & p.reporter_iso.isnull(),
             "missing reporter (reporterCode or reporterISO)",
-            ibis.null("string"),
+            none,
         ),
         ibis.ifelse(
-            text["partnerCode"].isnull() & text["partnerISO"].isnull(),
+            p.partner_text.isnull() & p.partner_iso.isnull(),
             "missing partner (partnerCode or partnerISO)",
-            ibis.null("string"),
+            none,
         ),
         ibis.ifelse(
-            text["reporterCode"].notnull() & reporter_code.isnull(),
-            "reporterCode is not a whole number: " + _quoted(text["reporterCode"]),
-            ibis.null("string"),
+            p.reporter_text.notnull() & p.reporter_code.isnull(),
+            "reporterCode is not a whole number: " + _quoted(p.reporter_text),
+            none,
         ),
         ibis.ifelse(
-            text["partnerCode"].notnull() & partner_code.isnull(),
-            "partnerCode is not a whole number: " + _quoted(text["partnerCode"]),
-            ibis.null("string"),
+            p.partner_text.notnull() & p.partner_code.isnull(),
+            "partnerCode is not a whole number: " + _quoted(p.partner_text),
+            none,
         ),
         ibis.ifelse(
-            reporter_code.notnull() & ~raw._reporter_code_known,
-            "reporterCode " + _quoted(text["reporterCode"]) + " is not a known country or area",
-            ibis.null("string"),
+            p.reporter_code.notnull() & ~p._reporter_code_known,
+            "reporterCode " + _quoted(p.reporter_text) + " is not a known country or area",
+            none,
         ),
         ibis.ifelse(
-            partner_code.notnull() & ~raw._partner_code_known,
-            "partnerCode " + _quoted(text["partnerCode"]) + " is not a known country or area",
-            ibis.null("string"),
+            p.partner_code.notnull() & ~p._partner_code_known,
+            "partnerCode " + _quoted(p.partner_text) + " is not a known country or area",
+            none,
         ),
         ibis.ifelse(
-            reporter_code.isnull() & raw._reporter_code_of_iso3.isnull(),
-            "reporterISO " + _quoted(text["reporterISO"]) + " is not a known country code",
-            ibis.null("string"),
+            p.reporter_code.isnull() & p._reporter_code_of_iso3.isnull(),
+            "reporterISO " + _quoted(p.reporter_iso) + " is not a known country code",
+            none,
         ),
         ibis.ifelse(
-            partner_code.isnull() & raw._partner_code_of_iso3.isnull(),
-            "partnerISO " + _quoted(text["partnerISO"]) + " is not a known country code",
-            ibis.null("string"),
+            p.partner_code.isnull() & p._partner_code_of_iso3.isnull(),
+            "partnerISO " + _quoted(p.partner_iso) + " is not a known country code",
+            none,
         ),
         ibis.ifelse(
-            flow.isnull(),
-            "flowCode " + _quoted(flow_code) + " is not M, X, RM or RX",
-            ibis.null("string"),
+            flow.isnull(), "flowCode " + _quoted(p.flow_code) + " is not M, X, RM or RX", none
         ),
         ibis.ifelse(
-            ~period_ok.fill_null(False),
+            ~period_ok,
             "period "
-            + _quoted(period)
+            + _quoted(p.period)
             + " does not fit freqCode "
-            + _quoted(freq)
+            + _quoted(p.freq)
             + " (expected YYYY for A, YYYYMM for M)",
-            ibis.null("string"),
+            none,
         ),
         ibis.ifelse(
-            ~hs_ok.fill_null(False),
-            "HS code " + _quoted(hs_code) + " is not 2, 4 or 6 digits or TOTAL",
-            ibis.null("string"),
+            ~hs_ok, "HS code " + _quoted(p.hs_text) + " is not 2, 4 or 6 digits or TOTAL", none
         ),
         ibis.ifelse(
-            classification.notnull() & (classification != "HS") & hs_version.isnull(),
-            "classificationCode "
-            + _quoted(classification)
-            + " is not an HS edition (H0 to H6, or HS)",
-            ibis.null("string"),
+            p.classification.notnull() & (p.classification != "HS") & hs_version.isnull(),
+            "classificationCode " + _quoted(p.classification) + " is not an HS edition "
+            "(H0 to H6, or HS)",
+            none,
         ),
-        _number_problem(value_text, "value"),
-        _number_problem(text["netWgt"], "netWgt"),
-        _number_problem(text["qty"], "qty"),
+        _number_problem(p.value_text, p.value, "value"),
+        _number_problem(p.weight_text, p.weight, "netWgt"),
+        _number_problem(p.qty_text, p.qty, "qty"),
         ibis.ifelse(
-            value_text.isnull() & text["netWgt"].isnull() & text["qty"].isnull(),
+            p.value_text.isnull() & p.weight_text.isnull() & p.qty_text.isnull(),
             "no value, net weight or quantity",
-            ibis.null("string"),
+            none,
         ),
     )
 
-    safe_year = ibis.ifelse(period_ok.fill_null(False), year, 2000)
-    safe_month = ibis.ifelse(monthly.fill_null(False), month, 1)
-    start = ibis.date(safe_year, safe_month, 1)
-    end = ibis.ifelse(
-        monthly.fill_null(False),
-        start + ibis.interval(months=1) - ibis.interval(days=1),
-        ibis.date(safe_year, 12, 31),
+    year = ibis.ifelse(period_ok, p.year, 2000)
+    month = ibis.ifelse(is_monthly, p.month, 1)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = ibis.cases(
+        (month == 2, ibis.ifelse(leap, 29, 28)),
+        (month.isin([4, 6, 9, 11]), 30),
+        else_=31,
     )
-    level = ibis.ifelse(hs_code == "TOTAL", 0, hs_code.length()).cast("int8")
-    return raw.mutate(
-        reporter_iso3=text["reporterISO"].upper().fill_null(raw._reporter_iso3_of_code),
-        reporter_code=reporter_code.fill_null(raw._reporter_code_of_iso3),
-        partner_iso3=text["partnerISO"].upper().fill_null(raw._partner_iso3_of_code),
-        partner_code=partner_code.fill_null(raw._partner_code_of_iso3),
+    level = ibis.ifelse(p.hs_text == "TOTAL", 0, p.hs_text.length()).cast("int8")
+    return p.select(
+        "source_row",
+        "record",
+        reporter_iso3=p.reporter_iso.fill_null(p._reporter_iso3_of_code),
+        reporter_code=p.reporter_code.fill_null(p._reporter_code_of_iso3),
+        partner_iso3=p.partner_iso.fill_null(p._partner_iso3_of_code),
+        partner_code=p.partner_code.fill_null(p._partner_code_of_iso3),
         flow=flow,
-        period_start=start,
-        period_end=end,
-        frequency=ibis.ifelse(monthly.fill_null(False), "monthly", "annual"),
-        hs_code=hs_code,
+        period_start=ibis.date(year, month, 1),
+        period_end=ibis.date(
+            year, ibis.ifelse(is_monthly, month, 12), ibis.ifelse(is_monthly, days, 31)
+        ),
+        frequency=ibis.ifelse(is_monthly, "monthly", "annual"),
+        hs_code=p.hs_text,
         hs_level=level,
         hs_version=hs_version,
-        value_usd=value_text.try_cast("float64"),
-        net_weight_kg=text["netWgt"].try_cast("float64"),
-        quantity=text["qty"].try_cast("float64"),
-        quantity_unit=text["qtyUnitAbbr"],
+        value_usd=p.value,
+        net_weight_kg=p.weight,
+        quantity=p.qty,
+        quantity_unit=p.unit,
         is_aggregate=level < 6,
         ingest_id=ibis.literal(ingest_id),
         source_file=ibis.literal(source_file),
