@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from tests.conftest import shared_file
 
 from sanctionwatch.screening import ListFile, Screener, read_list
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 UN_2020 = "un_consolidated_list_2020-03-20.xml"
 UN_2025_CORRUPTED = "un_consolidated_list_2025-08-16_corrupted.xml"
 OFAC_2024 = "ofac_sdn_2024-05-03.csv"
-
-
-def shared_file(name: str) -> Path:
-    """A file from ../shared/data; the test is skipped, naming the file, when it is missing."""
-    path = SHARED_DATA / name
-    if not path.is_file():
-        pytest.skip(f"missing ../shared/data/{name}")
-    return path
 
 
 @pytest.fixture(scope="session")

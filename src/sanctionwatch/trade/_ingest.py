@@ -16,7 +16,7 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS
+from sanctionwatch.trade._schema import FLOW_KEYS, FLOW_KINDS, FLOWS, INGESTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
 from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
 
@@ -29,16 +29,7 @@ _STAGING = "_ingest_staging"
 _PARSED = "_ingest_parsed"
 _TYPED = "_ingest_typed"
 _DUPLICATE = "duplicate"
-_KEYS = (
-    "reporter_iso3",
-    "reporter_code",
-    "partner_iso3",
-    "partner_code",
-    "flow",
-    "period_start",
-    "period_end",
-    "hs_code",
-)
+_KEYS = (*FLOW_KEYS, "hs_code")
 _FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 
 ProgressCallback = Callable[[int, int], None]

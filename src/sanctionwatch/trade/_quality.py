@@ -8,21 +8,14 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from sanctionwatch.trade._schema import FLOW_KEYS
+
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
 __all__ = ["aggregate_gaps"]
 
-_KEYS = (
-    "reporter_iso3",
-    "reporter_code",
-    "partner_iso3",
-    "partner_code",
-    "flow",
-    "period_start",
-    "period_end",
-    "frequency",
-)
+_KEYS = FLOW_KEYS
 
 
 def aggregate_gaps(store: Store, *, tolerance_usd: float = 1.0) -> pa.Table:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-__all__ = ["FLOWS", "FLOW_KINDS", "INGESTS", "REJECTS"]
+__all__ = ["FLOWS", "FLOW_KEYS", "FLOW_KINDS", "INGESTS", "REJECTS"]
 
 # Comtrade flow codes and the canonical names they map to.
 FLOW_KINDS: dict[str, str] = {
@@ -13,6 +13,17 @@ FLOW_KINDS: dict[str, str] = {
     "RM": "re-import",
     "RX": "re-export",
 }
+
+# What makes two rows the same flow, commodity aside: who, with whom, which way, when.
+FLOW_KEYS: tuple[str, ...] = (
+    "reporter_iso3",
+    "reporter_code",
+    "partner_iso3",
+    "partner_code",
+    "flow",
+    "period_start",
+    "period_end",
+)
 
 FLOWS = pa.schema(
     [
