@@ -10,7 +10,7 @@ import sanctionwatch
 
 def test_all_names_the_public_api() -> None:
     public = {name for name in dir(sanctionwatch) if not name.startswith("_")}
-    modules = {"cli", "engine", "hs", "regime", "screening", "trade"}
+    modules = {"analysis", "cli", "engine", "hs", "regime", "report", "screening", "synth", "trade"}
     assert public - modules == set(sanctionwatch.__all__)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings, check
 from sanctionwatch.regime import resolve_regime
+from sanctionwatch.report import write_report
 from sanctionwatch.trade import IngestReport, ingest
 
 __all__ = ["DemoResult", "demo_data", "run_demo"]
@@ -21,6 +22,7 @@ class DemoResult:
     findings: Findings
     findings_json: Path
     findings_csv: Path
+    report: Path
 
 
 def demo_data() -> Path:
@@ -29,7 +31,8 @@ def demo_data() -> Path:
 
 
 def run_demo(out_dir: str | Path = "demo") -> DemoResult:
-    """Ingest the bundled figures into a fresh store in `out_dir`, check, write the findings."""
+    """Ingest the bundled figures into a fresh store in `out_dir`, check, write the findings
+    and the HTML report."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store_path = out / "sanctionwatch.duckdb"
@@ -37,9 +40,11 @@ def run_demo(out_dir: str | Path = "demo") -> DemoResult:
         stale.unlink(missing_ok=True)
     with Store.open(store_path) as store:
         report = ingest(store, demo_data())
-        findings = check(store, resolve_regime("un-dprk"))
+        regime = resolve_regime("un-dprk")
+        findings = check(store, regime)
+        report_path = write_report(store, regime, out / "report.html")
     json_path = out / "findings.json"
     csv_path = out / "findings.csv"
     json_path.write_text(findings.to_json() + "\n", encoding="utf-8")
     csv_path.write_text(findings.to_csv(), encoding="utf-8")
-    return DemoResult(store_path, report, findings, json_path, csv_path)
+    return DemoResult(store_path, report, findings, json_path, csv_path, report_path)

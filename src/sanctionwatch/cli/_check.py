@@ -94,7 +94,7 @@ def demo_command(
         Path, typer.Option("--out", help="Folder for the demo store and findings files.")
     ] = Path("demo"),
 ) -> None:
-    """Run the main job on bundled published figures: ingest, check, write findings."""
+    """Run the main job on bundled published figures: ingest, check, write findings and report."""
     result = run_demo(out)
     report = result.ingest
     console.print(
@@ -104,6 +104,7 @@ def demo_command(
     render_table(result.findings)
     _warn(result.findings)
     console.print(f"wrote {result.findings_json} and {result.findings_csv}")
+    console.print(f"wrote the report {result.report}", highlight=False)
 
 
 def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None:

@@ -1,0 +1,29 @@
+"""`sanctionwatch report`: the findings, pressure and relief as one offline HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sanctionwatch import resolve_regime
+from sanctionwatch.cli._app import StoreOption, app, console, open_store
+from sanctionwatch.report import write_report
+
+__all__ = ["report_command"]
+
+
+@app.command("report")
+def report_command(
+    store: StoreOption = None,
+    regime: Annotated[
+        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
+    ] = "un-dprk",
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write a self-contained HTML report: key findings, caps, bans, pressure, relief, sources."""
+    loaded = resolve_regime(regime)
+    with open_store(store) as opened:
+        path = write_report(opened, loaded, out)
+    console.print(f"wrote {path}", highlight=False)
