@@ -15,7 +15,7 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings
 from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import match_scope, scope_table
+from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.regime import Regime, Unit
 
 __all__ = ["RUNNING_TOTALS", "cap_running_totals"]
@@ -56,16 +56,8 @@ def cap_running_totals(store: Store, regime: Regime, findings: Findings) -> pa.T
     measures = [regime.measure(m) for m in dict.fromkeys(r["measure_id"] for r in caps)]
     flows = target_flows(store.flows, regime)
     flows = flows.filter(flows.counted)
-    present = (
-        flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
-        .distinct()
-        .to_pyarrow()
-        .to_pylist()
-    )
-    versions: dict[str, list[int | None]] = {}
-    for row in present:
-        versions.setdefault(row["chapter"], []).append(row["version"])
-    matched = match_scope(flows, scope_table(measures, versions, concordance_from(store)).table)
+    scopes = scope_table(measures, editions_by_chapter(flows), concordance_from(store))
+    matched = match_scope(flows, scopes.table)
     rows = []
     for cap in caps:
         measure = regime.measure(cap["measure_id"])

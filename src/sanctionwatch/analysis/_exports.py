@@ -19,7 +19,7 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._store import Store
 from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import match_scope, scope_table
+from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
 
@@ -82,17 +82,7 @@ class Exports:
         self.flows = f.filter(f.counted & (f.direction == Direction.FROM_TARGET.value)).mutate(
             value_usd=f.value_usd.fill_null(0.0)
         )
-        present = (
-            self.flows.select(
-                chapter=self.flows.hs_code.substr(0, 2), version=self.flows.hs_version
-            )
-            .distinct()
-            .to_pyarrow()
-            .to_pylist()
-        )
-        self._versions: dict[str, list[int | None]] = {}
-        for row in present:
-            self._versions.setdefault(row["chapter"], []).append(row["version"])
+        self._versions = editions_by_chapter(self.flows)
         self._concordance = concordance_from(store)
         self._earnings_by_reporter = _earnings_by_reporter(store.flows, regime, self.flows)
 

@@ -14,7 +14,7 @@ from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import cap_findings
 from sanctionwatch.engine._findings import FINDINGS, Findings
 from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import scope_table
+from sanctionwatch.engine._scope import editions_by_chapter, scope_table
 from sanctionwatch.regime import Regime
 
 __all__ = ["check"]
@@ -34,17 +34,8 @@ def check(
     `barrels_per_tonne` replaces each cap's own cited conversion factor.
     """
     flows = target_flows(store.flows, regime, period_from, period_to)
-    present = (
-        flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
-        .distinct()
-        .to_pyarrow()
-        .to_pylist()
-    )
-    versions: dict[str, list[int | None]] = {}
-    for row in present:
-        versions.setdefault(row["chapter"], []).append(row["version"])
     measures = [m for m in regime.measures if m.scope.hs]
-    scopes = scope_table(measures, versions, concordance_from(store))
+    scopes = scope_table(measures, editions_by_chapter(flows), concordance_from(store))
     bans = ban_findings(flows, regime, scopes).to_pyarrow()
     caps = cap_findings(flows, regime, scopes, barrels_per_tonne)
     table = pa.concat_tables([_widen(bans), caps]).sort_by(

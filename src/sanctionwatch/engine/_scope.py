@@ -12,7 +12,14 @@ import pyarrow as pa
 from sanctionwatch._concordance import map_codes
 from sanctionwatch.regime import Measure, MeasureKind, Regime
 
-__all__ = ["Scopes", "checkable", "match_scope", "measure_table", "scope_table"]
+__all__ = [
+    "Scopes",
+    "checkable",
+    "editions_by_chapter",
+    "match_scope",
+    "measure_table",
+    "scope_table",
+]
 
 
 def checkable(regime: Regime, kind: MeasureKind) -> list[Measure]:
@@ -85,6 +92,20 @@ def measure_table(regime: Regime, measures: list[Measure]) -> ir.Table:
         ]
     )
     return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+
+
+def editions_by_chapter(flows: ir.Table) -> dict[str, list[int | None]]:
+    """The HS editions the flows hold in each chapter: what a scope must be carried into."""
+    present = (
+        flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
+        .distinct()
+        .to_pyarrow()
+        .to_pylist()
+    )
+    editions: dict[str, list[int | None]] = {}
+    for row in present:
+        editions.setdefault(row["chapter"], []).append(row["version"])
+    return editions
 
 
 @dataclass(frozen=True)
