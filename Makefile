@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,21 @@ pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Benchmarks print ratios against a baseline run beside them (figures: benchmarks/RESULTS.md).
+# Worlds are generated once under SANCTIONWATCH_BENCH_DIR (default /tmp/sanctionwatch-bench).
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/b1_check.py --rows 1M
+	$(BIN)/python benchmarks/b2_pandas.py --rows 1M
+	$(BIN)/python benchmarks/b4_memory.py --rows 1M
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/b1_check.py --rows 10M
+	$(BIN)/python benchmarks/b2_pandas.py --rows 10M
+	$(BIN)/python benchmarks/b3_ingest.py --rows 10M
+	$(BIN)/python benchmarks/b6_spark.py --rows 10M
+	$(BIN)/python benchmarks/b1_check.py --rows 100M --repeat 1
+	$(BIN)/python benchmarks/b4_memory.py --rows 100M
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -93,7 +93,8 @@ def cap_findings(
     )
     in_scope = _in_scope(flows, regime, caps, scopes)
     steps = _steps(in_scope, windows).to_pyarrow().to_pylist()
-    baselines = _baselines(in_scope, caps, factors)
+    stepped = {step["measure_id"] for step in steps}
+    baselines = _baselines(in_scope, [m for m in caps if m.id in stepped], factors)
     rows = [
         _finding(regime, regime.measure(key[0]), key, group, factors[key[0]], baselines)
         for key, group in _grouped(steps).items()

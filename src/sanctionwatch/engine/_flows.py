@@ -33,8 +33,10 @@ def target_flows(
     - annual and monthly rows of one flow and year are never both counted: the twelve months
       when all are present, else the annual row, else the months present (partial).
     """
+    # A null comparison drops the row in a filter already; left bare, the engine can push the
+    # test into the scan and skip the columns of every other partner's rows.
     with_target = (flows.partner_iso3 == regime.target) | (flows.partner_code == regime.target_code)
-    f = flows.filter(with_target.fill_null(False), flows.hs_level > 0)
+    f = flows.filter(with_target, flows.hs_level > 0)
     if period_from is not None:
         f = f.filter(f.period_end >= period_from)
     if period_to is not None:

@@ -1,0 +1,207 @@
+"""What the trade benchmarks share: synthetic worlds on disk, the SQL floor, comparisons.
+
+Worlds are generated once per size and seed under $SANCTIONWATCH_BENCH_DIR (default
+/tmp/sanctionwatch-bench) and loaded into a DuckDB store beside them; later runs reuse both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sanctionwatch import Regime, Store
+from sanctionwatch.regime import Direction, MeasureKind
+from sanctionwatch.synth import synthesize
+
+__all__ = [
+    "FLOOR_SQL",
+    "World",
+    "comparable",
+    "floor_sql",
+    "machine",
+    "parse_rows",
+    "timed",
+]
+
+BENCH_DIR = Path(os.environ.get("SANCTIONWATCH_BENCH_DIR", "/tmp/sanctionwatch-bench"))
+FLOOR_SQL = Path(__file__).with_name("b1_floor.sql")
+
+
+def parse_rows(text: str) -> int:
+    """'1M' -> 1_000_000, '10m' -> 10_000_000, '250k' -> 250_000, '5000' -> 5_000."""
+    text = text.strip().lower().replace("_", "")
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+class World:
+    """A synthetic world of `rows` flow rows: its Parquet file and a store holding it."""
+
+    def __init__(self, rows: int, seed: int = 1) -> None:
+        self.rows = rows
+        self.seed = seed
+        self.folder = BENCH_DIR / f"{rows}-{seed}"
+        self.parquet = self.folder / "flows.parquet"
+        self.store = self.folder / "store.duckdb"
+
+    def ensure(self) -> World:
+        if not self.parquet.is_file():
+            started = time.perf_counter()
+            synthesize(self.folder, rows=self.rows, seed=self.seed, format="parquet")
+            print(f"generated {self.rows:,} rows in {time.perf_counter() - started:.1f} s")
+        if not self.store.is_file():
+            started = time.perf_counter()
+            with Store.open(self.store) as store:
+                store.backend.raw_sql("SET enable_progress_bar = false")
+                store.backend.raw_sql(
+                    f"INSERT INTO flows SELECT * FROM read_parquet('{self.parquet}')"
+                )
+            print(f"loaded them into {self.store} in {time.perf_counter() - started:.1f} s")
+        return self
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of `repeat` runs, and the last run's result."""
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return (
+        f"{dt.date.today()}, nproc {os.cpu_count()}, {memory:.0f} GiB RAM, "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"duckdb {duckdb.__version__}, commit {commit}"
+    )
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]::DOUBLE[]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _values(rows: Iterable[Iterable[Any]]) -> str:
+    return ",\n        ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+
+
+def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
+    """The hand-written floor with the regime's dates, scopes and limits filled in."""
+    measures, scopes, limits = [], [], []
+    for m in regime.measures:
+        end = regime.effective_end(m.id)
+        if not m.scope.hs or (end is not None and end < m.start):
+            continue
+        cap = m.cap
+        baseline = cap.supplier_baseline if cap else None
+        factor = barrels_per_tonne or (
+            cap.barrels_per_tonne.value if cap and cap.barrels_per_tonne else None
+        )
+        measures.append(
+            (
+                m.id,
+                m.kind.value,
+                "from_target" if m.direction is Direction.FROM_TARGET else "to_target",
+                m.start,
+                end,
+                m.grace_end,
+                m.has_unobservable_exemption,
+                m.end,
+                cap.period.kind if cap else None,
+                (cap.period.start or m.start) if cap else None,
+                float(factor) if factor is not None else None,
+                baseline is not None,
+                list(cap.thresholds) if cap else [],
+                baseline.start if baseline else None,
+                baseline.end if baseline else None,
+                baseline.unit.value if baseline else None,
+            )
+        )
+        scopes += [(m.id, p, False) for p in m.scope.prefixes]
+        scopes += [(m.id, p, True) for p in m.scope.excluded_prefixes]
+        if m.kind is MeasureKind.CAP and cap is not None:
+            limits += [(m.id, x.unit.value, float(x.amount)) for x in cap.limits]
+    if not limits:
+        limits.append(("", "USD", 0.0))
+    return FLOOR_SQL.read_text(encoding="utf-8").format(
+        measures=_values(measures),
+        scopes=_values(scopes),
+        limits=_values(limits),
+        target=regime.target,
+        target_code=regime.target_code,
+    )
+
+
+def comparable(rows: Iterable[Mapping[str, Any]]) -> Counter[tuple[Any, ...]]:
+    """Findings as the rows B1 compares, from `check` or from a baseline.
+
+    Bans: measure, status, reporter, flow, period, HS code, value, counted, source row.
+    Caps: measure, status, reporters, cap period, used share (to 1e-6 %), thresholds crossed.
+    """
+    out: Counter[tuple[Any, ...]] = Counter()
+    for r in rows:
+        if r["kind"] == "cap":
+            crossed = tuple(
+                (float(t["threshold"]), t["period"])
+                for t in (r.get("thresholds_crossed") or r.get("crossed") or [])
+            )
+            pct = r["used_pct"]
+            out[
+                (
+                    "cap",
+                    r["measure_id"],
+                    r["status"],
+                    r["reporter"],
+                    r.get("cap_period") or r["period"],
+                    None if pct is None else round(pct, 6),
+                    crossed,
+                )
+            ] += 1
+        else:
+            out[
+                (
+                    "ban",
+                    r["measure_id"],
+                    r["status"],
+                    r["reporter"],
+                    r["flow"],
+                    r["period"],
+                    r["hs_code"],
+                    r["value_usd"],
+                    r["counted"],
+                    r["source_row"],
+                )
+            ] += 1
+    return out

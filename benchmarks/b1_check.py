@@ -1,0 +1,62 @@
+"""B1: `check` of the whole UN DPRK regime over N flow rows, beside the hand-written SQL floor.
+
+Our side: `sanctionwatch.check(store, un-dprk)` on a DuckDB store holding a synthetic world of
+N rows. Baseline: `b1_floor.sql`, one DuckDB query computing the same findings on the same
+store file. Both run alternately, best of `--repeat`; the findings are compared row for row
+(see `_common.comparable`) and against the world's planted ground truth.
+
+Usage: python benchmarks/b1_check.py [--rows 10M] [--seed 1] [--repeat 3]
+The last line printed is the ratio (our time / the floor's time; target <= 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from _common import World, comparable, floor_sql, machine, parse_rows
+
+from sanctionwatch import Store, check, resolve_regime
+from sanctionwatch.synth import GROUND_TRUTH, finding_keys
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="10M")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    world = World(parse_rows(args.rows), args.seed).ensure()
+    regime = resolve_regime("un-dprk")
+    sql = floor_sql(regime)
+
+    ours = floor = float("inf")
+    with Store.open(world.store) as store:
+        connection = store.backend.con
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            findings = check(store, regime)
+            ours = min(ours, time.perf_counter() - started)
+            started = time.perf_counter()
+            result = connection.sql(sql).to_arrow_table()
+            floor = min(floor, time.perf_counter() - started)
+
+    found = findings.table.to_pylist()
+    floor_rows = result.to_pylist()
+    matched = comparable(found) == comparable(floor_rows)
+    truth = json.loads((world.folder / GROUND_TRUTH).read_text())["findings"]
+    planted = finding_keys(found) == finding_keys(truth)
+    ratio = ours / floor
+    print(f"B1 check vs the SQL floor  ({machine()})")
+    print(f"workload: {world.rows:,} flow rows, UN DPRK regime, {len(found)} findings")
+    print(f"sanctionwatch check: {ours:.3f} s (best of {args.repeat})")
+    print(f"SQL floor:           {floor:.3f} s (best of {args.repeat})")
+    print(f"findings identical to the floor's: {'yes' if matched else 'NO'}")
+    print(f"findings identical to the planted ground truth: {'yes' if planted else 'NO'}")
+    print(f"ratio (target <= 1.3): {ratio:.2f}")
+    print(f"{ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
