@@ -13,7 +13,7 @@ from sanctionwatch._store import Store
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import cap_findings
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._flows import target_flows
+from sanctionwatch.engine._flows import counted_once, target_rows
 from sanctionwatch.engine._scope import editions_by_chapter, scope_table
 from sanctionwatch.regime import Regime
 
@@ -33,9 +33,12 @@ def check(
     `period_from`/`period_to` keep flows whose period overlaps that span;
     `barrels_per_tonne` replaces each cap's own cited conversion factor.
     """
-    # The target's flows are a small part of world trade: computed once, then every query of
-    # the check reads them instead of scanning the whole flows table again.
-    with target_flows(store.flows, regime, period_from, period_to).cache() as flows:
+    # The target's rows are a small part of world trade: read from the flows table once, then
+    # every later pass and query of the check reads the materialised copies.
+    with (
+        target_rows(store.flows, regime, period_from, period_to).cache() as rows,
+        counted_once(rows).cache() as flows,
+    ):
         measures = [m for m in regime.measures if m.scope.hs]
         scopes = scope_table(measures, editions_by_chapter(flows), concordance_from(store))
         bans = ban_findings(flows, regime, scopes).to_pyarrow()

@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from sanctionwatch.regime import Direction, Regime
 
-__all__ = ["target_flows"]
+__all__ = ["counted_once", "target_flows", "target_rows"]
 
 _DIRECTIONS = {
     "import": Direction.FROM_TARGET.value,
@@ -27,11 +27,20 @@ def target_flows(
 ) -> ir.Table:
     """Partners' trade with the target (mirror statistics), ready for scope matching.
 
-    Adds `direction`, `reporter`, `partner`, `period`, `counted` and `frequency_note`:
-    - only the finest HS level present is kept: a chapter row is dropped where its headings
-      are present for the same reporter, partner, flow and period, and TOTAL rows are dropped;
-    - annual and monthly rows of one flow and year are never both counted: the twelve months
-      when all are present, else the annual row, else the months present (partial).
+    `counted_once` over `target_rows`; see both.
+    """
+    return counted_once(target_rows(flows, regime, period_from, period_to))
+
+
+def target_rows(
+    flows: ir.Table,
+    regime: Regime,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> ir.Table:
+    """Rows whose partner is the target, with `direction`, `reporter`, `partner` and `year`.
+
+    A small part of world trade: worth materialising before the several passes that follow.
     """
     # A null comparison drops the row in a filter already; left bare, the engine can push the
     # test into the scan and skip the columns of every other partner's rows.
@@ -41,14 +50,23 @@ def target_flows(
         f = f.filter(f.period_end >= period_from)
     if period_to is not None:
         f = f.filter(f.period_start <= period_to)
-    f = f.mutate(
+    return f.mutate(
         direction=f.flow.substitute(_DIRECTIONS),
         reporter=f.reporter_iso3.fill_null(f.reporter_code.cast("string")),
         partner=f.partner_iso3.fill_null(f.partner_code.cast("string")),
         year=f.period_start.year(),
     )
-    f = _finest_level(f)
-    return _one_frequency(f)
+
+
+def counted_once(rows: ir.Table) -> ir.Table:
+    """One level and one frequency of each flow, with `counted` and `frequency_note`.
+
+    - only the finest HS level present is kept: a chapter row is dropped where its headings
+      are present for the same reporter, partner, flow and period, and TOTAL rows are dropped;
+    - annual and monthly rows of one flow and year are never both counted: the twelve months
+      when all are present, else the annual row, else the months present (partial).
+    """
+    return _one_frequency(_finest_level(rows))
 
 
 def _finest_level(f: ir.Table) -> ir.Table:
