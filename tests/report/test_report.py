@@ -14,7 +14,7 @@ from sanctionwatch.cli import app
 from sanctionwatch.report import render_report
 from tests.report._browser import find_chromium, inspect_report
 
-SECTIONS = ["key-findings", "caps", "bans", "pressure", "relief", "method"]
+SECTIONS = ["key-findings", "caps", "bans", "pressure", "relief", "signals", "method"]
 
 
 @pytest.fixture
@@ -52,11 +52,21 @@ def test_every_chart_has_a_table_and_a_csv(html: str) -> None:
         "pressure-baseline",
         "partners",
         "relief",
+        "signal-1",
     ]
     csvs = [unquote(h) for h in re.findall(r'download="[^"]+" href="(data:text/csv[^"]+)"', html)]
     assert len(csvs) == len(charts)
     relief = next(c for c in csvs if c.startswith("data:text/csv;charset=utf-8,package,"))
     assert "Lift the textile ban,2016,561256449.0" in relief
+    wigs = next(c for c in csvs if "HS 6704" in c)
+    assert "HS 6704,2019,31063572.0,US$" in wigs
+
+
+def test_signals_section_explains_the_wigs(html: str) -> None:
+    section = html[html.index('id="signals"') : html.index('id="method"')]
+    assert "#1 substitution" in section
+    assert "CHN&#39;s imports of HS 6704 from PRK rose from US$2.1m a year" in section
+    assert "published_figures.json: rows" in section
 
 
 def test_method_cites_measures_and_sources(html: str) -> None:
@@ -92,7 +102,8 @@ def test_chromium_renders_every_chart_offline(
     page = tmp_path / "report.html"
     page.write_text(render_report(demo_store, un_dprk), encoding="utf-8")
     seen = inspect_report(chromium, page, tmp_path / "profile", tmp_path / "shots")
-    assert len(seen.charts) == 7
+    assert len(seen.charts) == 8
+    assert [c["name"] for c in seen.charts][-1] == "signal-1"
     assert all(chart["shapes"] >= 3 and chart["width"] > 100 for chart in seen.charts)
     assert seen.errors == []
     assert set(seen.requests) == {page.resolve().as_uri()}

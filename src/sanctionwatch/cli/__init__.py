@@ -1,6 +1,16 @@
 """Command-line interface: parses, calls the public API, renders. No logic of its own."""
 
-from sanctionwatch.cli import _analysis, _check, _hs, _regime, _report, _screening, _synth, _trade  # noqa: F401  (commands register)
+from sanctionwatch.cli import (  # noqa: F401  (commands register)
+    _analysis,
+    _check,
+    _evasion,
+    _hs,
+    _regime,
+    _report,
+    _screening,
+    _synth,
+    _trade,
+)
 from sanctionwatch.cli._app import app
 
 __all__ = ["app", "main"]

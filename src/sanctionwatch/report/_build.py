@@ -21,13 +21,16 @@ from markupsafe import Markup
 from sanctionwatch._store import Store
 from sanctionwatch.analysis import (
     ALL_MEASURES,
+    HIGH_SCORE,
     REST,
     Pressure,
     Relief,
+    Signals,
     cap_running_totals,
     package_names,
     pressure,
     relief,
+    signals,
 )
 from sanctionwatch.engine import Findings, check
 from sanctionwatch.regime import Regime
@@ -36,6 +39,7 @@ from sanctionwatch.report._svg import (
     PALETTE,
     Bar,
     Series,
+    grouped_bars,
     hbars,
     running_total,
     stacked_bars,
@@ -43,6 +47,9 @@ from sanctionwatch.report._svg import (
 )
 
 __all__ = ["Chart", "render_report", "write_report"]
+
+TOP_SIGNALS = 4
+"""Evasion signals the report draws a chart for; the table lists them all."""
 
 _STATUS_COLOR = {
     "breach": "#b3261e",
@@ -110,6 +117,7 @@ def render_report(
     bans = _bans(findings)
     pressure_charts = _pressure(press, regime)
     relief_chart = _relief(compared)
+    found = signals(store, regime)
     environment = Environment(
         loader=PackageLoader("sanctionwatch.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -128,6 +136,9 @@ def render_report(
         press=press,
         relief=relief_chart,
         compared=compared,
+        signals=found,
+        signal_charts=_signals(found),
+        signals_high=HIGH_SCORE,
         measures=_cited(regime, findings, press, compared),
         sources=_sources(findings, press),
         summary=findings.summary,
@@ -397,6 +408,64 @@ def _relief(compared: Relief) -> Chart:
             for r in e.rows.to_pylist()
         ),
     )
+
+
+def _signals(found: Signals) -> list[Chart]:
+    """One chart per top signal: its flows by year, the compared windows shaded."""
+    series = found.series.to_pylist()
+    charts = []
+    for s in found.table.to_pylist()[:TOP_SIGNALS]:
+        rank = s["rank"]
+        points = [p for p in series if p["rank"] == rank]
+        title = f"#{rank} {s['kind']} (score {s['score']:.2f}): {s['explanation']}"
+        name = f"signal-{rank}"
+        if points and points[0]["unit"] != "US$":
+            bars = [
+                Bar(
+                    label=p["category"],
+                    value=p["value"],
+                    color=PALETTE[i % len(PALETTE)],
+                    text=f"US${p['value']:,.2f}/kg",
+                )
+                for i, p in enumerate(points)
+            ]
+            svg = hbars(name, title, bars)
+        else:
+            categories = sorted({p["category"] for p in points})
+            names = list(dict.fromkeys(p["series"] for p in points))
+            lines = [
+                Series(
+                    name=n,
+                    color=PALETTE[i % len(PALETTE)],
+                    values=[
+                        sum(p["value"] for p in points if p["series"] == n and p["category"] == c)
+                        for c in categories
+                    ],
+                )
+                for i, n in enumerate(names)
+            ]
+            marked = _window_years(s["window"])
+            svg = grouped_bars(name, title, categories, lines, marked)
+        charts.append(
+            Chart(
+                id=name,
+                title=title,
+                svg=Markup(svg),
+                columns=("series", "year or flow", "value", "unit"),
+                rows=tuple((p["series"], p["category"], p["value"], p["unit"]) for p in points),
+                note=f"flows: {s['sources']}" if s["sources"] else None,
+            )
+        )
+    return charts
+
+
+def _window_years(window: str) -> list[str]:
+    """The years a window such as "2015-2016 vs 2018-2019" (or "2019") names."""
+    years: list[str] = []
+    for part in window.split(" vs "):
+        first, _, last = part.partition("-")
+        years.extend(str(y) for y in range(int(first), int(last or first) + 1))
+    return years
 
 
 def _amount(value: float | None, unit: str | None) -> str:

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["PALETTE", "Bar", "Series", "hbars", "running_total", "stacked_bars", "usd"]
+__all__ = [
+    "PALETTE",
+    "Bar",
+    "Series",
+    "grouped_bars",
+    "hbars",
+    "running_total",
+    "stacked_bars",
+    "usd",
+]
 
 PALETTE = (
     "#1f5f99",
@@ -200,4 +209,59 @@ def running_total(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
         'stroke="#555"/></svg>'
     )
+    return "".join(out)
+
+
+def grouped_bars(
+    name: str,
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    marked: Sequence[str] = (),
+) -> str:
+    """Vertical bars side by side per category, one per series; `marked` categories are
+    shaded behind (the windows a signal compares)."""
+    width, left, right, top, plot_h = 640, 84, 10, 14, 200
+    height = top + plot_h + 28 + 18 * len(series) + 6
+    ticks = _ticks(max((v for s in series for v in s.values), default=0.0))
+    peak = max(ticks[-1], 1.0)
+    plot_w = width - left - right
+    slot = plot_w / max(len(categories), 1)
+    bar_w = slot * 0.8 / max(len(series), 1)
+    out = _open(width, height, title, name)
+    for i, category in enumerate(categories):
+        if category in marked:
+            out.append(
+                f'<rect x="{left + i * slot:.1f}" y="{top}" width="{slot:.1f}" '
+                f'height="{plot_h}" fill="#eef2f7"/>'
+            )
+    for tick in ticks:
+        y = top + plot_h - tick / peak * plot_h
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
+        )
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{usd(tick)}</text>')
+    for i, category in enumerate(categories):
+        x0 = left + i * slot + slot * 0.1
+        for k, s in enumerate(series):
+            h = s.values[i] / peak * plot_h
+            if h > 0:
+                out.append(
+                    f'<rect x="{x0 + k * bar_w:.1f}" y="{top + plot_h - h:.1f}" '
+                    f'width="{bar_w:.1f}" height="{h:.1f}" fill="{s.color}">'
+                    f"<title>{escape(category)} {escape(s.name)}: {usd(s.values[i])}</title></rect>"
+                )
+        out.append(
+            f'<text x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 16}" '
+            f'text-anchor="middle">{escape(category)}</text>'
+        )
+    out.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        'stroke="#555"/>'
+    )
+    for k, s in enumerate(series):
+        y = top + plot_h + 32 + k * 18
+        out.append(f'<rect x="{left}" y="{y - 10}" width="12" height="12" fill="{s.color}"/>')
+        out.append(f'<text x="{left + 17}" y="{y}">{escape(s.name)}</text>')
+    out.append("</svg>")
     return "".join(out)

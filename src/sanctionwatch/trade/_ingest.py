@@ -28,6 +28,7 @@ __all__ = ["IngestReport", "ProgressCallback", "ingest"]
 _STAGING = "_ingest_staging"
 _PARSED = "_ingest_parsed"
 _TYPED = "_ingest_typed"
+_CHECKED = "_ingest_checked"
 _DUPLICATE = "duplicate"
 _KEYS = (*FLOW_KEYS, "hs_code")
 _FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
@@ -91,17 +92,16 @@ def ingest(
         store.backend.create_table(_PARSED, _parse(staging), temp=True)
         typed = _judge(store.backend.table(_PARSED), ingest_id=ingest_id, source_file=source)
         store.backend.create_table(_TYPED, typed, temp=True)
-        checked = _deduplicate(store.backend.table(_TYPED))
+        store.backend.create_table(_CHECKED, _deduplicate(store.backend.table(_TYPED)), temp=True)
+        checked = store.backend.table(_CHECKED)
         accepted_rows = checked.filter(checked._reason.isnull()).select(FLOWS.names)
         store.backend.insert("flows", accepted_rows.cast(ibis.Schema.from_pyarrow(FLOWS)))
+        # The row as read is wide text: it joins back only for the rows rejected.
+        rejected_rows = checked.filter(checked._reason.notnull())
         store.backend.insert(
             "rejects",
-            checked.filter(checked._reason.notnull()).select(
-                "ingest_id",
-                "source_file",
-                "source_row",
-                reason=checked._reason,
-                record=checked.record,
+            rejected_rows.join(staging.select("source_row", "record"), "source_row").select(
+                "ingest_id", "source_file", "source_row", reason=ibis._._reason, record="record"
             ),
         )
         read = int(staging.count().execute())
@@ -125,7 +125,7 @@ def ingest(
         )
         store.backend.insert("ingests", _ingest_row(report, digest))
         store.backend.drop_table(_STAGING)
-        for temporary in (_PARSED, _TYPED):
+        for temporary in (_PARSED, _TYPED, _CHECKED):
             store.backend.drop_table(temporary)
     return report
 
@@ -249,7 +249,6 @@ def _parse(raw: ir.Table) -> ir.Table:
     )
     parsed = raw.select(
         "source_row",
-        "record",
         freq=text["freqCode"].upper(),
         period=text["period"],
         flow_code=flow_code,
@@ -374,7 +373,6 @@ def _judge(p: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
     level = ibis.ifelse(p.hs_text == "TOTAL", 0, p.hs_text.length()).cast("int8")
     return p.select(
         "source_row",
-        "record",
         reporter_iso3=p.reporter_iso.fill_null(p._reporter_iso3_of_code),
         reporter_code=p.reporter_code.fill_null(p._reporter_code_of_iso3),
         partner_iso3=p.partner_iso.fill_null(p._partner_iso3_of_code),

@@ -1,0 +1,101 @@
+"""`sanctionwatch signals`: where sanctioned trade went when the bans came, ranked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
+from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, open_store, write_text
+from sanctionwatch.regime import resolve_regime
+
+__all__ = ["signals_command"]
+
+_DEFAULTS = SignalParams()
+
+
+def _kinds(text: str | None) -> list[SignalKind] | None:
+    if text is None:
+        return None
+    try:
+        return [SignalKind(k.strip()) for k in text.split(",") if k.strip()]
+    except ValueError:
+        known = ", ".join(k.value for k in SignalKind)
+        raise typer.BadParameter(f"{text!r}: kinds are {known}", param_hint="--kind") from None
+
+
+@app.command("signals")
+def signals_command(
+    store: StoreOption = None,
+    regime: Annotated[
+        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
+    ] = "un-dprk",
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Signal kinds, comma-separated: "
+            + ", ".join(k.value for k in SignalKind)
+            + ". Default: all.",
+        ),
+    ] = None,
+    min_value: Annotated[
+        float,
+        typer.Option(
+            "--min-value", help="Smallest rise, gap or flow a signal is about, US$ a year."
+        ),
+    ] = _DEFAULTS.min_value_usd,
+    window: Annotated[
+        int,
+        typer.Option("--window", min=1, help="Years compared before and after a measure."),
+    ] = _DEFAULTS.window_years,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, help="Only the best N signals.")
+    ] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Evasion signals, best first: substitution, relabelling, diversion, prices, mirrors."""
+    loaded = resolve_regime(regime)
+    params = SignalParams(min_value_usd=min_value, window_years=window)
+    with open_store(store) as opened:
+        result = signals(opened, loaded, kinds=_kinds(kind), params=params, top=top)
+    if format is OutputFormat.json:
+        write_text(result.to_json(), None)
+    elif format is OutputFormat.csv:
+        write_text(result.to_csv(), None)
+    else:
+        _table(result)
+
+
+def _table(result: Signals) -> None:
+    rows = result.table.to_pylist()
+    out = Table(
+        title=f"{len(rows)} evasion signals around the measures on {result.target}",
+        title_justify="left",
+    )
+    for name in ("#", "kind", "score", "measures", "who", "HS", "window"):
+        out.add_column(name, justify="right" if name in {"#", "score"} else "left")
+    for r in rows:
+        who = (
+            r["reporter"] if r["flow"] != "export vs import" else f"{r['reporter']}>{r['partner']}"
+        )
+        out.add_row(
+            str(r["rank"]),
+            r["kind"],
+            f"{r['score']:.2f}",
+            r["measures"] or "",
+            who,
+            r["hs_code"] or "",
+            r["window"],
+        )
+    console.print(out)
+    for r in rows:
+        console.print(f"{r['rank']:>3}. {r['explanation']}", highlight=False, soft_wrap=True)
+        if r["sources"]:
+            console.print(f"     flows: {r['sources']}", highlight=False, soft_wrap=True)
+    for note in result.notes[1:]:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)

@@ -1,0 +1,133 @@
+"""Evasion signals on China's reported imports from the DPRK and on a planted synthetic world."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from sanctionwatch import Regime, Store, ingest
+from sanctionwatch.analysis import HIGH_SCORE, SignalKind, SignalParams, lookalikes, signals
+from sanctionwatch.cli import app
+from tests.analysis._planted import PLANTED, world
+from tests.conftest import comtrade_record, shared_file
+
+
+def _china_records(path: Path) -> list[dict[str, Any]]:
+    """The shared {cmd: {label, data: {year: {val, qty}}}} file as Comtrade API records."""
+    figures = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        comtrade_record(
+            period=year,
+            cmdCode=cmd,
+            classificationCode="H5" if int(year) < 2022 else "H6",
+            primaryValue=v["val"],
+            netWgt=v["qty"] or None,
+        )
+        for cmd, entry in figures.items()
+        for year, v in entry["data"].items()
+    ]
+
+
+@pytest.fixture
+def china(store: Store, write_comtrade: Callable[..., Path]) -> Store:
+    name = "comtrade_chn_imports_from_prk_annual.json"
+    report = ingest(store, write_comtrade(*_china_records(shared_file(name)), name=name))
+    assert report.rows_rejected == 0
+    return store
+
+
+def test_wigs_after_the_2371_and_2375_bans_are_a_substitution(
+    china: Store, un_dprk: Regime
+) -> None:
+    found = signals(china, un_dprk, top=5).table.to_pylist()
+    wigs = [s for s in found if s["hs_code"] == "6704"]
+    assert [s["kind"] for s in wigs] == ["substitution"]
+    wig = wigs[0]
+    assert wig["rank"] == 1
+    assert wig["score"] >= HIGH_SCORE
+    assert {"2371-op8", "2375-op16"} <= set(wig["measure_id"].split(","))
+    assert wig["window"] == "2015-2016 vs 2018-2019"
+    # 2016: US$2,085,393; 2018-2019: (22,382,754 + 31,063,572) / 2.
+    assert wig["expected_usd"] == pytest.approx(2_085_393)
+    assert wig["observed_usd"] == pytest.approx(26_723_163)
+    assert "rose from US$2.1m a year in 2015-2016 to US$26.7m in 2018-2019" in wig["explanation"]
+    assert "comtrade_chn_imports_from_prk_annual.json: rows" in wig["sources"]
+    assert all(s["hs_code"] != "2716" for s in found)
+
+
+def test_a_slow_grower_needs_a_lower_bar(china: Store, un_dprk: Regime) -> None:
+    params = SignalParams(min_ratio=1.5)
+    found = signals(china, un_dprk, params=params).table.to_pylist()
+    codes = [s["hs_code"] for s in found]
+    assert codes.index("6704") < codes.index("2716")
+
+
+@pytest.fixture(params=[True, False], ids=["planted", "none-planted"])
+def synthetic(
+    request: pytest.FixtureRequest, store: Store, write_comtrade: Callable[..., Path]
+) -> tuple[Store, bool]:
+    plant: bool = request.param
+    report = ingest(store, write_comtrade(*world(plant=plant), name="synthetic-world.json"))
+    assert report.rows_rejected == 0
+    return store, plant
+
+
+@pytest.mark.slow
+def test_each_planted_kind_is_found_above_noise(
+    synthetic: tuple[Store, bool], un_dprk: Regime
+) -> None:
+    store, plant = synthetic
+    found = signals(store, un_dprk).table.to_pylist()
+    if not plant:
+        assert [s for s in found if s["score"] >= HIGH_SCORE] == []
+        return
+    planted = {(kind, *where) for kind, where in PLANTED.items()}
+    hits = [s for s in found if (s["kind"], s["reporter"], s["hs_code"]) in planted]
+    assert {s["kind"] for s in hits} == {k.value for k in SignalKind}
+    lowest = min(s["score"] for s in hits)
+    assert lowest >= HIGH_SCORE
+    noise = [
+        s
+        for s in found
+        if s not in hits and not (s["kind"] == "diversion" and s["hs_code"] == "all")
+    ]
+    assert all(s["score"] < lowest for s in noise)
+    new = [s for s in found if s["kind"] == "diversion" and s["hs_code"] == "all"]
+    assert [s["reporter"] for s in new] == ["THA"]
+    assert all(s["sources"] for s in found)
+
+
+def test_kinds_and_top_narrow_the_list(demo_store: Store, un_dprk: Regime) -> None:
+    only = signals(demo_store, un_dprk, kinds=["substitution"], top=1)
+    assert only.table.column("kind").to_pylist() == ["substitution"]
+    assert only.table.column("hs_code").to_pylist() == ["6704"]
+    assert only.series.num_rows > 0
+
+
+def test_lookalikes_are_data_with_reasons() -> None:
+    pairs = {(banned, code) for banned, code, _ in lookalikes()}
+    assert {("2701", "2704"), ("2701", "2703"), ("2601", "2619"), ("2601", "2620")} <= pairs
+    assert all(reason for _, _, reason in lookalikes())
+
+
+def test_cli_ranks_and_formats(demo_store: Store) -> None:
+    demo_store.close()
+    runner = CliRunner()
+    base = ["signals", "--store", demo_store.location]
+    table = runner.invoke(app, base)
+    assert table.exit_code == 0, table.output
+    assert "evasion signals around the measures on PRK" in table.stdout
+    data = json.loads(runner.invoke(app, [*base, "--format", "json", "--top", "1"]).stdout)
+    assert [s["hs_code"] for s in data["signals"]] == ["6704"]
+    assert data["signals"][0]["sources"][0]["rows"]
+    csv = runner.invoke(app, [*base, "--format", "csv", "--kind", "mirror-gap"]).stdout
+    assert csv.splitlines()[0].startswith("rank,kind,score")
+    bad = runner.invoke(app, [*base, "--kind", "smuggling"])
+    assert bad.exit_code != 0
+    high = runner.invoke(app, [*base, "--min-value", "1e12", "--format", "csv"]).stdout
+    assert len(high.splitlines()) == 1
