@@ -53,11 +53,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Messages are never broken into lines by us (the terminal wraps them; a pipe keeps them whole);
+# tables fit the terminal, or 120 columns when piped, since files and editors read those.
+console = Console(soft_wrap=True)
 if not console.is_terminal and "COLUMNS" not in os.environ:
-    # Piped output is read in files and editors: do not squeeze it to 80 columns.
-    console = Console(width=120)
-err_console = Console(stderr=True)
+    console = Console(width=120, soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class _State:
