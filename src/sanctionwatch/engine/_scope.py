@@ -138,7 +138,7 @@ def scope_table(
         for chapter, versions in data_versions.items()
     }
     rows: list[dict[str, object]] = []
-    warnings: list[str] = []
+    unmapped: dict[tuple[str, int, tuple[str, ...]], list[int]] = {}
     for m in measures:
         written = m.scope.hs_version
         for excluded, prefixes in ((False, m.scope.prefixes), (True, m.scope.excluded_prefixes)):
@@ -173,17 +173,19 @@ def scope_table(
                     )
                     rows.append(_row(m.id, pair["to_code"], excluded, version, note))
                 if mapping.unmapped:
-                    codes = ", ".join(mapping.unmapped)
                     note = (
                         f"HS{written} code not mapped to HS{version} "
                         "(no correlation table loaded): matched as written"
                     )
                     rows.extend(_row(m.id, p, excluded, version, note) for p in mapping.unmapped)
-                    warnings.append(
-                        f"{m.id}: HS{written} codes {codes} could not be mapped to the "
-                        f"HS{version} data (load a correlation table with "
-                        "`sanctionwatch hs load-concordance`); matched as written"
-                    )
+                    unmapped.setdefault((m.id, written, mapping.unmapped), []).append(version)
+    warnings = [
+        f"{measure_id}: HS{written} codes {', '.join(codes)} could not be mapped to the "
+        + " and ".join(f"HS{v}" for v in versions)
+        + " data (load a correlation table with `sanctionwatch hs load-concordance`); "
+        "matched as written"
+        for (measure_id, written, codes), versions in unmapped.items()
+    ]
     return Scopes(ibis.memtable(pa.Table.from_pylist(rows, schema=_SCOPE)), tuple(warnings))
 
 
