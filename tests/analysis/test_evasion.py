@@ -1,4 +1,7 @@
-"""Evasion signals on China's reported imports from the DPRK and on a planted synthetic world."""
+"""Evasion signals on China's reported imports from the DPRK and on the demo data.
+
+The synthetic world with each kind of evasion planted is tested in `tests/synth`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sanctionwatch import Regime, Store, ingest
-from sanctionwatch.analysis import HIGH_SCORE, SignalKind, SignalParams, lookalikes, signals
+from sanctionwatch.analysis import HIGH_SCORE, SignalParams, lookalikes, signals
 from sanctionwatch.cli import app
-from tests.analysis._planted import PLANTED, world
 from tests.conftest import comtrade_record, shared_file
 
 
@@ -65,41 +67,6 @@ def test_a_slow_grower_needs_a_lower_bar(china: Store, un_dprk: Regime) -> None:
     found = signals(china, un_dprk, params=params).table.to_pylist()
     codes = [s["hs_code"] for s in found]
     assert codes.index("6704") < codes.index("2716")
-
-
-@pytest.fixture(params=[True, False], ids=["planted", "none-planted"])
-def synthetic(
-    request: pytest.FixtureRequest, store: Store, write_comtrade: Callable[..., Path]
-) -> tuple[Store, bool]:
-    plant: bool = request.param
-    report = ingest(store, write_comtrade(*world(plant=plant), name="synthetic-world.json"))
-    assert report.rows_rejected == 0
-    return store, plant
-
-
-@pytest.mark.slow
-def test_each_planted_kind_is_found_above_noise(
-    synthetic: tuple[Store, bool], un_dprk: Regime
-) -> None:
-    store, plant = synthetic
-    found = signals(store, un_dprk).table.to_pylist()
-    if not plant:
-        assert [s for s in found if s["score"] >= HIGH_SCORE] == []
-        return
-    planted = {(kind, *where) for kind, where in PLANTED.items()}
-    hits = [s for s in found if (s["kind"], s["reporter"], s["hs_code"]) in planted]
-    assert {s["kind"] for s in hits} == {k.value for k in SignalKind}
-    lowest = min(s["score"] for s in hits)
-    assert lowest >= HIGH_SCORE
-    noise = [
-        s
-        for s in found
-        if s not in hits and not (s["kind"] == "diversion" and s["hs_code"] == "all")
-    ]
-    assert all(s["score"] < lowest for s in noise)
-    new = [s for s in found if s["kind"] == "diversion" and s["hs_code"] == "all"]
-    assert [s["reporter"] for s in new] == ["THA"]
-    assert all(s["sources"] for s in found)
 
 
 def test_kinds_and_top_narrow_the_list(demo_store: Store, un_dprk: Regime) -> None:

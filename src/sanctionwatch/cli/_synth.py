@@ -35,6 +35,14 @@ def synth_command(
             "canonical flow table).",
         ),
     ] = SynthFormat.parquet,
+    evasion: Annotated[
+        bool,
+        typer.Option(
+            "--evasion",
+            help="Also plant one case of each evasion signal, listed under `signals` in the "
+            "ground truth; the findings stay the same.",
+        ),
+    ] = False,
 ) -> None:
     """Write monthly HS6 trade 2012-2024 with planted DPRK findings and their ground truth."""
     with Progress(
@@ -52,6 +60,7 @@ def synth_command(
             rows=rows,
             seed=seed,
             format=format.value,
+            evasion=evasion,
             progress=lambda done, _: bar.update(task, completed=done),
         )
     console.print(

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.regime import Direction, Regime, resolve_regime
+from sanctionwatch.synth._evasion import EvasionFlow, evasion_flows, signal_records
 from sanctionwatch.synth._plants import IMPORT, PLANTS, Planted, expected_findings
 from sanctionwatch.synth._world import (
     FIRST_YEAR,
@@ -156,13 +157,15 @@ def synthesize(
     format: str = "parquet",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: ProgressCallback | None = None,
+    evasion: bool = False,
 ) -> SynthReport:
     """Write `rows` flow rows to `out` (a folder) with the ground truth beside them.
 
     `parquet` writes `flows.parquet` in the canonical FLOWS schema, ready to load into a
     store's flows table; `comtrade-bulk` writes `flows.tsv.gz`, a Comtrade bulk file for
     `ingest`. Both hold the same rows; `ground_truth.json` lists the findings `check` must
-    return for the UN DPRK regime.
+    return for the UN DPRK regime. `evasion` plants one case of each evasion signal (see
+    `_evasion`), listed under `signals` in the ground truth; the findings stay the same.
     """
     if format not in FORMATS:
         raise SanctionwatchError(f"unknown format {format!r} (expected {' or '.join(FORMATS)})")
@@ -172,7 +175,7 @@ def synthesize(
         raise SanctionwatchError("chunk size must be at least one row")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    world = _World(seed, rows, resolve_regime("un-dprk"))
+    world = _World(seed, rows, resolve_regime("un-dprk"), evasion)
     name = "flows.parquet" if format == "parquet" else "flows.tsv.gz"
     path = folder / name
     sink: _Sink = (
@@ -200,22 +203,18 @@ def synthesize(
         raise SanctionwatchError(f"wrote {written:,} rows where {rows:,} were asked for")
     findings = expected_findings()
     truth = folder / GROUND_TRUTH
-    truth.write_text(
-        json.dumps(
-            {
-                "regime": "un-dprk",
-                "seed": seed,
-                "rows": rows,
-                "format": format,
-                "flows": name,
-                "findings": findings,
-                "planted": [_planted_record(p) for p in PLANTS],
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    record: dict[str, Any] = {
+        "regime": "un-dprk",
+        "seed": seed,
+        "rows": rows,
+        "format": format,
+        "flows": name,
+        "findings": findings,
+        "planted": [_planted_record(p) for p in PLANTS],
+    }
+    if evasion:
+        record["signals"] = signal_records()
+    truth.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return SynthReport(
         path=path,
         ground_truth=truth,
@@ -244,7 +243,7 @@ def _planted_record(p: Planted) -> dict[str, Any]:
 class _World:
     """Everything drawn once from the seed, and the month-by-month stream of rows."""
 
-    def __init__(self, seed: int, rows: int, regime: Regime) -> None:
+    def __init__(self, seed: int, rows: int, regime: Regime, evasion: bool = False) -> None:
         self.seed = seed
         self.rows = rows
         self.codes: Codes = codes()
@@ -265,9 +264,11 @@ class _World:
         rep, par = np.meshgrid(reporters, partners, indexing="ij")
         keep = rep != par
         rep, par = rep[keep], par[keep]
-        self.pair_reporter = np.concatenate([rep, rep])
-        self.pair_partner = np.concatenate([par, par])
-        self.pair_flow = np.repeat(np.array([_M, _X], dtype=np.int8), len(rep))
+        # With evasion planted, only exporters report general trade: see `_evasion`.
+        flows = (_X,) if evasion else (_M, _X)
+        self.pair_reporter = np.concatenate([rep] * len(flows))
+        self.pair_partner = np.concatenate([par] * len(flows))
+        self.pair_flow = np.repeat(np.array(flows, dtype=np.int8), len(rep))
         weight = size[self.pair_reporter] * size[self.pair_partner]
         self.pair_weight = weight
         self.pair_scale = np.clip(np.sqrt(weight / np.median(weight)), 0.1, 100.0)
@@ -282,6 +283,10 @@ class _World:
 
         self.plants = _plants_by_block(self.countries, self.codes)
         self.annual = _annual_blocks(self.plants, self.countries, self.codes)
+        if evasion:
+            self.annual = _Annual(
+                _Rows.concat([self.annual.rows, _evasion_rows(self.countries, self.codes)])
+            )
         per_month = rows - len(self.annual)
         self.quota = np.full(MONTHS, per_month // MONTHS)
         self.quota[: per_month % MONTHS] += 1
@@ -560,6 +565,21 @@ def _annual_blocks(
             columns["value"].append(rows[code][0])
             columns["weight"].append(rows[code][1])
     return _Annual(_Rows(*(np.array(columns[n], dtype=np.int64) for n in _COLUMNS)))
+
+
+def _evasion_rows(countries: Countries, codes: Codes) -> _Rows:
+    """The planted evasion as annual leaf rows, without aggregates above them."""
+    flows: list[EvasionFlow] = evasion_flows()
+    columns = {
+        "reporter": [countries.index(f.reporter) for f in flows],
+        "partner": [countries.index(f.partner) for f in flows],
+        "flow": [_M if f.flow == IMPORT else _X for f in flows],
+        "period": [MONTHS + f.year - FIRST_YEAR for f in flows],
+        "rank": [codes.rank(f.hs_code) for f in flows],
+        "value": [f.value_usd for f in flows],
+        "weight": [f.net_weight_kg for f in flows],
+    }
+    return _Rows(*(np.array(columns[n], dtype=np.int64) for n in _COLUMNS))
 
 
 class _Sink:

@@ -1,0 +1,116 @@
+"""The synthetic world with evasion planted: `signals` finds each case above the noise, and
+`check` still finds exactly its ground truth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from sanctionwatch import Regime, Store, check
+from sanctionwatch.analysis import HIGH_SCORE, SignalKind, signals
+from sanctionwatch.cli import app
+from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
+
+ROWS = 30_000
+
+
+def _loaded(folder: Path, evasion: bool) -> Iterator[Store]:
+    synthesize(folder, rows=ROWS, seed=7, evasion=evasion)
+    with Store.open(folder / "s.duckdb") as store:
+        store.backend.raw_sql(
+            f"INSERT INTO flows SELECT * FROM read_parquet('{folder / 'flows.parquet'}')"
+        )
+        yield store
+
+
+@pytest.fixture(scope="module")
+def evasion_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from _loaded(tmp_path_factory.mktemp("evasion"), evasion=True)
+
+
+@pytest.fixture(scope="module")
+def plain_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from _loaded(tmp_path_factory.mktemp("plain"), evasion=False)
+
+
+def _truth(store: Store) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((Path(store.location).parent / GROUND_TRUTH).read_text())
+    return record
+
+
+@pytest.mark.slow
+def test_each_planted_kind_is_found_above_noise(evasion_world: Store, un_dprk: Regime) -> None:
+    found = signals(evasion_world, un_dprk).table.to_pylist()
+    planted = _truth(evasion_world)["signals"]
+    assert {p["kind"] for p in planted} == {k.value for k in SignalKind}
+    hits = []
+    for p in planted:
+        match = [
+            s
+            for s in found
+            if (s["kind"], s["reporter"], s["hs_code"]) == (p["kind"], p["reporter"], p["hs_code"])
+        ]
+        assert len(match) == 1, p["story"]
+        hit = match[0]
+        assert hit["score"] >= HIGH_SCORE, hit["explanation"]
+        if p["measure_id"] is not None:
+            assert p["measure_id"] in hit["measure_id"].split(","), hit["explanation"]
+        hits.append(hit)
+    lowest = min(s["score"] for s in hits)
+    noise = [s for s in found if s not in hits]
+    assert all(s["score"] < lowest for s in noise), noise
+    assert sorted(s["rank"] for s in hits) == list(range(1, len(hits) + 1))
+    assert all(s["sources"] for s in found)
+
+
+@pytest.mark.slow
+def test_check_finds_exactly_the_ground_truth_beside_the_evasion(
+    evasion_world: Store, un_dprk: Regime
+) -> None:
+    truth = _truth(evasion_world)["findings"]
+    assert truth == json.loads(json.dumps(expected_findings()))
+    found = finding_keys(check(evasion_world, un_dprk).table.to_pylist())
+    expected = finding_keys(truth)
+    assert sorted(expected - found) == [], "missed"
+    assert sorted(found - expected) == [], "not planted"
+
+
+@pytest.mark.slow
+def test_a_world_without_evasion_has_no_high_score_signal(
+    plain_world: Store, un_dprk: Regime
+) -> None:
+    """Mirror gaps aside: without evasion both sides of general trade are drawn apart."""
+    assert "signals" not in _truth(plain_world)
+    kinds = [k for k in SignalKind if k is not SignalKind.MIRROR_GAP]
+    found = signals(plain_world, un_dprk, kinds=kinds).table.to_pylist()
+    assert [s for s in found if s["score"] >= HIGH_SCORE] == []
+
+
+def test_the_evasion_world_repeats_and_differs_from_the_plain_one(tmp_path: Path) -> None:
+    paths = [
+        synthesize(tmp_path / name, rows=10_000, seed=3, evasion=evasion).path
+        for name, evasion in (("a", True), ("b", True), ("c", False))
+    ]
+    first, again, plain = (p.read_bytes() for p in paths)
+    assert first == again
+    assert first != plain
+
+
+def test_the_command_plants_evasion_on_request(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for name, flags in (("on", ["--evasion"]), ("off", [])):
+        args = ["synth", "--rows", "10000", "--out", str(tmp_path / name), *flags]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    on = json.loads((tmp_path / "on" / GROUND_TRUTH).read_text())
+    off = json.loads((tmp_path / "off" / GROUND_TRUTH).read_text())
+    assert [s["kind"] for s in on["signals"]] == [
+        "substitution", "relabelling", "diversion", "diversion", "unit-value", "mirror-gap"
+    ]  # fmt: skip
+    assert "signals" not in off
+    assert on["findings"] == off["findings"]
