@@ -158,6 +158,7 @@ def synthesize(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: ProgressCallback | None = None,
     evasion: bool = False,
+    exporters_only: bool | None = None,
 ) -> SynthReport:
     """Write `rows` flow rows to `out` (a folder) with the ground truth beside them.
 
@@ -166,6 +167,8 @@ def synthesize(
     `ingest`. Both hold the same rows; `ground_truth.json` lists the findings `check` must
     return for the UN DPRK regime. `evasion` plants one case of each evasion signal (see
     `_evasion`), listed under `signals` in the ground truth; the findings stay the same.
+    `exporters_only` (default: as `evasion`) has only exporters report general trade, so the
+    two sides of a flow never disagree by chance: the control world for the evasion signals.
     """
     if format not in FORMATS:
         raise SanctionwatchError(f"unknown format {format!r} (expected {' or '.join(FORMATS)})")
@@ -175,7 +178,8 @@ def synthesize(
         raise SanctionwatchError("chunk size must be at least one row")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    world = _World(seed, rows, resolve_regime("un-dprk"), evasion)
+    one_sided = evasion if exporters_only is None else exporters_only
+    world = _World(seed, rows, resolve_regime("un-dprk"), evasion, one_sided)
     name = "flows.parquet" if format == "parquet" else "flows.tsv.gz"
     path = folder / name
     sink: _Sink = (
@@ -243,7 +247,14 @@ def _planted_record(p: Planted) -> dict[str, Any]:
 class _World:
     """Everything drawn once from the seed, and the month-by-month stream of rows."""
 
-    def __init__(self, seed: int, rows: int, regime: Regime, evasion: bool = False) -> None:
+    def __init__(
+        self,
+        seed: int,
+        rows: int,
+        regime: Regime,
+        evasion: bool = False,
+        exporters_only: bool = False,
+    ) -> None:
         self.seed = seed
         self.rows = rows
         self.codes: Codes = codes()
@@ -265,7 +276,7 @@ class _World:
         keep = rep != par
         rep, par = rep[keep], par[keep]
         # With evasion planted, only exporters report general trade: see `_evasion`.
-        flows = (_X,) if evasion else (_M, _X)
+        flows = (_X,) if exporters_only else (_M, _X)
         self.pair_reporter = np.concatenate([rep] * len(flows))
         self.pair_partner = np.concatenate([par] * len(flows))
         self.pair_flow = np.repeat(np.array(flows, dtype=np.int8), len(rep))
