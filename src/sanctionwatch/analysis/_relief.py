@@ -19,17 +19,15 @@ from typing import Any
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._store import Store
+from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_mapping
 from sanctionwatch.analysis._events import EventType, select_events
 from sanctionwatch.analysis._exports import Exports, export_measures
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Limit, MeasureKind, Regime, resolve_regime
-from sanctionwatch.regime._load import _describe, _line_of, _plain
 
 __all__ = [
     "Commitment",
@@ -47,19 +45,12 @@ __all__ = [
 ]
 
 _PACKAGES = "sanctionwatch.analysis.packages"
+_EXPECTED = "a mapping with name, commitments and relief"
 _ONE_DAY = dt.timedelta(days=1)
 
 
-class PackageError(SanctionwatchError):
+class PackageError(LocatedError):
     """A package file that cannot be read, does not validate, or does not fit its regime."""
-
-    def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
-        self.path = path
-        self.line = line
-        self.field = field
-        self.reason = message
 
 
 class _Frozen(BaseModel):
@@ -146,7 +137,11 @@ def resolve_package(name_or_path: str | Path) -> tuple[Package, str]:
     text = str(name_or_path)
     if text in package_names():
         source = resources.files(_PACKAGES).joinpath(f"{text}.yaml")
-        return _parse(source.read_text(encoding="utf-8"), f"{text}.yaml"), text
+        label = f"{text}.yaml"
+        document = read_mapping(
+            label, PackageError, _EXPECTED, text=source.read_text(encoding="utf-8")
+        )
+        return _validate(document, label), text
     path = Path(text)
     if not path.exists():
         names = ", ".join(package_names())
@@ -158,45 +153,28 @@ def resolve_package(name_or_path: str | Path) -> tuple[Package, str]:
 
 def load_package(path: str | Path) -> Package:
     """Load a package file and check it against its regime."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PackageError(str(path), None, "", error.strerror or str(error)) from error
-    except UnicodeDecodeError as error:
-        raise PackageError(str(path), None, "", "not UTF-8 text") from error
-    return _parse(text, str(path))
+    return _validate(read_mapping(path, PackageError, _EXPECTED), str(path))
 
 
-def _parse(text: str, label: str) -> Package:
+def _validate(document: CommentedMap, label: str) -> Package:
     try:
-        document = YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise PackageError(label, line, "", f"not valid YAML: {error.problem}") from error
-    except ValueError as error:
-        raise PackageError(label, None, "", f"not valid YAML: {error}") from error
-    if not isinstance(document, CommentedMap):
-        raise PackageError(label, 1, "", "expected a mapping with name, commitments and relief")
-    try:
-        package = Package.model_validate(_plain(document))
+        package = Package.model_validate(plain(document))
     except ValidationError as error:
         detail = error.errors()[0]
         loc: tuple[str | int, ...] = tuple(detail["loc"])
         message = detail["msg"].removeprefix("Value error, ")
         raise PackageError(
-            label, _line_of(document, loc), _describe(document, loc), message
+            label, line_of(document, loc), describe(document, loc), message
         ) from None
     try:
         regime = resolve_regime(package.regime)
     except SanctionwatchError as error:
         loc = ("regime",)
-        raise PackageError(label, _line_of(document, loc), "regime", str(error)) from None
+        raise PackageError(label, line_of(document, loc), "regime", str(error)) from None
     problem = _misfit(package, regime)
     if problem is not None:
         loc, message = problem
-        raise PackageError(label, _line_of(document, loc), _describe(document, loc), message)
+        raise PackageError(label, line_of(document, loc), describe(document, loc), message)
     return package
 
 
