@@ -32,6 +32,7 @@ import pyarrow as pa
 from ruamel.yaml import YAML
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._format import usd
 from sanctionwatch._store import Store
 from sanctionwatch.analysis._yearly import yearly
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime
@@ -275,16 +276,6 @@ def _spans(rows: list[int]) -> str:
         else:
             out.append(str(row))
     return "rows " + ",".join(out)
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1e9:
-        return f"US${value / 1e9:,.2f}bn"
-    if abs(value) >= 1e6:
-        return f"US${value / 1e6:,.1f}m"
-    return f"US${value:,.0f}"
 
 
 def _times(after: float, before: float) -> str:
@@ -656,11 +647,11 @@ def _substitution(w: _World) -> list[dict[str, Any]]:
                 "observed_usd": r["after"],
                 "explanation": (
                     f"{r['reporter']}'s imports of HS {r['hs_code']} from {w.regime.target} "
-                    f"rose from {_usd(r['before'])} a year in {_years(win.before)} to "
-                    f"{_usd(r['after'])} in {_years(win.after)} "
+                    f"rose from {usd(r['before'])} a year in {_years(win.before)} to "
+                    f"{usd(r['after'])} in {_years(win.after)} "
                     f"({_times(r['after'], r['before'])}) while its imports under "
-                    f"{w.labels_of(ids)} fell from {_usd(r['scope_before'])} to "
-                    f"{_usd(r['scope_after'])} a year."
+                    f"{w.labels_of(ids)} fell from {usd(r['scope_before'])} to "
+                    f"{usd(r['scope_after'])} a year."
                 ),
                 "keys": [_key(r["reporter"], w.regime.target, "import", r["hs_code"], _span(win))],
                 "lines": [
@@ -792,10 +783,10 @@ def _relabelling(w: _World) -> list[dict[str, Any]]:
                 "observed_usd": r["after"],
                 "explanation": (
                     f"{r['reporter']}'s {word} of HS {r['hs_code']} {prep} {w.regime.target} "
-                    f"rose from {_usd(r['before'])} a year in {_years(win.before)} to "
-                    f"{_usd(r['after'])} in {_years(win.after)} as banned HS {r['banned']} "
-                    f"({w.labels_of([r['measure_id']])}) fell from {_usd(r['drop_before'])} to "
-                    f"{_usd(r['drop_after'])}; HS {r['hs_code']} is {r['relation']}."
+                    f"rose from {usd(r['before'])} a year in {_years(win.before)} to "
+                    f"{usd(r['after'])} in {_years(win.after)} as banned HS {r['banned']} "
+                    f"({w.labels_of([r['measure_id']])}) fell from {usd(r['drop_before'])} to "
+                    f"{usd(r['drop_after'])}; HS {r['hs_code']} is {r['relation']}."
                 ),
                 "keys": [
                     _key(r["reporter"], w.regime.target, r["trade"], r["hs_code"], _span(win)),
@@ -943,13 +934,13 @@ def _third_country(w: _World) -> list[dict[str, Any]]:
                 "observed_usd": r["after"],
                 "explanation": (
                     f"{r['reporter']}'s exports of HS {r['prefix']}, banned from "
-                    f"{w.regime.target} by {label}, rose from {_usd(r['before'])} a year in "
-                    f"{_years(win.before)} to {_usd(r['after'])} in {_years(win.after)} while "
+                    f"{w.regime.target} by {label}, rose from {usd(r['before'])} a year in "
+                    f"{_years(win.before)} to {usd(r['after'])} in {_years(win.after)} while "
                     f"{w.regime.target}'s own exports of them fell from "
-                    f"{_usd(r['target_before'])} to {_usd(r['target_after'])}; its imports of "
-                    f"them from elsewhere rose by {_usd(max(r['imp_rise'], 0.0))} and from "
-                    f"{w.regime.target} it reported {_usd(r['from_target'])} a year, leaving "
-                    f"{_usd(r['unexplained'])} a year unexplained."
+                    f"{usd(r['target_before'])} to {usd(r['target_after'])}; its imports of "
+                    f"them from elsewhere rose by {usd(max(r['imp_rise'], 0.0))} and from "
+                    f"{w.regime.target} it reported {usd(r['from_target'])} a year, leaving "
+                    f"{usd(r['unexplained'])} a year unexplained."
                 ),
                 "keys": [_key(r["reporter"], "*", "export", r["prefix"], _span(win))],
                 "lines": [
@@ -1021,7 +1012,7 @@ def _new_partners(w: _World) -> list[dict[str, Any]]:
                 "observed_usd": r["after"],
                 "explanation": (
                     f"{r['reporter']} reported trade in {_years(win.before)} but none with "
-                    f"{w.regime.target}, then {_usd(r['after'])} a year with it in "
+                    f"{w.regime.target}, then {usd(r['after'])} a year with it in "
                     f"{_years(win.after)}, after {w.labels_of(ids)} took force: a new partner."
                 ),
                 "keys": [
@@ -1092,7 +1083,7 @@ def _unit_values(w: _World) -> list[dict[str, Any]]:
                 "explanation": (
                     f"{r['reporter']}'s {r['year']} {word} of HS {r['hs_code']} {prep} "
                     f"{r['partner']} were declared at US${uv:,.2f}/kg "
-                    f"({_usd(r['value_usd'])} for {r['net_weight_kg'] / 1000:,.0f} t) against a "
+                    f"({usd(r['value_usd'])} for {r['net_weight_kg'] / 1000:,.0f} t) against a "
                     f"median of US${med_uv:,.2f}/kg over {r['size']} flows of that code and "
                     f"year (robust z {r['z']:+.1f})."
                 ),
@@ -1182,9 +1173,9 @@ def _mirror_gaps(w: _World) -> list[dict[str, Any]]:
                 "observed_usd": r["imported"],
                 "explanation": (
                     f"In {r['year']} {r['a']} reported exports of HS {r['heading']} to {r['b']} "
-                    f"worth {_usd(r['exported'])} ({_usd(r['expected'])} with a {margin} CIF "
-                    f"margin) and {r['b']} reported imports of {_usd(r['imported'])} from "
-                    f"{r['a']}: {_usd(abs(r['gap']))} {side} than the exporter declared."
+                    f"worth {usd(r['exported'])} ({usd(r['expected'])} with a {margin} CIF "
+                    f"margin) and {r['b']} reported imports of {usd(r['imported'])} from "
+                    f"{r['a']}: {usd(abs(r['gap']))} {side} than the exporter declared."
                 ),
                 "keys": [
                     _key(r["a"], r["b"], "export", r["heading"], (r["year"], r["year"])),

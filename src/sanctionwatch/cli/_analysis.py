@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from sanctionwatch._format import usd
 from sanctionwatch.analysis import (
     EventType,
     Pressure,
@@ -48,16 +49,6 @@ def _day(text: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1e9:
-        return f"US${value / 1e9:,.2f}bn"
-    if abs(value) >= 1e6:
-        return f"US${value / 1e6:,.1f}m"
-    return f"US${value:,.0f}"
 
 
 def _pct(value: float | None) -> str:
@@ -99,7 +90,7 @@ def pressure_command(
 def _pressure_tables(result: Pressure) -> None:
     title = (
         f"Share of {result.target}'s {result.baseline_year} export earnings "
-        f"({_usd(result.baseline_earnings_usd)}), measures in force on {result.as_of}"
+        f"({usd(result.baseline_earnings_usd)}), measures in force on {result.as_of}"
     )
     shares = Table(title=title, title_justify="left")
     for name in ("scope", "measure", "HS", "US$", "share"):
@@ -107,7 +98,7 @@ def _pressure_tables(result: Pressure) -> None:
     for r in result.shares.to_pylist():
         measure = f"{r['resolution']} {r['paragraph']}" if r["resolution"] else ""
         shares.add_row(
-            r["scope"], measure, r["hs"] or "", _usd(r["value_usd"]), _pct(r["share_pct"])
+            r["scope"], measure, r["hs"] or "", usd(r["value_usd"]), _pct(r["share_pct"])
         )
     console.print(shares)
     by_year = result.by_year.to_pylist()
@@ -123,8 +114,8 @@ def _pressure_tables(result: Pressure) -> None:
         cells = {r["scope"]: r["value_usd"] for r in by_year if r["year"] == e["year"]}
         years.add_row(
             str(e["year"]),
-            _usd(e["earnings_usd"]),
-            *(_usd(cells[s]) if cells.get(s) else "" for s in scopes),
+            usd(e["earnings_usd"]),
+            *(usd(cells[s]) if cells.get(s) else "" for s in scopes),
         )
     console.print(years)
     partners = [
@@ -135,7 +126,7 @@ def _pressure_tables(result: Pressure) -> None:
     for r in partners:
         console.print(
             f"{result.baseline_year} {r['scope']}: {r['reporter']} {_pct(r['share_pct'])} "
-            f"({_usd(r['value_usd'])})",
+            f"({usd(r['value_usd'])})",
             highlight=False,
         )
     for note in (f"overlaps: {result.overlap_rule}", *result.notes):
@@ -177,8 +168,8 @@ def _relief_table(result: Relief) -> None:
         table.add_column(e.package.name, overflow="fold")
     lines: list[tuple[str, Any]] = [
         ("from", lambda e: e.as_of.isoformat()),
-        ("restored a year", lambda e: _usd(e.restored[0])),
-        ("range", lambda e: f"{_usd(e.restored[1])} - {_usd(e.restored[2])}"),
+        ("restored a year", lambda e: usd(e.restored[0])),
+        ("range", lambda e: f"{usd(e.restored[1])} - {usd(e.restored[2])}"),
         ("pressure kept", lambda e: _pct(e.pressure_kept[0])),
         ("range", lambda e: f"{_pct(e.pressure_kept[1])} - {_pct(e.pressure_kept[2])}"),
         ("lifted", lambda e: ", ".join(e.lifted) or "-"),

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from sanctionwatch._format import usd
 from sanctionwatch._store import Store
 from sanctionwatch.analysis import (
     ALL_MEASURES,
@@ -43,7 +44,6 @@ from sanctionwatch.report._svg import (
     hbars,
     running_total,
     stacked_bars,
-    usd,
 )
 
 __all__ = ["Chart", "render_report", "write_report"]

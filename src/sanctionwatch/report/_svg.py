@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from sanctionwatch._format import usd
+
 __all__ = [
     "PALETTE",
     "Bar",
@@ -15,7 +17,6 @@ __all__ = [
     "hbars",
     "running_total",
     "stacked_bars",
-    "usd",
 ]
 
 PALETTE = (
@@ -31,18 +32,6 @@ PALETTE = (
 )
 GREY = "#a7adb4"
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-
-
-def usd(value: float | None) -> str:
-    """US$ for reading: 2.54bn, 410.4m, 18,972."""
-    if value is None:
-        return "-"
-    size = abs(value)
-    if size >= 1e9:
-        return f"US${value / 1e9:,.2f}bn"
-    if size >= 1e6:
-        return f"US${value / 1e6:,.1f}m"
-    return f"US${value:,.0f}"
 
 
 def _ticks(top: float, count: int = 4) -> list[float]:
