@@ -11,7 +11,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sanctionwatch._errors import SanctionwatchError
 
@@ -48,7 +48,7 @@ def read_mapping(
         mark = failure.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise error(label, line, "", f"not valid YAML: {failure.problem}") from failure
-    except ValueError as failure:
+    except (YAMLError, ValueError) as failure:
         raise error(label, None, "", f"not valid YAML: {failure}") from failure
     if not isinstance(document, CommentedMap):
         raise error(label, 1, "", f"expected {expected}")

@@ -18,11 +18,10 @@ from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.trade.readers._excel import ExcelSheet
 from sanctionwatch.trade.readers._raw import (
     COMTRADE_FIELDS,
@@ -262,18 +261,11 @@ def _factor(field: str, unit: str | None) -> int:
 
 
 def _parse(text_: str, label: str) -> ColumnMapping:
+    document = read_mapping(
+        label, LocatedError, "a mapping with columns, constants, units", text=text_
+    )
     try:
-        document = YAML(typ="rt").load(text_)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise SanctionwatchError(f"{label}{line}: not valid YAML: {error.problem}") from error
-    except YAMLError as error:
-        raise SanctionwatchError(f"{label}: not valid YAML: {error}") from error
-    if not isinstance(document, CommentedMap):
-        raise SanctionwatchError(f"{label}:1: expected a mapping with columns, constants, units")
-    try:
-        settings = _Settings.model_validate(_plain(document))
+        settings = _Settings.model_validate(plain(document))
     except ValidationError as error:
         detail = error.errors()[0]
         loc = tuple(str(part) for part in detail["loc"])
@@ -367,11 +359,3 @@ def _line_of(document: CommentedMap, loc: tuple[str, ...]) -> int | None:
         line = node.lc.key(part)[0] + 1
         node = node[part]
     return line
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node
