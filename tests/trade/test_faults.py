@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 import signal
 import subprocess
@@ -59,6 +60,16 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def big_bulk_file(big_file: Path) -> Path:
+    """The same rows as a gzipped Comtrade bulk file, which goes into the store in one pass."""
+    path = big_file.with_name("big.txt.gz")
+    with big_file.open(newline="", encoding="utf-8") as rows, gzip.open(path, "wt") as out:
+        for row in csv.reader(rows):
+            out.write("\t".join(row) + "\n")
+    return path
+
+
 def ingest_in_subprocess(store: Path, file: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "sanctionwatch.cli", "ingest", str(file), "--store", str(store)],
@@ -77,10 +88,14 @@ def counts(store_path: Path) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", [0.5, 2.0, 5.0])
+@pytest.mark.parametrize(
+    ("kind", "moment"),
+    [("csv", 0.5), ("csv", 2.0), ("csv", 5.0), ("bulk", 4.0), ("bulk", 6.0)],
+)
 def test_kill_9_mid_ingest_leaves_all_or_nothing(
-    big_file: Path, tmp_path: Path, moment: float
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str, moment: float
 ) -> None:
+    big_file: Path = request.getfixturevalue("big_file" if kind == "csv" else "big_bulk_file")
     store_path = tmp_path / "store.duckdb"
     process = ingest_in_subprocess(store_path, big_file)
     time.sleep(moment)

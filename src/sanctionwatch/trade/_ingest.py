@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._schema import FLOW_KEYS, FLOW_KINDS, FLOWS, INGESTS
-from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
-from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
+from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
+from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE
+from sanctionwatch.trade._validate import judged as judged_sql
+from sanctionwatch.trade._validate import repeats as repeats_sql
+from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
+from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
+from sanctionwatch.trade.readers._text import count_lines
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
 __all__ = ["IngestReport", "ProgressCallback", "ingest"]
 
+_RAW_VIEW = "_ingest_raw"
+_RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
-_PARSED = "_ingest_parsed"
-_TYPED = "_ingest_typed"
-_CHECKED = "_ingest_checked"
-_DUPLICATE = "duplicate"
-_KEYS = (*FLOW_KEYS, "hs_code")
-_FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
+_REPEATS = "_ingest_repeats"
+_PROGRESS_EVERY = 0.25  # seconds
+_GUNZIP_ROOM = 20
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all) as a file is read."""
@@ -51,6 +59,22 @@ class IngestReport:
     already: bool = False
 
 
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    format: str
+    digest: str
+
+    @property
+    def ingest_id(self) -> str:
+        return self.digest[:16]
+
+
+class _NotAsRead(Exception):
+    """DuckDB's one pass over a file did not see the rows its lines promise (a blank line
+    between rows, a value over several lines): the file is read again in batches."""
+
+
 def ingest(
     store: Store,
     path: str | Path,
@@ -59,7 +83,11 @@ def ingest(
     options: ReaderOptions | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Load one trade file. Every row ends in `flows` or in `rejects` with its reason."""
+    """Load one trade file. Every row ends in `flows` or in `rejects` with its reason.
+
+    Files DuckDB can read itself are read, checked and stored in one pass; others, and files
+    that pass cannot number line by line, in batches through their reader.
+    """
     path = Path(path)
     store.require_writable("ingest")
     if not path.is_file():
@@ -67,12 +95,11 @@ def ingest(
     if format != "auto" and format not in READERS:
         known = ", ".join(["auto", *READERS])
         raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
+    options = options or ReaderOptions()
     chosen = detect_format(path, options) if format == "auto" else format
-    digest = _sha256(path)
-    ingest_id = digest[:16]
-    source = str(path)
+    source = _Source(path, chosen, _sha256(path))
 
-    earlier = store.ingests.filter(store.ingests.content_sha256 == digest).to_pyarrow()
+    earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
     if earlier.num_rows:
         row = earlier.to_pylist()[0]
         return IngestReport(
@@ -86,99 +113,231 @@ def ingest(
             already=True,
         )
 
-    reader = READERS[chosen]
-    with store.transaction():
-        staging = _stage(store, reader(path, options or ReaderOptions()), progress)
-        store.backend.create_table(_PARSED, _parse(staging), temp=True)
-        typed = _judge(store.backend.table(_PARSED), ingest_id=ingest_id, source_file=source)
-        store.backend.create_table(_TYPED, typed, temp=True)
-        store.backend.create_table(_CHECKED, _deduplicate(store.backend.table(_TYPED)), temp=True)
-        checked = store.backend.table(_CHECKED)
-        accepted_rows = checked.filter(checked._reason.isnull()).select(FLOWS.names)
-        store.backend.insert("flows", accepted_rows.cast(ibis.Schema.from_pyarrow(FLOWS)))
-        # The row as read is wide text: it joins back only for the rows rejected.
-        rejected_rows = checked.filter(checked._reason.notnull())
-        store.backend.insert(
-            "rejects",
-            rejected_rows.join(staging.select("source_row", "record"), "source_row").select(
-                "ingest_id", "source_file", "source_row", reason=ibis._._reason, record="record"
-            ),
-        )
-        read = int(staging.count().execute())
-        accepted = int(store.flows.filter(store.flows.ingest_id == ingest_id).count().execute())
-        rejects = store.rejects.filter(store.rejects.ingest_id == ingest_id)
-        rejected = int(rejects.count().execute())
-        duplicates = int(rejects.filter(rejects.reason.startswith(_DUPLICATE)).count().execute())
-        if read != accepted + rejected:
-            raise SanctionwatchError(
-                f"{path}: row accounting failed ({read} read, {accepted} accepted, "
-                f"{rejected} rejected); nothing was stored"
+    shaped = SHAPED[chosen](path, options) if chosen in SHAPED else None
+    if shaped is not None and shaped.query() is not None:
+        try:
+            return _ingest_in_one_pass(store, source, shaped, progress)
+        except (_NotAsRead, duckdb.Error):
+            pass
+    batches = shaped.batches() if shaped is not None else READERS[chosen](path, options)
+    return _ingest_in_batches(store, source, batches, progress)
+
+
+def _ingest_in_one_pass(
+    store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
+) -> IngestReport:
+    """DuckDB reads the file itself, after a count of its lines that vouches for the line
+    numbers. A gzipped file is gunzipped to a scratch file on the way, when there is room, so
+    that DuckDB reads it on every core."""
+    bar = _TwoPasses(source.path, progress, counting_share=0.2 if shaped.gzipped else 0.05)
+    with contextlib.ExitStack() as stack:
+        text: Path | None = None
+        if shaped.gzipped and _room_to_gunzip(source.path):
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sanctionwatch-"))
+            text = Path(scratch, source.path.name.removesuffix(".gz"))
+        with text.open("wb") if text is not None else contextlib.nullcontext() as copy:
+            lines = count_lines(source.path, copy_to=copy, progress=bar.counted)
+        fields = shaped.query(text=text)
+        rows = shaped.query(with_columns=True, text=text)
+        if lines is None or fields is None or rows is None:
+            raise _NotAsRead
+        connection = store.backend.con
+        for name, table in shaped.tables.items():
+            connection.register(name, table)
+            stack.callback(connection.unregister, name)
+        for view, query in ((_RAW_VIEW, fields), (_RAW_COLUMNS_VIEW, rows)):
+            store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
+            stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
+        with bar.reading(text or source.path):
+            report = _load(
+                store,
+                source,
+                _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record()),
+                lines.lines - shaped.source.header_line - lines.trailing_blank,
+                exact=False,
             )
-        report = IngestReport(
-            ingest_id=ingest_id,
-            source_file=source,
-            format=chosen,
-            rows_read=read,
-            rows_accepted=accepted,
-            rows_rejected=rejected,
-            rows_duplicate=duplicates,
-        )
-        store.backend.insert("ingests", _ingest_row(report, digest))
-        store.backend.drop_table(_STAGING)
-        for temporary in (_PARSED, _TYPED, _CHECKED):
-            store.backend.drop_table(temporary)
     return report
 
 
-def _stage(
-    store: Store, batches: Iterator[RawBatch], progress: ProgressCallback | None
-) -> ir.Table:
-    """Every raw row of the file in one temporary table, so checks can see the whole file."""
-    store.backend.create_table(_STAGING, schema=ibis.Schema.from_pyarrow(RAW_SCHEMA), temp=True)
-    for batch in batches:
-        if batch.table.num_rows:
-            store.backend.insert(_STAGING, batch.table)
-        if progress is not None:
-            progress(batch.bytes_done, batch.bytes_total)
-    return store.backend.table(_STAGING)
+def _room_to_gunzip(path: Path) -> bool:
+    """Whether the scratch folder has room for the file's text; text compresses about ten to
+    one, so twenty times the file's size is left spare."""
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    return free > _GUNZIP_ROOM * path.stat().st_size
 
 
-def _deduplicate(typed: ir.Table) -> ir.Table:
-    """Repeated rows: the first is kept, the others rejected as duplicates of it; rows with the
-    same keys but different figures are all rejected, naming each other's rows."""
-    valid = typed.filter(typed._reason.isnull())
-    figures = ibis.array([valid[n].cast("string").fill_null("-") for n in _FIGURES]).join("|")
-    same_keys = ibis.window(group_by=list(_KEYS))
-    marked = valid.mutate(_figures=figures).mutate(
-        _rows=ibis._.count().over(same_keys),
-        _first=ibis._.source_row.min().over(same_keys),
-        _conflict=(ibis._._figures.min().over(same_keys) != ibis._._figures.max().over(same_keys)),
+def _ingest_in_batches(
+    store: Store,
+    source: _Source,
+    batches: Iterator[RawBatch],
+    progress: ProgressCallback | None,
+) -> IngestReport:
+    store.backend.create_table(
+        _STAGING, schema=ibis.Schema.from_pyarrow(RAW_SCHEMA), temp=True, overwrite=True
     )
-    conflicts = (
-        marked.filter(marked._conflict)
-        .group_by(_KEYS)
-        .aggregate(_all=ibis._.source_row.collect(order_by=ibis._.source_row))
-    )
-    listed = marked.left_join(conflicts, [marked[k] == conflicts[k] for k in _KEYS]).select(
-        *marked.columns, "_all"
-    )
-    rows_text = listed._all.map(lambda r: r.cast("string")).join(", ")
-    reason = ibis.cases(
-        (
-            listed._conflict,
-            "conflicting duplicate: rows "
-            + rows_text
-            + " have the same reporter, partner, flow, period and HS code "
-            "with different figures",
-        ),
-        (
-            listed.source_row != listed._first,
-            _DUPLICATE + " of row " + listed._first.cast("string") + " (same keys and figures)",
-        ),
-        else_=ibis.null("string"),
-    )
-    checked = listed.mutate(_reason=reason).select(*typed.columns)
-    return checked.union(typed.filter(typed._reason.notnull()), distinct=False)
+    try:
+        for batch in batches:
+            if batch.table.num_rows:
+                store.backend.insert(_STAGING, batch.table)
+            if progress is not None:
+                progress(batch.bytes_done, batch.bytes_total)
+        return _load(
+            store,
+            source,
+            _Raw(_STAGING, _STAGING, ("record",), "record"),
+            _count(store, f"SELECT count(*) FROM {_STAGING}"),
+            exact=True,
+        )
+    finally:
+        store.backend.drop_table(_STAGING, force=True)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Where the raw rows are: `fields` has the Comtrade fields; `rows` has them too, and the
+    `columns` that `record` (SQL) builds a rejected row's record from."""
+
+    fields: str
+    rows: str
+    columns: tuple[str, ...]
+    record: str
+
+
+def _load(store: Store, source: _Source, raw: _Raw, read: int, *, exact: bool) -> IngestReport:
+    """Raw rows into `flows` and `rejects`, all or nothing.
+
+    Valid rows go straight into `flows`; repeats are found among them there and moved to
+    `rejects`; rows failing a check join them when the counts say some did. With `exact`
+    unset, `read` is what the file's lines promise, and any other count means the rows were
+    not read as numbered.
+    """
+    ingest_id = source.ingest_id
+    judged = functools.partial(judged_sql, ingest_id=ingest_id, source_file=str(source.path))
+    flows, rejects = ", ".join(FLOWS.names), ", ".join(REJECTS.names)
+    sql = store.backend.raw_sql
+    store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
+    try:
+        with store.transaction():
+            sql(
+                f"INSERT INTO flows ({flows}) SELECT {flows} "
+                f"FROM ({judged(raw.fields)}) WHERE _reason IS NULL"
+            )
+            sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(ingest_id)}")
+            removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
+            if removed:
+                sql(
+                    f"DELETE FROM flows WHERE ingest_id = '{ingest_id}' "
+                    f"AND source_row IN (SELECT source_row FROM {_REPEATS})"
+                )
+            accepted = _count(store, f"SELECT count(*) FROM flows WHERE ingest_id = '{ingest_id}'")
+            if removed or accepted + removed != read:
+                # The record is built above the filter: only for the rows rejected.
+                sql(
+                    f"INSERT INTO rejects ({rejects}) "
+                    "SELECT ingest_id, source_file, source_row, "
+                    f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
+                    f"FROM ({judged(raw.rows, carry=raw.columns)}) "
+                    f"LEFT JOIN {_REPEATS} USING (source_row) "
+                    "WHERE _reason IS NOT NULL OR _repeat IS NOT NULL"
+                )
+            rejected, duplicates = (
+                _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = '{ingest_id}'"),
+                _count(
+                    store,
+                    f"SELECT count(*) FROM {_REPEATS} WHERE starts_with(_repeat, '{DUPLICATE}')",
+                ),
+            )
+            if read != accepted + rejected:
+                if not exact:
+                    raise _NotAsRead
+                raise SanctionwatchError(
+                    f"{source.path}: row accounting failed ({read} read, {accepted} accepted, "
+                    f"{rejected} rejected); nothing was stored"
+                )
+            report = IngestReport(
+                ingest_id=ingest_id,
+                source_file=str(source.path),
+                format=source.format,
+                rows_read=read,
+                rows_accepted=accepted,
+                rows_rejected=rejected,
+                rows_duplicate=duplicates,
+            )
+            store.backend.insert("ingests", _ingest_row(report, source.digest))
+    finally:
+        sql(f"DROP TABLE IF EXISTS {_REPEATS}")
+        store.backend.con.unregister(COUNTRY_CODES_VIEW)
+    return report
+
+
+def _count(store: Store, query: str) -> int:
+    row = store.backend.con.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+class _TwoPasses:
+    """One progress bar over a one-pass ingest: the line count first, then DuckDB's read, as
+    far as the system tells how far it has read (Linux does)."""
+
+    def __init__(
+        self, path: Path, progress: ProgressCallback | None, *, counting_share: float
+    ) -> None:
+        self.size = path.stat().st_size
+        self.progress = progress
+        self.counting_share = counting_share
+
+    def counted(self, done: int) -> None:
+        self._report(self.counting_share * done / max(self.size, 1))
+
+    @contextmanager
+    def reading(self, path: Path) -> Iterator[None]:
+        if self.progress is None:
+            yield
+            return
+        size = max(path.stat().st_size, 1)
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(_PROGRESS_EVERY):
+                position = _read_position(path)
+                if position is not None:
+                    share = self.counting_share
+                    self._report(share + (1 - share) * min(position / size, 1.0))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join()
+        self._report(1.0)
+
+    def _report(self, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(int(fraction * self.size), self.size)
+
+
+def _read_position(path: Path) -> int | None:
+    """How far this process has read into `path`, from Linux's /proc; None elsewhere."""
+    descriptors = Path("/proc/self/fd")
+    target = str(path.resolve())
+    furthest: int | None = None
+    try:
+        entries = list(descriptors.iterdir())
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            if str(entry.readlink()) != target:
+                continue
+            info = Path("/proc/self/fdinfo", entry.name).read_text()
+        except OSError:
+            continue
+        for line in info.splitlines():
+            if line.startswith("pos:"):
+                furthest = max(furthest or 0, int(line.split()[1]))
+    return furthest
 
 
 def _sha256(path: Path) -> str:
@@ -205,193 +364,4 @@ def _ingest_row(report: IngestReport, digest: str) -> pa.Table:
             }
         ],
         schema=INGESTS,
-    )
-
-
-def _quoted(value: ir.StringValue) -> ir.StringValue:
-    return '"' + value.fill_null("") + '"'
-
-
-def _number_problem(text: ir.StringValue, number: ir.FloatingValue, name: str) -> ir.StringValue:
-    """Why a numeric text field is unusable, or null when it is fine or absent."""
-    return ibis.cases(
-        (text.notnull() & number.isnull(), f"{name} is not a number: " + _quoted(text)),
-        (number.notnull() & (number.isnan() | number.isinf()), f"{name} is not finite"),
-        (number < 0, f"{name} is negative: " + _quoted(text)),
-        else_=ibis.null("string"),
-    )
-
-
-def _with_countries(raw: ir.Table) -> ir.Table:
-    """Adds, per role, the ISO3 code its numeric code stands for (`_reporter_iso3_of_code`),
-    whether that numeric code is known, and the numeric code of its ISO3 code."""
-    codes = ibis.memtable(country_codes())
-    by_iso = codes.filter(codes.iso3.notnull()).group_by("iso3").aggregate(code=codes.code.min())
-    out = raw
-    for role in ("reporter", "partner"):
-        named = codes.select(_known=codes.code, **{f"_{role}_iso3_of_code": codes.iso3})
-        coded = by_iso.select(_iso=by_iso.iso3, **{f"_{role}_code_of_iso3": by_iso.code})
-        joined = out.left_join(named, out[f"{role}_code"] == named._known).select(
-            *out.columns, f"_{role}_iso3_of_code", **{f"_{role}_code_known": named._known.notnull()}
-        )
-        out = joined.left_join(coded, joined[f"{role}_iso"] == coded._iso).select(
-            *joined.columns, f"_{role}_code_of_iso3"
-        )
-    return out
-
-
-def _parse(raw: ir.Table) -> ir.Table:
-    """Every raw field cleaned and parsed once: the columns the checks in `_judge` read."""
-    text = {name: raw[name].strip().nullif("") for name in COMTRADE_FIELDS}
-    flow_code = text["flowCode"].upper()
-    value_text = text["primaryValue"].fill_null(
-        ibis.ifelse(flow_code.isin(["M", "RM"]), text["cifvalue"], text["fobvalue"])
-    )
-    parsed = raw.select(
-        "source_row",
-        freq=text["freqCode"].upper(),
-        period=text["period"],
-        flow_code=flow_code,
-        hs_text=text["cmdCode"].upper(),
-        classification=text["classificationCode"].upper(),
-        value_text=value_text,
-        weight_text=text["netWgt"],
-        qty_text=text["qty"],
-        unit=text["qtyUnitAbbr"],
-        reporter_text=text["reporterCode"],
-        partner_text=text["partnerCode"],
-        reporter_iso=text["reporterISO"].upper(),
-        partner_iso=text["partnerISO"].upper(),
-    )
-    return _with_countries(
-        parsed.mutate(
-            year=parsed.period.substr(0, 4).try_cast("int32"),
-            month=parsed.period.substr(4, 2).try_cast("int32"),
-            reporter_code=parsed.reporter_text.try_cast("int32"),
-            partner_code=parsed.partner_text.try_cast("int32"),
-            value=parsed.value_text.try_cast("float64"),
-            weight=parsed.weight_text.try_cast("float64"),
-            qty=parsed.qty_text.try_cast("float64"),
-        )
-    )
-
-
-def _judge(p: ir.Table, *, ingest_id: str, source_file: str) -> ir.Table:
-    """Parsed rows typed as flows, with `_reason`: the first check each fails, null if none."""
-    annual = (p.freq == "A") & p.period.re_search(r"^[0-9]{4}$")
-    monthly = (p.freq == "M") & p.period.re_search(r"^[0-9]{6}$") & p.month.between(1, 12)
-    period_ok = ((annual | monthly) & p.year.between(1900, 2100)).fill_null(False)
-    is_monthly = monthly.fill_null(False)
-    hs_ok = p.hs_text.re_search(r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|TOTAL)$").fill_null(False)
-    hs_version = p.classification.substitute(
-        {code: ibis.literal(year_, "int16") for code, year_ in HS_VERSIONS.items()},
-        else_=ibis.null("int16"),
-    )
-    flow = p.flow_code.substitute(FLOW_KINDS, else_=ibis.null("string"))
-    none = ibis.null("string")
-
-    reason = ibis.coalesce(
-        ibis.ifelse(
-            p.reporter_text.isnull() & p.reporter_iso.isnull(),
-            "missing reporter (reporterCode or reporterISO)",
-            none,
-        ),
-        ibis.ifelse(
-            p.partner_text.isnull() & p.partner_iso.isnull(),
-            "missing partner (partnerCode or partnerISO)",
-            none,
-        ),
-        ibis.ifelse(
-            p.reporter_text.notnull() & p.reporter_code.isnull(),
-            "reporterCode is not a whole number: " + _quoted(p.reporter_text),
-            none,
-        ),
-        ibis.ifelse(
-            p.partner_text.notnull() & p.partner_code.isnull(),
-            "partnerCode is not a whole number: " + _quoted(p.partner_text),
-            none,
-        ),
-        ibis.ifelse(
-            p.reporter_code.notnull() & ~p._reporter_code_known,
-            "reporterCode " + _quoted(p.reporter_text) + " is not a known country or area",
-            none,
-        ),
-        ibis.ifelse(
-            p.partner_code.notnull() & ~p._partner_code_known,
-            "partnerCode " + _quoted(p.partner_text) + " is not a known country or area",
-            none,
-        ),
-        ibis.ifelse(
-            p.reporter_code.isnull() & p._reporter_code_of_iso3.isnull(),
-            "reporterISO " + _quoted(p.reporter_iso) + " is not a known country code",
-            none,
-        ),
-        ibis.ifelse(
-            p.partner_code.isnull() & p._partner_code_of_iso3.isnull(),
-            "partnerISO " + _quoted(p.partner_iso) + " is not a known country code",
-            none,
-        ),
-        ibis.ifelse(
-            flow.isnull(), "flowCode " + _quoted(p.flow_code) + " is not M, X, RM or RX", none
-        ),
-        ibis.ifelse(
-            ~period_ok,
-            "period "
-            + _quoted(p.period)
-            + " does not fit freqCode "
-            + _quoted(p.freq)
-            + " (expected YYYY for A, YYYYMM for M)",
-            none,
-        ),
-        ibis.ifelse(
-            ~hs_ok, "HS code " + _quoted(p.hs_text) + " is not 2, 4 or 6 digits or TOTAL", none
-        ),
-        ibis.ifelse(
-            p.classification.notnull() & (p.classification != "HS") & hs_version.isnull(),
-            "classificationCode " + _quoted(p.classification) + " is not an HS edition "
-            "(H0 to H6, or HS)",
-            none,
-        ),
-        _number_problem(p.value_text, p.value, "value"),
-        _number_problem(p.weight_text, p.weight, "netWgt"),
-        _number_problem(p.qty_text, p.qty, "qty"),
-        ibis.ifelse(
-            p.value_text.isnull() & p.weight_text.isnull() & p.qty_text.isnull(),
-            "no value, net weight or quantity",
-            none,
-        ),
-    )
-
-    year = ibis.ifelse(period_ok, p.year, 2000)
-    month = ibis.ifelse(is_monthly, p.month, 1)
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    days = ibis.cases(
-        (month == 2, ibis.ifelse(leap, 29, 28)),
-        (month.isin([4, 6, 9, 11]), 30),
-        else_=31,
-    )
-    level = ibis.ifelse(p.hs_text == "TOTAL", 0, p.hs_text.length()).cast("int8")
-    return p.select(
-        "source_row",
-        reporter_iso3=p.reporter_iso.fill_null(p._reporter_iso3_of_code),
-        reporter_code=p.reporter_code.fill_null(p._reporter_code_of_iso3),
-        partner_iso3=p.partner_iso.fill_null(p._partner_iso3_of_code),
-        partner_code=p.partner_code.fill_null(p._partner_code_of_iso3),
-        flow=flow,
-        period_start=ibis.date(year, month, 1),
-        period_end=ibis.date(
-            year, ibis.ifelse(is_monthly, month, 12), ibis.ifelse(is_monthly, days, 31)
-        ),
-        frequency=ibis.ifelse(is_monthly, "monthly", "annual"),
-        hs_code=p.hs_text,
-        hs_level=level,
-        hs_version=hs_version,
-        value_usd=p.value,
-        net_weight_kg=p.weight,
-        quantity=p.qty,
-        quantity_unit=p.unit,
-        is_aggregate=level < 6,
-        ingest_id=ibis.literal(ingest_id),
-        source_file=ibis.literal(source_file),
-        _reason=reason,
     )

@@ -1,7 +1,9 @@
 """One module per source format; each yields raw text rows for the engine to validate.
 
 A reader is a function `(path, options) -> Iterator[RawBatch]` registered in `READERS` under its
-format name; `detect_format` sniffs a file's first bytes and name to choose one.
+format name; `detect_format` sniffs a file's first bytes and name to choose one. Formats read as
+tables of text also register in `SHAPED` a function giving their `ShapedText`, which the store
+may read in one pass instead of batches.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade.readers import baci, comtrade, comtrade_bulk, mapping
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
+from sanctionwatch.trade.readers._shape import ShapedText
 from sanctionwatch.trade.readers._text import GZIP_MAGIC
 
-__all__ = ["READERS", "Reader", "ReaderOptions", "detect_format"]
+__all__ = ["READERS", "SHAPED", "Reader", "ReaderOptions", "ShapedText", "detect_format"]
 
 Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
 
@@ -25,6 +28,12 @@ READERS: dict[str, Reader] = {
     "comtrade-bulk": comtrade_bulk.read_bulk,
     "baci": baci.read_baci,
     "mapping": mapping.read_mapped,
+}
+
+SHAPED: dict[str, Callable[[Path, ReaderOptions], ShapedText]] = {
+    "comtrade-bulk": comtrade_bulk.shape_bulk,
+    "baci": baci.shape_baci,
+    "mapping": mapping.shape_mapped,
 }
 
 _HEAD_BYTES = 1 << 16

@@ -3,7 +3,8 @@
 Readers do no validation. Each yields `RawBatch`es whose table has `RAW_SCHEMA`: the row's
 position in its file (`source_row`: a line number, header counted, or a record number), the row
 as read in JSON (`record`, kept with rejects), and the Comtrade fields the canonical flow table is
-built from, converted to Comtrade's units (US$, kg) but still as text. Validation and typing run
+built from, converted to Comtrade's units (US$, kg) but still as text: trimmed of spaces, null
+where empty. Validation and typing run
 afterwards, inside the engine, the same for every format.
 """
 

@@ -1,4 +1,5 @@
-"""From rows of text to what ingest takes: one SQL query per batch, in an in-memory DuckDB.
+"""From rows of text to what ingest takes: one SQL query, run per batch in an in-memory DuckDB,
+or over the whole file by the store when DuckDB can read the file itself.
 
 Readers describe each Comtrade field as a SQL expression over the batch's columns (`rows.c0`,
 `rows.c1`, ...). Conversions never decide validity: a figure that is not a finite number passes
@@ -7,7 +8,10 @@ through as the text it was, so that validation rejects it with that text in the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import duckdb
@@ -15,22 +19,26 @@ import pyarrow as pa
 
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
-from sanctionwatch.trade.readers._text import TextBatch, column_name
+from sanctionwatch.trade.readers._text import DelimitedText, TextBatch, TextSource, column_name
 
 __all__ = [
     "NULL",
     "RawShaper",
+    "ShapedText",
     "classification_code",
     "column",
     "hs_code",
     "identifier",
     "literal",
     "number",
+    "raw_select",
     "record_keys",
+    "record_sql",
     "text",
 ]
 
 NULL = "CAST(NULL AS VARCHAR)"
+_COLUMN = re.compile(r'rows\."c(\d+)"')
 
 # Figures are scaled exactly as DECIMAL(18, 6) (fast, 64-bit) when they fit in it unrounded,
 # and as doubles otherwise.
@@ -66,11 +74,16 @@ def record_keys(header: Sequence[str]) -> list[str]:
 
 def text(expression: str, *, missing: Sequence[str] = ()) -> str:
     """Trimmed text, null when empty or one of the file's markers for a missing value."""
-    trimmed = f"NULLIF(TRIM({expression}), '')"
+    # Trimming copies the text; most values have nothing to trim, and testing the ends is cheap.
+    stripped = (
+        f"(CASE WHEN starts_with({expression}, ' ') OR ends_with({expression}, ' ') "
+        f"THEN TRIM({expression}) ELSE {expression} END)"
+    )
+    trimmed = f"NULLIF({stripped}, '')"
     if not missing:
         return trimmed
     markers = ", ".join(literal(marker) for marker in missing)
-    return f"(CASE WHEN TRIM({expression}) IN ({markers}) THEN NULL ELSE {trimmed} END)"
+    return f"(CASE WHEN {stripped} IN ({markers}) THEN NULL ELSE {trimmed} END)"
 
 
 def number(expression: str, factor: int = 1, *, decimal: str = ".", thousands: str = "") -> str:
@@ -114,11 +127,117 @@ def classification_code(edition: int) -> str | None:
     return None
 
 
-class RawShaper:
-    """Turns each `TextBatch` into a `RawBatch` with one query; blank rows are dropped.
+def record_sql(header: Sequence[str], *, table: str | None = "rows") -> str:
+    """The row as read, as JSON text keyed by the header (see `record_keys`): SQL over the
+    columns `c0`, `c1`, ... of `table`, or over unqualified columns when `table` is None."""
+    if not header:
+        return "'{}'"
+    prefix = f"{table}." if table else ""
+    pairs = ", ".join(
+        f'{identifier(key)} := {prefix}"{column_name(i)}"'
+        for i, key in enumerate(record_keys(header))
+    )
+    return f"CAST(to_json(struct_pack({pairs})) AS VARCHAR)"
 
-    `fields` maps Comtrade field names to SQL over the batch, registered as `rows`; fields not
-    named are null. `joins` may join `tables` registered beside it.
+
+def raw_select(
+    header: Sequence[str],
+    fields: Mapping[str, str],
+    *,
+    rows: str = "rows",
+    joins: str = "",
+    blank_unless: Sequence[int] | None = None,
+    extra: Sequence[str] = (),
+) -> str:
+    """The query giving `source_row`, then `extra`, then the Comtrade fields from a file's rows
+    (`rows`, a table or a subquery with `source_row` and `c0`, `c1`, ...); rows with no text
+    at all are left out, or, with `blank_unless`, rows with no text in those columns.
+
+    `fields` maps Comtrade field names to SQL over `rows`; fields not named are null.
+    """
+    checked = range(len(header)) if blank_unless is None else blank_unless
+    present = ", ".join(column(i) for i in checked)
+    selected = ", ".join(
+        [*extra, *(f'{fields.get(name, NULL)} AS "{name}"' for name in COMTRADE_FIELDS)]
+    )
+    return (
+        f"SELECT rows.source_row, {selected} FROM {rows} AS rows {joins} "
+        f"WHERE coalesce({present or 'NULL'}) IS NOT NULL"
+    )
+
+
+def _columns_used(*sql: str) -> list[int]:
+    """The positions of the batch columns (`column(i)`) that some SQL text reads."""
+    return sorted({int(found) for text in sql for found in _COLUMN.findall(text)})
+
+
+@dataclass(frozen=True)
+class ShapedText:
+    """A table of text and the SQL that makes raw rows of it.
+
+    Read in batches here, or, when the source is a file DuckDB can read itself, as one query
+    (`query`) that the store runs over the whole file.
+    """
+
+    source: TextSource
+    fields: Mapping[str, str]
+    joins: str = ""
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+
+    def batches(self) -> Iterator[RawBatch]:
+        try:
+            with RawShaper(
+                self.source.header, self.fields, joins=self.joins, tables=self.tables
+            ) as shaper:
+                for batch in self.source.batches():
+                    yield shaper.shape(batch)
+        finally:
+            self.source.close()
+
+    @property
+    def gzipped(self) -> bool:
+        return isinstance(self.source, DelimitedText) and self.source.gzipped
+
+    @property
+    def columns(self) -> list[str]:
+        """The names `query(with_columns=True)` gives the file's columns."""
+        return [column_name(i) for i in range(len(self.source.header))]
+
+    def query(self, *, with_columns: bool = False, text: Path | None = None) -> str | None:
+        """The raw rows of the whole file in one query, or None when DuckDB cannot read it;
+        `text` is a plain copy of the file's text to read instead.
+
+        The query has no `record`: `record` builds it from the file's columns, which
+        `with_columns` adds, so that a query builds records only for the rows it keeps.
+        """
+        if not isinstance(self.source, DelimitedText):
+            return None
+        scan = self.source.scan_sql(text=text)
+        if scan is None:
+            return None
+        # Testing every column for text would make DuckDB parse every column of every row;
+        # a row with text only in the others is left out here, and the line count then
+        # sends the file to the batches, which keep it.
+        used = _columns_used(self.joins, *self.fields.values())
+        extra = [f'{column(i)} AS "{name}"' for i, name in enumerate(self.columns)]
+        return raw_select(
+            self.source.header,
+            self.fields,
+            rows=scan,
+            joins=self.joins,
+            blank_unless=used,
+            extra=extra if with_columns else (),
+        )
+
+    def record(self) -> str:
+        """SQL building a row's `record` from the columns of `query(with_columns=True)`."""
+        return record_sql(self.source.header, table=None)
+
+
+class RawShaper:
+    """Turns each `TextBatch` into a `RawBatch` with one query (`raw_select`).
+
+    `joins` may join `tables` registered beside the batch.
     """
 
     def __init__(
@@ -133,19 +252,11 @@ class RawShaper:
         self._connection.execute("SET threads TO 1")
         for name, table in (tables or {}).items():
             self._connection.register(name, table)
-        pairs = ", ".join(
-            f"{identifier(key)} := {column(i)}" for i, key in enumerate(record_keys(header))
-        )
-        record = f"CAST(to_json(struct_pack({pairs})) AS VARCHAR)" if header else "'{}'"
-        present = ", ".join(column(i) for i in range(len(header)))
-        selected = ", ".join(f'{fields.get(name, NULL)} AS "{name}"' for name in COMTRADE_FIELDS)
         # A join may reorder rows; without one DuckDB keeps their order, and sorting the
         # records would cost more than the rest of the query.
         order = " ORDER BY rows.source_row" if joins else ""
-        self._query = (
-            f"SELECT rows.source_row, {record} AS record, {selected} FROM rows {joins} "
-            f"WHERE coalesce({present or 'NULL'}) IS NOT NULL{order}"
-        )
+        record = f"{record_sql(header)} AS record"
+        self._query = raw_select(header, fields, joins=joins, extra=[record]) + order
 
     def shape(self, batch: TextBatch) -> RawBatch:
         self._connection.register("rows", batch.table)

@@ -4,6 +4,9 @@ pyarrow parses the rows block by block. Blank lines are kept while parsing, so t
 number follows from its position in the file, and are dropped later when the batch is shaped. A
 line with the wrong number of fields stops the file with an error naming that line: guessing
 which field went missing would put figures under the wrong names.
+
+DuckDB can also read the whole file itself (`scan_sql`); it skips blank lines without a trace,
+so its row numbers hold only where `count_lines` finds as many lines as DuckDB finds rows.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,9 +31,11 @@ from sanctionwatch._errors import SanctionwatchError
 __all__ = [
     "GZIP_MAGIC",
     "DelimitedText",
+    "LineCount",
     "TextBatch",
     "TextSource",
     "column_name",
+    "count_lines",
     "is_gzip",
 ]
 
@@ -42,6 +47,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as pyarrow ends lines
 _ROW_IN_MESSAGE = re.compile(r"Row #(\d+)")
 _FIELDS_IN_MESSAGE = re.compile(r"Expected (\d+) columns, got (\d+)")
 _DELIMITER_NAMES = {"\t": "tabs", ",": "commas", ";": "semicolons", "|": "bars"}
+# Encodings DuckDB's CSV reader decodes itself, by Python's codec name.
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
+_SCAN_CHUNK = 1 << 20
 
 
 def column_name(index: int) -> str:
@@ -154,6 +162,33 @@ class DelimitedText:
     def close(self) -> None:
         """Nothing stays open between the header and the batches."""
 
+    def scan_sql(self, *, text: Path | None = None) -> str | None:
+        """The rows as DuckDB reads the file itself, in parallel where it can: `c0`, `c1`, ...
+        as text and `source_row`, or None when DuckDB cannot decode the file. `text` names a
+        plain copy of the file's text to read instead (DuckDB reads gzip on one thread).
+
+        DuckDB passes over blank lines without a trace, so `source_row` is right only for files
+        without blank lines between rows; `count_lines` tells whether a file is one.
+        """
+        encoding = _DUCKDB_ENCODINGS.get(self.encoding)
+        if encoding is None or not self.header or not self._rows_follow:
+            return None
+        quote = "'\"'" if self.quoted else "''"
+        columns = ", ".join(f"'{column_name(i)}': 'VARCHAR'" for i in range(len(self.header)))
+        path = str(text or self.path).replace("'", "''")
+        compression = "gzip" if self.gzipped and text is None else "none"
+        delimiter = self.delimiter.replace("'", "''")
+        reader = (
+            f"read_csv('{path}', auto_detect = false, header = false, "
+            f"skip = {self.header_line}, delim = '{delimiter}', quote = {quote}, "
+            f"escape = {quote}, encoding = '{encoding}', "
+            f"compression = '{compression}', columns = {{{columns}}})"
+        )
+        return (
+            f"(SELECT ordinality + {self.header_line} AS source_row, * EXCLUDE (ordinality) "
+            f"FROM {reader} WITH ORDINALITY)"
+        )
+
     def _read_header(self) -> tuple[tuple[str, ...], bool]:
         """The header's names, and whether anything follows it.
 
@@ -245,3 +280,80 @@ class DelimitedText:
         if row is not None:
             return SanctionwatchError(f"{self.path}: line {row.group(1)}: {reason}")
         return SanctionwatchError(f"{self.path}: unreadable after line {last_line}: {reason}")
+
+
+@dataclass(frozen=True)
+class LineCount:
+    """How many lines a file has, and how many blank ones end it (after its last text)."""
+
+    lines: int
+    trailing_blank: int
+
+
+def count_lines(
+    path: Path,
+    *,
+    copy_to: BinaryIO | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LineCount | None:
+    """Lines as DuckDB's reader ends them (at `\n`, `\r\n` included); None when the file
+    also ends lines with a bare `\r`, or cannot be read to its end.
+
+    The text, gunzipped, is written to `copy_to` on the way; `progress` hears how many of the
+    file's bytes have been read.
+    """
+    counter = _LineCounter()
+
+    def take(text: bytes) -> None:
+        counter.add(text)
+        if copy_to is not None:
+            copy_to.write(text)
+
+    try:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16) if gzipped else None
+            member_open = False
+            while chunk := raw.read(_SCAN_CHUNK):
+                if progress is not None:
+                    progress(raw.tell())
+                if inflate is None:
+                    take(chunk)
+                    continue
+                while chunk:
+                    take(inflate.decompress(chunk))
+                    member_open = not inflate.eof
+                    chunk = b""
+                    if inflate.eof:  # a file of several gzip members: the next one starts
+                        chunk = inflate.unused_data
+                        inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+            return None if member_open else counter.result()
+    except (OSError, zlib.error):
+        return None
+
+
+class _LineCounter:
+    _KEPT = 1 << 16
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.tail = b""
+        self.bare_return = False
+
+    def add(self, text: bytes) -> None:
+        if not text:
+            return
+        joined = self.tail[-1:] + text
+        checked = joined[:-1] if joined.endswith(b"\r") else joined
+        if checked.count(b"\r") != checked.count(b"\r\n"):
+            self.bare_return = True
+        self.lines += text.count(b"\n")
+        self.tail = (self.tail + text[-self._KEPT :])[-self._KEPT :]
+
+    def result(self) -> LineCount | None:
+        if self.bare_return or self.tail.endswith(b"\r"):
+            return None
+        lines = self.lines + (1 if self.tail and not self.tail.endswith(b"\n") else 0)
+        ending = self.tail[len(self.tail.rstrip(b"\r\n")) :]
+        return LineCount(lines=lines, trailing_blank=max(ending.count(b"\n") - 1, 0))

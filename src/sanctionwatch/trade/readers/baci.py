@@ -23,7 +23,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import (
-    RawShaper,
+    ShapedText,
     classification_code,
     column,
     hs_code,
@@ -34,7 +34,7 @@ from sanctionwatch.trade.readers._shape import (
 )
 from sanctionwatch.trade.readers._text import DelimitedText
 
-__all__ = ["BACI_COLUMNS", "baci_classification", "find_country_codes", "read_baci"]
+__all__ = ["BACI_COLUMNS", "baci_classification", "find_country_codes", "read_baci", "shape_baci"]
 
 BACI_COLUMNS: tuple[str, ...] = ("t", "i", "j", "k", "v", "q")
 
@@ -79,10 +79,8 @@ def find_country_codes(path: Path, options: ReaderOptions) -> Path | None:
     return beside[-1] if beside else None
 
 
-def read_baci(
-    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
-) -> Iterator[RawBatch]:
-    """A BACI file in batches, as Comtrade fields; line numbers count the header."""
+def shape_baci(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
+    """A BACI file as Comtrade fields; line numbers count the header."""
     classification = baci_classification(path, options)
     countries_file = find_country_codes(path, options)
     countries = _load_country_codes(countries_file) if countries_file is not None else None
@@ -116,10 +114,15 @@ def read_baci(
             f"LEFT JOIN countries AS reporter ON reporter.code = TRY_CAST({i} AS INTEGER) "
             f"LEFT JOIN countries AS partner ON partner.code = TRY_CAST({j} AS INTEGER)"
         )
-    tables = {"countries": countries} if countries is not None else None
-    with RawShaper(source.header, fields, joins=joins, tables=tables) as shaper:
-        for batch in source.batches():
-            yield shaper.shape(batch)
+    tables = {"countries": countries} if countries is not None else {}
+    return ShapedText(source, fields, joins=joins, tables=tables)
+
+
+def read_baci(
+    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
+) -> Iterator[RawBatch]:
+    """A BACI file in batches."""
+    return shape_baci(path, options, batch_bytes=batch_bytes).batches()
 
 
 def _load_country_codes(path: Path) -> pa.Table:

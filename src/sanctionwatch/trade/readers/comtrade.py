@@ -67,9 +67,9 @@ def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
         if connection.execute("SELECT count(*) FROM recs").fetchone() != (0,):
             _check_columns(path, {k for (k,) in keys})
         fields = ", ".join(
-            f"CASE WHEN json_type(rec -> '$.\"{name}\"') IN ('OBJECT', 'ARRAY') "
+            f"NULLIF(TRIM(CASE WHEN json_type(rec -> '$.\"{name}\"') IN ('OBJECT', 'ARRAY') "
             f"THEN CAST(rec -> '$.\"{name}\"' AS VARCHAR) "
-            f'ELSE rec ->> \'$."{name}"\' END AS "{name}"'
+            f"ELSE rec ->> '$.\"{name}\"' END), '') AS \"{name}\""
             for name in COMTRADE_FIELDS
         )
         table = connection.execute(

@@ -17,10 +17,10 @@ from sanctionwatch.trade.readers._raw import (
     RawBatch,
     ReaderOptions,
 )
-from sanctionwatch.trade.readers._shape import RawShaper, column, text
+from sanctionwatch.trade.readers._shape import ShapedText, column, text
 from sanctionwatch.trade.readers._text import DelimitedText
 
-__all__ = ["comtrade_columns", "read_bulk"]
+__all__ = ["comtrade_columns", "read_bulk", "shape_bulk"]
 
 
 def comtrade_columns(header: tuple[str, ...]) -> dict[str, int]:
@@ -34,10 +34,8 @@ def comtrade_columns(header: tuple[str, ...]) -> dict[str, int]:
     return positions
 
 
-def read_bulk(
-    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
-) -> Iterator[RawBatch]:
-    """A Comtrade bulk file, `.gz` or plain, in batches; line numbers count the header."""
+def shape_bulk(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
+    """A Comtrade bulk file, `.gz` or plain; line numbers count the header."""
     source = DelimitedText(path, delimiter="\t", quoted=False, batch_bytes=batch_bytes)
     positions = comtrade_columns(source.header)
     missing = [" or ".join(group) for group in REQUIRED_FIELDS if not positions.keys() & set(group)]
@@ -46,7 +44,11 @@ def read_bulk(
             f"{path}: line {source.header_line}: not a Comtrade bulk file (tab-separated, "
             f"Comtrade field names): missing column {', '.join(missing)}"
         )
-    fields = {field: text(column(index)) for field, index in positions.items()}
-    with RawShaper(source.header, fields) as shaper:
-        for batch in source.batches():
-            yield shaper.shape(batch)
+    return ShapedText(source, {field: text(column(index)) for field, index in positions.items()})
+
+
+def read_bulk(
+    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
+) -> Iterator[RawBatch]:
+    """A Comtrade bulk file in batches."""
+    return shape_bulk(path, options, batch_bytes=batch_bytes).batches()

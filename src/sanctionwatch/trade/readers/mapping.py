@@ -30,7 +30,7 @@ from sanctionwatch.trade.readers._raw import (
     ReaderOptions,
 )
 from sanctionwatch.trade.readers._shape import (
-    RawShaper,
+    ShapedText,
     classification_code,
     column,
     hs_code,
@@ -40,7 +40,7 @@ from sanctionwatch.trade.readers._shape import (
 )
 from sanctionwatch.trade.readers._text import DelimitedText, TextSource
 
-__all__ = ["ColumnMapping", "load_mapping", "read_mapped", "shipped_mappings"]
+__all__ = ["ColumnMapping", "load_mapping", "read_mapped", "shape_mapped", "shipped_mappings"]
 
 VALUE_UNITS: dict[str, int] = {"usd": 1, "thousand_usd": 1_000, "million_usd": 1_000_000}
 WEIGHT_UNITS: dict[str, int] = {"kg": 1, "tonne": 1_000}
@@ -222,10 +222,8 @@ def load_mapping(name_or_path: str | Path) -> ColumnMapping:
     )
 
 
-def read_mapped(
-    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
-) -> Iterator[RawBatch]:
-    """A CSV or Excel sheet read through `options.mapping`, in batches."""
+def shape_mapped(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
+    """A CSV or Excel sheet read through `options.mapping`."""
     if options.mapping is None:
         raise SanctionwatchError(
             f"{path}: the mapping format needs a mapping file (--mapping FILE, or the name of "
@@ -236,12 +234,17 @@ def read_mapped(
     if isinstance(source, DelimitedText):
         source.batch_bytes = batch_bytes
     try:
-        fields = mapping.fields(mapping.locate(source), options)
-        with RawShaper(source.header, fields) as shaper:
-            for batch in source.batches():
-                yield shaper.shape(batch)
-    finally:
+        return ShapedText(source, mapping.fields(mapping.locate(source), options))
+    except BaseException:
         source.close()
+        raise
+
+
+def read_mapped(
+    path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
+) -> Iterator[RawBatch]:
+    """A CSV or Excel sheet read through `options.mapping`, in batches."""
+    return shape_mapped(path, options, batch_bytes=batch_bytes).batches()
 
 
 def _translated(value: str, table: Mapping[str, str]) -> str:

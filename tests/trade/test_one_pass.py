@@ -1,0 +1,204 @@
+"""Files DuckDB reads itself go into the store in one pass, with the same result as batches.
+
+The one pass numbers rows by their place in the file, which is right only when no blank line
+or multi-line value sits between rows; a count of the file's lines tells, and a file it does
+not vouch for is read in batches. Either way the store ends the same, which the properties
+here check on random and damaged files against the batch path alone.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.trade.test_readers_properties import (
+    BACI_HEADER,
+    FAST,
+    _mutate,
+    bulk_files,
+    delimited_files,
+)
+
+import sanctionwatch.trade._ingest as ingest_module
+from sanctionwatch import SanctionwatchError, Store, ingest
+
+EXAMPLE = Path(__file__).parent / "data" / "comtrade-bulk-example.txt"
+
+
+def _batches_only(*args: object, **kwargs: object) -> ingest_module.IngestReport:
+    raise ingest_module._NotAsRead
+
+
+def _one_pass_only(*args: object, **kwargs: object) -> ingest_module.IngestReport:
+    raise AssertionError("the file was read in batches")
+
+
+@pytest.fixture
+def one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest_module, "_ingest_in_batches", _one_pass_only)
+
+
+def _outcome(path: Path, *, batches: bool) -> dict[str, Any] | str:
+    """What ingesting `path` into a new store leaves: the report's counts, the flows and the
+    rejects; or the error's message."""
+    patch = pytest.MonkeyPatch()
+    if batches:
+        patch.setattr(ingest_module, "_ingest_in_one_pass", _batches_only)
+    try:
+        with Store.open(":memory:") as store:
+            try:
+                report = ingest(store, path)
+            except SanctionwatchError as error:
+                return str(error)
+            flows = store.flows.to_pyarrow().sort_by("source_row").to_pylist()
+            rejects = store.rejects.to_pyarrow().sort_by("source_row").to_pylist()
+    finally:
+        patch.undo()
+    for row in rejects:
+        row["record"] = json.loads(row["record"])
+    counts = (report.rows_read, report.rows_accepted, report.rows_rejected, report.rows_duplicate)
+    return {"counts": counts, "flows": flows, "rejects": rejects}
+
+
+def _same_either_way(path: Path) -> None:
+    assert _outcome(path, batches=False) == _outcome(path, batches=True)
+
+
+def _lines(header: str, *rows: str) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+@pytest.fixture
+def example() -> tuple[str, list[str]]:
+    header, *rows = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    return header, rows
+
+
+def test_a_gzipped_bulk_file_goes_in_one_pass(
+    store: Store, tmp_path: Path, one_pass: None, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "bulk.txt.gz"
+    path.write_bytes(gzip.compress(_lines(header, *rows, rows[0], rows[1]).encode()))
+    report = ingest(store, path)
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (7, 5, 2)
+    assert report.rows_duplicate == 2
+    flows = store.flows.to_pyarrow().sort_by("source_row")
+    assert flows["source_row"].to_pylist() == [2, 3, 4, 5, 6]
+    rejects = store.rejects.to_pyarrow().sort_by("source_row").to_pylist()
+    assert [(r["source_row"], r["reason"]) for r in rejects] == [
+        (7, "duplicate of row 2 (same keys and figures)"),
+        (8, "duplicate of row 3 (same keys and figures)"),
+    ]
+    assert json.loads(rejects[0]["record"])["cmdDesc"] == (
+        "Wigs, false beards, eyebrows and eyelashes"
+    )
+
+
+def test_rejects_and_conflicts_match_the_batches(
+    tmp_path: Path, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    columns = header.split("\t")
+    changed = rows[0].split("\t")
+    changed[columns.index("primaryValue")] = "12"
+    unknown = rows[1].split("\t")
+    unknown[columns.index("partnerCode")] = "999"
+    path = tmp_path / "mixed.txt"
+    path.write_text(
+        _lines(header, *rows, "\t".join(changed), "\t".join(unknown), rows[2]), encoding="utf-8"
+    )
+    outcome = _outcome(path, batches=False)
+    assert outcome == _outcome(path, batches=True)
+    assert isinstance(outcome, dict)
+    reasons = {r["source_row"]: r["reason"] for r in outcome["rejects"]}
+    assert reasons == {
+        2: "conflicting duplicate: rows 2, 7 have the same reporter, partner, flow, period and "
+        "HS code with different figures",
+        7: "conflicting duplicate: rows 2, 7 have the same reporter, partner, flow, period and "
+        "HS code with different figures",
+        8: 'partnerCode "999" is not a known country or area',
+        9: "duplicate of row 4 (same keys and figures)",
+    }
+
+
+def test_blank_lines_between_rows_send_the_file_to_the_batches(
+    store: Store, tmp_path: Path, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "gaps.txt"
+    path.write_text(f"{header}\n\n{rows[0]}\n\n\n{rows[1]}\n\n", encoding="utf-8")
+    report = ingest(store, path)
+    assert (report.rows_read, report.rows_accepted) == (2, 2)
+    assert sorted(store.flows.to_pyarrow()["source_row"].to_pylist()) == [3, 6]
+
+
+def test_blank_lines_after_the_last_row_keep_the_one_pass(
+    store: Store, tmp_path: Path, one_pass: None, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "tail.txt"
+    path.write_text(_lines(header, *rows) + "\n\n", encoding="utf-8")
+    assert ingest(store, path).rows_accepted == len(rows)
+
+
+def test_progress_runs_from_start_to_end(
+    store: Store, tmp_path: Path, one_pass: None, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "bulk.txt.gz"
+    path.write_bytes(gzip.compress(_lines(header, *rows).encode()))
+    seen: list[tuple[int, int]] = []
+    ingest(store, path, progress=lambda done, total: seen.append((done, total)))
+    size = path.stat().st_size
+    assert seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_a_broken_line_is_named_as_in_the_batches(
+    store: Store, tmp_path: Path, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "broken.txt.gz"
+    path.write_bytes(gzip.compress(_lines(header, rows[0], rows[1].rsplit("\t", 3)[0]).encode()))
+    with pytest.raises(SanctionwatchError) as caught:
+        ingest(store, path)
+    assert str(caught.value) == (
+        f"{path}: line 3: expected 47 fields separated by tabs, as in the header on line 1; "
+        "found 44"
+    )
+    assert store.flows.count().execute() == 0
+
+
+@FAST
+@given(file=bulk_files(), gzipped=st.booleans(), data=st.data(), damage=st.booleans())
+def test_bulk_files_end_the_same_either_way(
+    tmp_path_factory: pytest.TempPathFactory,
+    file: tuple[bytes, int],
+    gzipped: bool,
+    data: st.DataObject,
+    damage: bool,
+) -> None:
+    content = _mutate(file[0], data.draw) if damage else file[0]
+    path = tmp_path_factory.mktemp("bulk") / ("bulk.txt.gz" if gzipped else "bulk.txt")
+    path.write_bytes(gzip.compress(content) if gzipped else content)
+    _same_either_way(path)
+
+
+@FAST
+@given(file=delimited_files(BACI_HEADER, ",", "utf-8"), data=st.data(), damage=st.booleans())
+def test_baci_files_end_the_same_either_way(
+    tmp_path_factory: pytest.TempPathFactory,
+    file: tuple[bytes, int],
+    data: st.DataObject,
+    damage: bool,
+) -> None:
+    content = _mutate(file[0], data.draw) if damage else file[0]
+    path = tmp_path_factory.mktemp("baci") / "BACI_HS17_Y2019_V202401.csv"
+    path.write_bytes(content)
+    _same_either_way(path)
