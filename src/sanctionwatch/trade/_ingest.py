@@ -6,10 +6,9 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,6 @@ _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
 _REPEATS = "_ingest_repeats"
 _PROGRESS_EVERY = 0.25  # seconds
-_GUNZIP_ROOM = 20
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes in all) as a file is read."""
@@ -126,21 +124,12 @@ def ingest(
 def _ingest_in_one_pass(
     store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
 ) -> IngestReport:
-    """DuckDB reads the file itself, after a count of its lines that vouches for the line
-    numbers. A gzipped file is gunzipped to a scratch file on the way, when there is room, so
-    that DuckDB reads it on every core."""
-    bar = _TwoPasses(source.path, progress, counting_share=0.2 if shaped.gzipped else 0.05)
+    """DuckDB reads the file itself; a count of the file's lines, taken beside it on another
+    core, vouches for the line numbers."""
+    fields, rows = shaped.query(), shaped.query(with_columns=True)
+    if fields is None or rows is None:
+        raise _NotAsRead
     with contextlib.ExitStack() as stack:
-        text: Path | None = None
-        if shaped.gzipped and _room_to_gunzip(source.path):
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sanctionwatch-"))
-            text = Path(scratch, source.path.name.removesuffix(".gz"))
-        with text.open("wb") if text is not None else contextlib.nullcontext() as copy:
-            lines = count_lines(source.path, copy_to=copy, progress=bar.counted)
-        fields = shaped.query(text=text)
-        rows = shaped.query(with_columns=True, text=text)
-        if lines is None or fields is None or rows is None:
-            raise _NotAsRead
         connection = store.backend.con
         for name, table in shaped.tables.items():
             connection.register(name, table)
@@ -148,22 +137,18 @@ def _ingest_in_one_pass(
         for view, query in ((_RAW_VIEW, fields), (_RAW_COLUMNS_VIEW, rows)):
             store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
             stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
-        with bar.reading(text or source.path):
-            report = _load(
-                store,
-                source,
-                _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record()),
-                lines.lines - shaped.source.header_line - lines.trailing_blank,
-                exact=False,
-            )
-    return report
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        counted = pool.submit(count_lines, source.path)
 
+        def rows_read() -> int:
+            lines = counted.result()
+            if lines is None:
+                raise _NotAsRead
+            return lines.lines - shaped.source.header_line - lines.trailing_blank
 
-def _room_to_gunzip(path: Path) -> bool:
-    """Whether the scratch folder has room for the file's text; text compresses about ten to
-    one, so twenty times the file's size is left spare."""
-    free = shutil.disk_usage(tempfile.gettempdir()).free
-    return free > _GUNZIP_ROOM * path.stat().st_size
+        stack.enter_context(_reading(source.path, progress))
+        raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record())
+        return _load(store, source, raw, rows_read, exact=False)
 
 
 def _ingest_in_batches(
@@ -185,7 +170,7 @@ def _ingest_in_batches(
             store,
             source,
             _Raw(_STAGING, _STAGING, ("record",), "record"),
-            _count(store, f"SELECT count(*) FROM {_STAGING}"),
+            lambda: _count(store, f"SELECT count(*) FROM {_STAGING}"),
             exact=True,
         )
     finally:
@@ -203,13 +188,15 @@ class _Raw:
     record: str
 
 
-def _load(store: Store, source: _Source, raw: _Raw, read: int, *, exact: bool) -> IngestReport:
+def _load(
+    store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int], *, exact: bool
+) -> IngestReport:
     """Raw rows into `flows` and `rejects`, all or nothing.
 
     Valid rows go straight into `flows`; repeats are found among them there and moved to
     `rejects`; rows failing a check join them when the counts say some did. With `exact`
-    unset, `read` is what the file's lines promise, and any other count means the rows were
-    not read as numbered.
+    unset, `rows_read` gives what the file's lines promise, and any other count means the rows
+    were not read as numbered.
     """
     ingest_id = source.ingest_id
     judged = functools.partial(judged_sql, ingest_id=ingest_id, source_file=str(source.path))
@@ -230,6 +217,7 @@ def _load(store: Store, source: _Source, raw: _Raw, read: int, *, exact: bool) -
                     f"AND source_row IN (SELECT source_row FROM {_REPEATS})"
                 )
             accepted = _count(store, f"SELECT count(*) FROM flows WHERE ingest_id = '{ingest_id}'")
+            read = rows_read()
             if removed or accepted + removed != read:
                 # The record is built above the filter: only for the rows rejected.
                 sql(
@@ -275,47 +263,31 @@ def _count(store: Store, query: str) -> int:
     return int(row[0]) if row else 0
 
 
-class _TwoPasses:
-    """One progress bar over a one-pass ingest: the line count first, then DuckDB's read, as
-    far as the system tells how far it has read (Linux does)."""
+@contextmanager
+def _reading(path: Path, progress: ProgressCallback | None) -> Iterator[None]:
+    """Reports how far DuckDB has read into `path`, where the system tells (Linux does), and
+    the end once it is done."""
+    if progress is None:
+        yield
+        return
+    size = path.stat().st_size
+    progress(0, size)
+    stop = threading.Event()
 
-    def __init__(
-        self, path: Path, progress: ProgressCallback | None, *, counting_share: float
-    ) -> None:
-        self.size = path.stat().st_size
-        self.progress = progress
-        self.counting_share = counting_share
+    def watch() -> None:
+        while not stop.wait(_PROGRESS_EVERY):
+            position = _read_position(path)
+            if position is not None:
+                progress(min(position, size), size)
 
-    def counted(self, done: int) -> None:
-        self._report(self.counting_share * done / max(self.size, 1))
-
-    @contextmanager
-    def reading(self, path: Path) -> Iterator[None]:
-        if self.progress is None:
-            yield
-            return
-        size = max(path.stat().st_size, 1)
-        stop = threading.Event()
-
-        def watch() -> None:
-            while not stop.wait(_PROGRESS_EVERY):
-                position = _read_position(path)
-                if position is not None:
-                    share = self.counting_share
-                    self._report(share + (1 - share) * min(position / size, 1.0))
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            watcher.join()
-        self._report(1.0)
-
-    def _report(self, fraction: float) -> None:
-        if self.progress is not None:
-            self.progress(int(fraction * self.size), self.size)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+    progress(size, size)
 
 
 def _read_position(path: Path) -> int | None:

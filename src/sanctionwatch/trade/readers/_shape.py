@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 
 import duckdb
@@ -195,24 +194,19 @@ class ShapedText:
             self.source.close()
 
     @property
-    def gzipped(self) -> bool:
-        return isinstance(self.source, DelimitedText) and self.source.gzipped
-
-    @property
     def columns(self) -> list[str]:
         """The names `query(with_columns=True)` gives the file's columns."""
         return [column_name(i) for i in range(len(self.source.header))]
 
-    def query(self, *, with_columns: bool = False, text: Path | None = None) -> str | None:
-        """The raw rows of the whole file in one query, or None when DuckDB cannot read it;
-        `text` is a plain copy of the file's text to read instead.
+    def query(self, *, with_columns: bool = False) -> str | None:
+        """The raw rows of the whole file in one query, or None when DuckDB cannot read it.
 
         The query has no `record`: `record` builds it from the file's columns, which
         `with_columns` adds, so that a query builds records only for the rows it keeps.
         """
         if not isinstance(self.source, DelimitedText):
             return None
-        scan = self.source.scan_sql(text=text)
+        scan = self.source.scan_sql()
         if scan is None:
             return None
         # Testing every column for text would make DuckDB parse every column of every row;

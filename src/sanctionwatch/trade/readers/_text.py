@@ -17,10 +17,10 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -162,10 +162,9 @@ class DelimitedText:
     def close(self) -> None:
         """Nothing stays open between the header and the batches."""
 
-    def scan_sql(self, *, text: Path | None = None) -> str | None:
-        """The rows as DuckDB reads the file itself, in parallel where it can: `c0`, `c1`, ...
-        as text and `source_row`, or None when DuckDB cannot decode the file. `text` names a
-        plain copy of the file's text to read instead (DuckDB reads gzip on one thread).
+    def scan_sql(self) -> str | None:
+        """The rows as DuckDB reads the file itself: `c0`, `c1`, ... as text and `source_row`,
+        or None when DuckDB cannot decode the file.
 
         DuckDB passes over blank lines without a trace, so `source_row` is right only for files
         without blank lines between rows; `count_lines` tells whether a file is one.
@@ -175,8 +174,8 @@ class DelimitedText:
             return None
         quote = "'\"'" if self.quoted else "''"
         columns = ", ".join(f"'{column_name(i)}': 'VARCHAR'" for i in range(len(self.header)))
-        path = str(text or self.path).replace("'", "''")
-        compression = "gzip" if self.gzipped and text is None else "none"
+        path = str(self.path).replace("'", "''")
+        compression = "gzip" if self.gzipped else "none"
         delimiter = self.delimiter.replace("'", "''")
         reader = (
             f"read_csv('{path}', auto_detect = false, header = false, "
@@ -290,39 +289,23 @@ class LineCount:
     trailing_blank: int
 
 
-def count_lines(
-    path: Path,
-    *,
-    copy_to: BinaryIO | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> LineCount | None:
+def count_lines(path: Path) -> LineCount | None:
     """Lines as DuckDB's reader ends them (at `\n`, `\r\n` included); None when the file
-    also ends lines with a bare `\r`, or cannot be read to its end.
-
-    The text, gunzipped, is written to `copy_to` on the way; `progress` hears how many of the
-    file's bytes have been read.
-    """
+    also ends lines with a bare `\r`, or cannot be read to its end."""
     counter = _LineCounter()
-
-    def take(text: bytes) -> None:
-        counter.add(text)
-        if copy_to is not None:
-            copy_to.write(text)
-
     try:
         with path.open("rb") as raw:
-            gzipped = raw.read(2) == GZIP_MAGIC
+            if raw.read(2) != GZIP_MAGIC:
+                raw.seek(0)
+                while chunk := raw.read(_SCAN_CHUNK):
+                    counter.add(chunk)
+                return counter.result()
             raw.seek(0)
-            inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16) if gzipped else None
+            inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
             member_open = False
             while chunk := raw.read(_SCAN_CHUNK):
-                if progress is not None:
-                    progress(raw.tell())
-                if inflate is None:
-                    take(chunk)
-                    continue
                 while chunk:
-                    take(inflate.decompress(chunk))
+                    counter.add(inflate.decompress(chunk))
                     member_open = not inflate.eof
                     chunk = b""
                     if inflate.eof:  # a file of several gzip members: the next one starts
