@@ -5,7 +5,9 @@ drop rows whose finer rows are present and mark which of annual and monthly rows
 loop over the measures: `str.startswith` on HS codes for the scope, masks for direction and
 dates, `np.select` for the status; caps summed month by month with `cumsum` for the
 thresholds. Its time includes reading the file, as an analyst's run does; the time after
-reading is printed too. Our side: `check` on the world's DuckDB store.
+reading is printed too. Our side: `check` on the world's DuckDB store, its first call in the
+process (the speed-up is taken on that, as an analyst's one-off run sees it); `check` compiles
+its queries once per process, so the best of three later calls is printed beside it.
 
 Usage: python benchmarks/b2_pandas.py [--rows 10M] [--seed 1]
 The last line printed is the speed-up (pandas time / our time; target >= 30).
@@ -246,6 +248,11 @@ def main() -> None:
         started = time.perf_counter()
         findings = check(store, regime)
         ours = time.perf_counter() - started
+        warm = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            check(store, regime)
+            warm = min(warm, time.perf_counter() - started)
 
     started = time.perf_counter()
     flows = pd.read_parquet(world.parquet, columns=COLUMNS)
@@ -258,7 +265,8 @@ def main() -> None:
     ratio = theirs / ours
     print(f"B2 check vs an analyst's pandas  ({machine()})")
     print(f"workload: {world.rows:,} flow rows, UN DPRK regime, {findings.table.num_rows} findings")
-    print(f"sanctionwatch check: {ours:.3f} s")
+    print(f"sanctionwatch check: {ours:.3f} s (first call in the process)")
+    print(f"  later calls:       {warm:.3f} s (best of 3; {theirs / warm:.1f}x)")
     print(
         f"pandas:              {theirs:.3f} s ({loaded - started:.3f} s reading the file, "
         f"{finished - loaded:.3f} s computing)"

@@ -150,3 +150,25 @@ def test_a_cap_sums_every_reporting_state_and_dates_each_threshold(
     assert cap["rows"] == 4
     aviation = [r for r in rows if r["measure_id"] == "2270-op31"]
     assert len(aviation) == 4
+
+
+def test_a_per_supplier_cap_holds_each_supplier_to_its_own_baseline(
+    findings_for: Callable[..., list[dict[str, Any]]],
+) -> None:
+    def crude(period: str, tonnes: float) -> dict[str, Any]:
+        return comtrade_record(
+            freqCode="M",
+            period=period,
+            reporterCode=643,
+            reporterISO="RUS",
+            flowCode="X",
+            cmdCode="2709",
+            netWgt=tonnes * 1000,
+        )
+
+    rows = findings_for(crude("201701", 1000.0), crude("201710", 800.0), crude("201711", 400.0))
+    cap = next(r for r in rows if r["measure_id"] == "2375-op15")
+    assert cap["reporter"] == "RUS"
+    assert cap["cap_period"] == "2017-09-11..2018-09-10"
+    assert (cap["unit"], cap["limit"], cap["used"]) == ("tonne", 1000.0, 1200.0)
+    assert cap["status"] == "cap_exceeded"

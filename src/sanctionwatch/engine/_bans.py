@@ -6,30 +6,28 @@ import ibis
 import ibis.expr.types as ir
 
 from sanctionwatch.engine._findings import Status
-from sanctionwatch.engine._scope import Scopes, checkable, match_scope, measure_table
-from sanctionwatch.regime import MeasureKind, Regime
+from sanctionwatch.regime import MeasureKind
 
 __all__ = ["ban_findings"]
 
 
-def ban_findings(flows: ir.Table, regime: Regime, scopes: Scopes) -> ir.Table:
+def ban_findings(matched: ir.Table) -> ir.Table:
     """One row per flow and ban; status says how sure the data lets us be.
+
+    `matched` as `in_scope` makes it. Only flows that moved something count: a row with no
+    value, weight or quantity is no evidence of trade.
 
     breach: the whole period lies after the start and after any grace period.
     in_grace: the whole period lies inside the grace period.
     undetermined: the period straddles the start, the end of grace, or the end of the measure.
     exemption_claimable: otherwise a breach, but an exemption trade data cannot see may apply.
     """
-    bans = checkable(regime, MeasureKind.BAN)
-    measures = measure_table(regime, bans)
-    moving = flows.filter((flows.value_usd > 0) | (flows.net_weight_kg > 0) | (flows.quantity > 0))
-    matched = match_scope(moving, scopes.table)
-    f = matched.join(measures, "measure_id").filter(
-        lambda t: (
-            (t.direction == t.direction_right)
-            & (t.period_end >= t.start)
-            & (t.effective_end.isnull() | (t.period_start <= t.effective_end))
-        )
+    m = matched
+    f = m.filter(
+        m.kind == MeasureKind.BAN.value,
+        (m.value_usd > 0) | (m.net_weight_kg > 0) | (m.quantity > 0),
+        m.period_end >= m.start,
+        m.effective_end.isnull() | (m.period_start <= m.effective_end),
     )
     straddles_start = f.period_start < f.start
     straddles_end = f.effective_end.notnull() & (f.period_end > f.effective_end)

@@ -12,10 +12,17 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch.engine._findings import FINDINGS, Status
-from sanctionwatch.engine._scope import Scopes, checkable, match_scope, measure_table
+from sanctionwatch.engine._scope import barrels_factor
 from sanctionwatch.regime import Measure, MeasureKind, Regime, Unit
 
-__all__ = ["cap_findings", "cap_windows"]
+__all__ = [
+    "WINDOWS",
+    "cap_findings",
+    "cap_steps",
+    "cap_windows",
+    "supplier_baselines",
+    "window_rows",
+]
 
 _BARREL_UNITS = ("bbl", "barrel", "barrels")
 _ALL_SUPPLIERS = "*"
@@ -54,58 +61,47 @@ def _label(start: dt.date, end: dt.date) -> str:
     return f"{start}..{end}"
 
 
-def cap_findings(
-    flows: ir.Table, regime: Regime, scopes: Scopes, barrels_per_tonne: float | None = None
-) -> pa.Table:
-    """One finding per cap, cap period and (for per-supplier caps) supplier."""
-    caps = checkable(regime, MeasureKind.CAP)
-    last_day = flows.period_end.max().to_pyarrow().as_py()
-    if not caps or last_day is None:
-        return FINDINGS.empty_table()
-    factors = {
-        m.id: barrels_per_tonne
-        or (m.cap.barrels_per_tonne.value if m.cap and m.cap.barrels_per_tonne else None)
-        for m in caps
-    }
-    windows = ibis.memtable(
-        pa.Table.from_pylist(
-            [
-                {
-                    "measure_id": m.id,
-                    "window_start": first,
-                    "window_end": last,
-                    "factor": factors[m.id],
-                    "per_supplier": m.cap is not None and m.cap.supplier_baseline is not None,
-                }
-                for m in caps
-                for first, last in cap_windows(regime, m, last_day)
-            ],
-            schema=pa.schema(
-                [
-                    ("measure_id", pa.string()),
-                    ("window_start", pa.date32()),
-                    ("window_end", pa.date32()),
-                    ("factor", pa.float64()),
-                    ("per_supplier", pa.bool_()),
-                ]
-            ),
-        )
+WINDOWS = pa.schema(
+    [("measure_id", pa.string()), ("window_start", pa.date32()), ("window_end", pa.date32())]
+)
+
+
+def window_rows(regime: Regime, caps: list[Measure], last_day: dt.date) -> pa.Table:
+    """Every cap period of every cap, as the table `cap_steps` joins."""
+    return pa.Table.from_pylist(
+        [
+            {"measure_id": m.id, "window_start": first, "window_end": last}
+            for m in caps
+            for first, last in cap_windows(regime, m, last_day)
+        ],
+        schema=WINDOWS,
     )
-    in_scope = _in_scope(flows, regime, caps, scopes)
-    steps = _steps(in_scope, windows).to_pyarrow().to_pylist()
-    stepped = {step["measure_id"] for step in steps}
-    baselines = _baselines(in_scope, [m for m in caps if m.id in stepped], factors)
+
+
+def cap_findings(
+    regime: Regime,
+    caps: list[Measure],
+    steps: list[dict[str, Any]],
+    baselines: list[dict[str, Any]],
+    barrels_per_tonne: float | None = None,
+) -> pa.Table:
+    """One finding per cap, cap period and (for per-supplier caps) supplier.
+
+    `steps` are the rows of `cap_steps`, `baselines` those of `supplier_baselines`.
+    """
+    factors = {m.id: barrels_factor(m, barrels_per_tonne) for m in caps}
+    limits = {
+        (r["measure_id"], r["reporter"]): r["total"] for r in baselines if r["total"] is not None
+    }
     rows = [
-        _finding(regime, regime.measure(key[0]), key, group, factors[key[0]], baselines)
+        _finding(regime, regime.measure(key[0]), key, group, factors[key[0]], limits)
         for key, group in _grouped(steps).items()
     ]
     return pa.Table.from_pylist(rows, schema=FINDINGS)
 
 
-def _in_scope(flows: ir.Table, regime: Regime, caps: list[Measure], scopes: Scopes) -> ir.Table:
-    matched = match_scope(flows.filter(flows.counted), scopes.table)
-    measures = measure_table(regime, caps)
-    return matched.join(measures, "measure_id").filter(lambda t: t.direction == t.direction_right)
+def _counted_in_caps(matched: ir.Table) -> ir.Table:
+    return matched.filter(matched.kind == MeasureKind.CAP.value, matched.counted)
 
 
 def _quantities(t: ir.Table, factor: ir.FloatingValue) -> dict[str, ir.FloatingValue]:
@@ -114,12 +110,16 @@ def _quantities(t: ir.Table, factor: ir.FloatingValue) -> dict[str, ir.FloatingV
     return {Unit.USD.value: t.value_usd, Unit.TONNE.value: tonnes, Unit.BARREL.value: barrels}
 
 
-def _steps(in_scope: ir.Table, windows: ir.Table) -> ir.Table:
-    """Per cap period and data period: the sums a running total is made of."""
-    anchor = ibis.greatest(in_scope.period_start, in_scope.start)
-    t = in_scope.filter(
-        (in_scope.period_end >= in_scope.start)
-        & (in_scope.period_start <= in_scope.effective_end.fill_null(dt.date(9999, 12, 31)))
+def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
+    """Per cap period and data period: the sums a running total is made of.
+
+    `matched` as `in_scope` makes it; only counted flows are summed.
+    """
+    in_cap = _counted_in_caps(matched)
+    anchor = ibis.greatest(in_cap.period_start, in_cap.start)
+    t = in_cap.filter(
+        (in_cap.period_end >= in_cap.start)
+        & (in_cap.period_start <= in_cap.effective_end.fill_null(dt.date(9999, 12, 31)))
     ).mutate(_anchor=anchor)
     t = t.join(
         windows,
@@ -164,24 +164,20 @@ def _steps(in_scope: ir.Table, windows: ir.Table) -> ir.Table:
     )
 
 
-def _baselines(
-    in_scope: ir.Table, caps: list[Measure], factors: dict[str, float | None]
-) -> dict[tuple[str, str], float]:
-    """Each supplier's own trade over a per-supplier cap's baseline window."""
-    out: dict[tuple[str, str], float] = {}
-    for m in caps:
-        if m.cap is None or m.cap.supplier_baseline is None:
-            continue
-        base = m.cap.supplier_baseline
-        t = in_scope.filter(
-            (in_scope.measure_id == m.id)
-            & (in_scope.period_end >= base.start)
-            & (in_scope.period_start <= base.end)
-        )
-        amount = _quantities(t, ibis.literal(factors[m.id], "float64"))[base.unit.value]
-        sums = t.group_by("reporter").aggregate(total=amount.sum()).to_pyarrow().to_pylist()
-        out.update({(m.id, r["reporter"]): r["total"] for r in sums if r["total"] is not None})
-    return out
+def supplier_baselines(matched: ir.Table) -> ir.Table:
+    """Each supplier's own trade over a per-supplier cap's baseline window: its limit."""
+    in_cap = _counted_in_caps(matched)
+    t = in_cap.filter(
+        in_cap.per_supplier
+        & (in_cap.period_end >= in_cap.baseline_start)
+        & (in_cap.period_start <= in_cap.baseline_end)
+    )
+    amounts = _quantities(t, t.factor)
+    amount = ibis.cases(
+        *((t.baseline_unit == unit, value) for unit, value in amounts.items()),
+        else_=ibis.null("float64"),
+    )
+    return t.group_by("measure_id", "reporter").aggregate(total=amount.sum())
 
 
 def _grouped(steps: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:

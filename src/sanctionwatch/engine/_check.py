@@ -10,12 +10,11 @@ import pyarrow.compute as pc
 
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
-from sanctionwatch.engine._bans import ban_findings
-from sanctionwatch.engine._caps import cap_findings
+from sanctionwatch.engine._caps import WINDOWS, cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._flows import counted_once, target_rows
-from sanctionwatch.engine._scope import editions_by_chapter, scope_table
-from sanctionwatch.regime import Regime
+from sanctionwatch.engine._queries import open_run
+from sanctionwatch.engine._scope import checkable, measure_rows, scope_table
+from sanctionwatch.regime import MeasureKind, Regime
 
 __all__ = ["check"]
 
@@ -33,17 +32,38 @@ def check(
     `period_from`/`period_to` keep flows whose period overlaps that span;
     `barrels_per_tonne` replaces each cap's own cited conversion factor.
     """
-    # The target's rows are a small part of world trade: read from the flows table once, then
-    # every later pass and query of the check reads the materialised copies.
-    with (
-        target_rows(store.flows, regime, period_from, period_to).cache() as rows,
-        counted_once(rows).cache() as flows,
-    ):
-        measures = [m for m in regime.measures if m.scope.hs]
-        scopes = scope_table(measures, editions_by_chapter(flows), concordance_from(store))
-        bans = ban_findings(flows, regime, scopes).to_pyarrow()
-        caps = cap_findings(flows, regime, scopes, barrels_per_tonne)
-    table = pa.concat_tables([_widen(bans), caps]).sort_by(
+    bans = checkable(regime, MeasureKind.BAN)
+    caps = checkable(regime, MeasureKind.CAP)
+    flows = store.flows
+    with open_run(
+        store.backend, flows, regime.target, regime.target_code, period_from, period_to
+    ) as run:
+        # The target's rows are a small part of world trade: read from the flows table once,
+        # then every later query reads the materialised copy.
+        present = run.start()
+        editions: dict[str, list[int | None]] = {}
+        for chapter, version in zip(
+            present["chapter"].to_pylist(), present["version"].to_pylist(), strict=True
+        ):
+            editions.setdefault(chapter, []).append(version)
+        last_day = pc.max(present["last_day"]).as_py() if present.num_rows else None
+        scopes = scope_table(
+            [m for m in regime.measures if m.scope.hs], editions, concordance_from(store)
+        )
+        windows = (
+            window_rows(regime, caps, last_day) if caps and last_day else WINDOWS.empty_table()
+        )
+        run.load(scopes.rows, measure_rows(regime, bans + caps, barrels_per_tonne), windows)
+        found_bans = run.fetch("bans") if bans else FINDINGS.empty_table()
+        steps = run.fetch("steps").to_pylist() if windows.num_rows else []
+        per_supplier = {m.id for m in caps if m.cap and m.cap.supplier_baseline}
+        baselines = (
+            run.fetch("baselines").to_pylist()
+            if any(step["measure_id"] in per_supplier for step in steps)
+            else []
+        )
+    found_caps = cap_findings(regime, caps, steps, baselines, barrels_per_tonne)
+    table = pa.concat_tables([_widen(found_bans), found_caps]).sort_by(
         [
             ("kind", "ascending"),
             ("measure_id", "ascending"),

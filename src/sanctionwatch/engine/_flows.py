@@ -29,27 +29,35 @@ def target_flows(
 
     `counted_once` over `target_rows`; see both.
     """
-    return counted_once(target_rows(flows, regime, period_from, period_to))
+    return counted_once(
+        target_rows(flows, regime.target, regime.target_code, period_from, period_to)
+    )
 
 
 def target_rows(
     flows: ir.Table,
-    regime: Regime,
+    target: str,
+    target_code: int,
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
 ) -> ir.Table:
-    """Rows whose partner is the target, with `direction`, `reporter`, `partner` and `year`.
+    """Rows with the target as partner, with `direction`, `reporter`, `partner` and `year`.
 
+    `target` is its ISO3 code and `target_code` its M49 code: a row naming either is its.
     A small part of world trade: worth materialising before the several passes that follow.
     """
-    # A null comparison drops the row in a filter already; left bare, the engine can push the
-    # test into the scan and skip the columns of every other partner's rows.
-    with_target = (flows.partner_iso3 == regime.target) | (flows.partner_code == regime.target_code)
-    f = flows.filter(with_target, flows.hs_level > 0)
+    # Two disjoint filters, each a plain equality the engine can push into the scan, instead
+    # of one OR, which makes it read every column of every row before filtering.
+    within = [flows.hs_level > 0]
     if period_from is not None:
-        f = f.filter(f.period_end >= period_from)
+        within.append(flows.period_end >= period_from)
     if period_to is not None:
-        f = f.filter(f.period_start <= period_to)
+        within.append(flows.period_start <= period_to)
+    by_code = flows.partner_code == target_code
+    by_name = flows.partner_iso3 == target
+    f = flows.filter(by_code, *within).union(
+        flows.filter(by_name, ~by_code.fill_null(False), *within)
+    )
     return f.mutate(
         direction=f.flow.substitute(_DIRECTIONS),
         reporter=f.reporter_iso3.fill_null(f.reporter_code.cast("string")),
@@ -71,11 +79,12 @@ def counted_once(rows: ir.Table) -> ir.Table:
 
 def _finest_level(f: ir.Table) -> ir.Table:
     keys = ("reporter", "partner", "flow", "period_start", "period_end")
+    # Not made distinct: one parent is enough for the anti-join to drop a row, and hashing the
+    # repeats costs less than grouping them away first.
     parents = (
         f.filter(f.hs_level > 2)
         .select(*keys, parent=f.hs_code.substr(0, 2))
         .union(f.filter(f.hs_level > 4).select(*keys, parent=f.hs_code.substr(0, 4)))
-        .distinct()
     )
     return f.anti_join(parents, [*(f[k] == parents[k] for k in keys), f.hs_code == parents.parent])
 

@@ -13,11 +13,15 @@ from sanctionwatch._concordance import map_codes
 from sanctionwatch.regime import Measure, MeasureKind, Regime
 
 __all__ = [
+    "MEASURES",
+    "SCOPES",
     "Scopes",
+    "barrels_factor",
     "checkable",
     "editions_by_chapter",
+    "in_scope",
     "match_scope",
-    "measure_table",
+    "measure_rows",
     "scope_table",
 ]
 
@@ -33,8 +37,14 @@ def checkable(regime: Regime, kind: MeasureKind) -> list[Measure]:
     ]
 
 
-def measure_table(regime: Regime, measures: list[Measure]) -> ir.Table:
-    """One row per measure: its dates and the notes a finding's reason is built from."""
+def measure_rows(
+    regime: Regime, measures: list[Measure], barrels_per_tonne: float | None = None
+) -> pa.Table:
+    """One row per measure: its dates, what a cap sums, and the notes a reason is built from.
+
+    A table rather than literals in the queries, so that a query's text depends on the
+    target and the period checked, never on the regime's content.
+    """
     rows = []
     for m in measures:
         end = regime.effective_end(m.id)
@@ -47,9 +57,11 @@ def measure_table(regime: Regime, measures: list[Measure]) -> ir.Table:
                 else ""
             )
         unobservable = [e for e in m.exemptions if not e.observable]
+        baseline = m.cap.supplier_baseline if m.cap else None
         rows.append(
             {
                 "measure_id": m.id,
+                "kind": m.kind.value,
                 "resolution": m.resolution,
                 "paragraph": m.paragraph,
                 "verified": m.verified,
@@ -72,26 +84,47 @@ def measure_table(regime: Regime, measures: list[Measure]) -> ir.Table:
                     if unobservable
                     else None
                 ),
+                "factor": barrels_factor(m, barrels_per_tonne),
+                "per_supplier": baseline is not None,
+                "baseline_start": baseline.start if baseline else None,
+                "baseline_end": baseline.end if baseline else None,
+                "baseline_unit": baseline.unit.value if baseline else None,
             }
         )
-    schema = pa.schema(
-        [
-            ("measure_id", pa.string()),
-            ("resolution", pa.string()),
-            ("paragraph", pa.string()),
-            ("verified", pa.bool_()),
-            ("direction", pa.string()),
-            ("start", pa.date32()),
-            ("effective_end", pa.date32()),
-            ("grace_end", pa.date32()),
-            ("start_note", pa.string()),
-            ("in_force_note", pa.string()),
-            ("end_note", pa.string()),
-            ("grace_note", pa.string()),
-            ("exemption_note", pa.string()),
-        ]
+    return pa.Table.from_pylist(rows, schema=MEASURES)
+
+
+MEASURES = pa.schema(
+    [
+        ("measure_id", pa.string()),
+        ("kind", pa.string()),
+        ("resolution", pa.string()),
+        ("paragraph", pa.string()),
+        ("verified", pa.bool_()),
+        ("direction", pa.string()),
+        ("start", pa.date32()),
+        ("effective_end", pa.date32()),
+        ("grace_end", pa.date32()),
+        ("start_note", pa.string()),
+        ("in_force_note", pa.string()),
+        ("end_note", pa.string()),
+        ("grace_note", pa.string()),
+        ("exemption_note", pa.string()),
+        ("factor", pa.float64()),
+        ("per_supplier", pa.bool_()),
+        ("baseline_start", pa.date32()),
+        ("baseline_end", pa.date32()),
+        ("baseline_unit", pa.string()),
+    ]
+)
+
+
+def barrels_factor(measure: Measure, barrels_per_tonne: float | None) -> float | None:
+    """Barrels per tonne for a cap: the caller's figure, else the cap's own cited one."""
+    cap = measure.cap
+    return barrels_per_tonne or (
+        cap.barrels_per_tonne.value if cap and cap.barrels_per_tonne else None
     )
-    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
 def editions_by_chapter(flows: ir.Table) -> dict[str, list[int | None]]:
@@ -112,8 +145,12 @@ def editions_by_chapter(flows: ir.Table) -> dict[str, list[int | None]]:
 class Scopes:
     """HS prefixes per measure and data edition, with what the data cannot tell."""
 
-    table: ir.Table
+    rows: pa.Table
     warnings: tuple[str, ...]
+
+    @property
+    def table(self) -> ir.Table:
+        return ibis.memtable(self.rows)
 
 
 _ANY_VERSION = None
@@ -186,10 +223,10 @@ def scope_table(
         "matched as written"
         for (measure_id, written, codes), versions in unmapped.items()
     ]
-    return Scopes(ibis.memtable(pa.Table.from_pylist(rows, schema=_SCOPE)), tuple(warnings))
+    return Scopes(pa.Table.from_pylist(rows, schema=SCOPES), tuple(warnings))
 
 
-_SCOPE = pa.schema(
+SCOPES = pa.schema(
     [
         ("measure_id", pa.string()),
         ("prefix", pa.string()),
@@ -249,3 +286,16 @@ def match_scope(flows: ir.Table, scopes: ir.Table) -> ir.Table:
         ],
     )
     return kept.drop("_chapter", "_version")
+
+
+def in_scope(flows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.Table:
+    """Flows paired with each measure whose scope and direction hold them, with its columns.
+
+    What bans and caps both start from: worth computing once per check. `scopes` as
+    `scope_table` makes them, `measures` as `measure_rows` does.
+    """
+    matched = match_scope(flows, scopes)
+    return matched.join(
+        measures,
+        [matched.measure_id == measures.measure_id, matched.direction == measures.direction],
+    ).drop("hs_version", "direction")

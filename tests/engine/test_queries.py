@@ -1,0 +1,63 @@
+"""A check's queries are compiled once per process: every call must still read its own regime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.conftest import comtrade_record
+from tests.engine.conftest import CheckRunner
+from tests.regime.test_load_errors import VALID
+
+from sanctionwatch import Regime, Store, check, ingest, load_regime
+
+MANDARINS = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
+LATE_MANDARINS = MANDARINS.replace("start: 2017-08-05", "start: 2019-06-01")
+
+
+def _regime(tmp_path: Path, name: str, text: str) -> Regime:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_regime(path)
+
+
+@pytest.fixture
+def mandarins_2019(store: Store, write_comtrade: Callable[..., Path]) -> Store:
+    report = ingest(
+        store,
+        write_comtrade(
+            comtrade_record(period="2019", classificationCode="H5", cmdCode="080521"),
+            comtrade_record(period="2019", classificationCode="H5", cmdCode="2701"),
+        ),
+    )
+    assert report.rows_accepted == 2
+    return store
+
+
+def test_one_store_checked_against_regimes_in_turn_reads_each_of_them(
+    mandarins_2019: Store, un_dprk: Regime, tmp_path: Path, run_check: CheckRunner
+) -> None:
+    mandarins = _regime(tmp_path, "mandarins", MANDARINS)
+    late = _regime(tmp_path, "late", LATE_MANDARINS)
+
+    def bans(regime: Regime) -> list[tuple[str, str, str]]:
+        rows = run_check(mandarins_2019, regime).records()
+        return [(r["measure_id"], r["hs_code"], r["status"]) for r in rows if r["kind"] == "ban"]
+
+    assert bans(mandarins) == [("coal-ban", "080521", "breach")]
+    assert bans(un_dprk) == [
+        ("2371-op8", "2701", "exemption_claimable"),
+        ("2397-op6", "080521", "breach"),
+    ]
+    assert bans(late) == [("coal-ban", "080521", "undetermined")]
+    assert bans(mandarins) == [("coal-ban", "080521", "breach")]
+
+
+def test_a_check_leaves_no_tables_behind(mandarins_2019: Store, un_dprk: Regime) -> None:
+    connection = mandarins_2019.backend.con
+    before = connection.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()
+    views = connection.sql("SELECT view_name FROM duckdb_views() ORDER BY 1").fetchall()
+    check(mandarins_2019, un_dprk)
+    assert connection.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall() == before
+    assert connection.sql("SELECT view_name FROM duckdb_views() ORDER BY 1").fetchall() == views
