@@ -39,6 +39,7 @@ test: lint typecheck pytest
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/b1_check.py --rows 1M
 	$(BIN)/python benchmarks/b2_pandas.py --rows 1M
+	$(BIN)/python benchmarks/b3_ingest.py --rows 1M
 	$(BIN)/python benchmarks/b4_memory.py --rows 1M
 
 bench: $(STAMP)

@@ -125,3 +125,16 @@ def test_ingest_bulk_end_to_end(store: Store, tmp_path: Path) -> None:
     assert (monthly["reporter_iso3"], monthly["partner_iso3"]) == ("CHN", "PRK")
     assert flows[2]["is_aggregate"] is True
     assert flows[3]["net_weight_kg"] == 1400000.0
+
+
+def test_a_bare_carriage_return_in_the_header_ends_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "cr.txt"
+    path.write_bytes(
+        b"freqCode\tperiod\treporterCode\tpartnerCode\tflowCode\tcmdCode\tCIFValue"
+        b"\r\tFOBValue\tprimaryValue\n"
+    )
+    with pytest.raises(SanctionwatchError) as caught:
+        _read(path)
+    assert str(caught.value) == (
+        f"{path}: line 2: expected 7 fields separated by tabs, as in the header on line 1; found 3"
+    )

@@ -213,7 +213,9 @@ class DelimitedText:
                     pending += decoder.decode(chunk, final=ended)
                     *complete, pending = _LINE_BREAK.split(pending)
                     lines.extend(complete)
-                rows_follow = not ended and (bool(pending) or binary.read(1) != b"")
+                rows_follow = len(lines) > self.header_line or (
+                    not ended and (bool(pending) or binary.read(1) != b"")
+                )
         except UnicodeDecodeError as error:
             raise SanctionwatchError(
                 f"{self.path}: line {read}: not {self.encoding} text "

@@ -98,10 +98,10 @@ def read_csv(
                 auto_dict_encode=False,
             ),
         )
+        names = reader.schema.names
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         stream.close()
         raise SanctionwatchError(f"{path}: not a readable CSV ({error})") from error
-    names = reader.schema.names
     try:
         _check_columns(path, set(names))
     except SanctionwatchError:
