@@ -13,7 +13,7 @@ from sanctionwatch._store import Store
 from sanctionwatch.engine._caps import WINDOWS, cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
 from sanctionwatch.engine._queries import open_run
-from sanctionwatch.engine._scope import checkable, measure_rows, scope_table
+from sanctionwatch.engine._scope import checkable, editions_of, measure_rows, scope_table
 from sanctionwatch.regime import MeasureKind, Regime
 
 __all__ = ["check"]
@@ -41,11 +41,7 @@ def check(
         # The target's rows are a small part of world trade: read from the flows table once,
         # then every later query reads the materialised copy.
         present = run.start()
-        editions: dict[str, list[int | None]] = {}
-        for chapter, version in zip(
-            present["chapter"].to_pylist(), present["version"].to_pylist(), strict=True
-        ):
-            editions.setdefault(chapter, []).append(version)
+        editions = editions_of(present)
         last_day = pc.max(present["last_day"]).as_py() if present.num_rows else None
         scopes = scope_table(
             [m for m in regime.measures if m.scope.hs], editions, concordance_from(store)

@@ -19,6 +19,7 @@ __all__ = [
     "barrels_factor",
     "checkable",
     "editions_by_chapter",
+    "editions_of",
     "in_scope",
     "match_scope",
     "measure_rows",
@@ -129,15 +130,17 @@ def barrels_factor(measure: Measure, barrels_per_tonne: float | None) -> float |
 
 def editions_by_chapter(flows: ir.Table) -> dict[str, list[int | None]]:
     """The HS editions the flows hold in each chapter: what a scope must be carried into."""
-    present = (
-        flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
-        .distinct()
-        .to_pyarrow()
-        .to_pylist()
-    )
+    present = flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
+    return editions_of(present.distinct().to_pyarrow())
+
+
+def editions_of(present: pa.Table) -> dict[str, list[int | None]]:
+    """Distinct (`chapter`, `version`) rows as the editions present in each chapter."""
     editions: dict[str, list[int | None]] = {}
-    for row in present:
-        editions.setdefault(row["chapter"], []).append(row["version"])
+    for chapter, version in zip(
+        present["chapter"].to_pylist(), present["version"].to_pylist(), strict=True
+    ):
+        editions.setdefault(chapter, []).append(version)
     return editions
 
 

@@ -112,7 +112,7 @@ def ingest(
         )
 
     shaped = SHAPED[chosen](path, options) if chosen in SHAPED else None
-    if shaped is not None and shaped.query() is not None:
+    if shaped is not None:
         try:
             return _ingest_in_one_pass(store, source, shaped, progress)
         except (_NotAsRead, duckdb.Error):
