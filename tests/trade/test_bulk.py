@@ -138,3 +138,15 @@ def test_a_bare_carriage_return_in_the_header_ends_its_line(tmp_path: Path) -> N
     assert str(caught.value) == (
         f"{path}: line 2: expected 7 fields separated by tabs, as in the header on line 1; found 3"
     )
+
+
+def test_a_nul_in_a_header_name_is_shown_as_unreadable(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "nul.txt"
+    path.write_bytes(
+        b"freqCode\tperiod\t\0eporterCode\treporterISO\tpartnerCode\tflowCode\tcmdCode\t"
+        b"primaryValue\nA\t2019\t156\tCHN\t408\tM\t2701\tnot a number\n"
+    )
+    report = ingest(store, path, format="comtrade-bulk")
+    assert (report.rows_read, report.rows_rejected) == (1, 1)
+    record = json.loads(store.rejects.to_pyarrow()["record"][0].as_py())
+    assert record["\ufffdeporterCode"] == "156"

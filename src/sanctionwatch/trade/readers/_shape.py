@@ -49,12 +49,13 @@ def column(index: int) -> str:
     return f'rows."{column_name(index)}"'
 
 
+# SQL text cannot hold a NUL character: one in a header name or a marker becomes U+FFFD.
 def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return "'" + value.replace("'", "''").replace("\0", "\ufffd") + "'"
 
 
 def identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return '"' + name.replace('"', '""').replace("\0", "\ufffd") + '"'
 
 
 def record_keys(header: Sequence[str]) -> list[str]:
