@@ -236,7 +236,7 @@ def load_concordance_into(store: Store, path: str | Path) -> int:
 
 def concordance_from(store: Store) -> pa.Table:
     """Every code pair in the store (empty when none was ever loaded)."""
-    if _TABLE not in store.backend.list_tables():
+    if not store.has_table(_TABLE):
         return CONCORDANCE.empty_table()
     stored = store.backend.table(_TABLE).order_by(_KEYS).to_pyarrow()
     return stored.cast(CONCORDANCE)
@@ -316,6 +316,8 @@ def _scope_codes(codes: Iterable[str]) -> list[str]:
 
 def _route(concordance: pa.Table, start: int, end: int) -> tuple[int, ...]:
     """Shortest chain of editions from `start` to `end` over the loaded tables, either way."""
+    if not concordance.num_rows:
+        return ()
     links = concordance.group_by(["from_version", "to_version"]).aggregate([]).to_pylist()
     neighbours: dict[int, set[int]] = {}
     for link in links:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -118,17 +119,29 @@ class Store:
     def table(self, name: str) -> ibis.Table:
         return self.backend.table(name)
 
-    @property
+    # The store's own tables keep the schema they were opened with: reading it once saves
+    # a catalog query on every call.
+    @functools.cached_property
     def flows(self) -> ibis.Table:
         return self.table("flows")
 
-    @property
+    @functools.cached_property
     def rejects(self) -> ibis.Table:
         return self.table("rejects")
 
-    @property
+    @functools.cached_property
     def ingests(self) -> ibis.Table:
         return self.table("ingests")
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table `name`; on DuckDB without listing them all."""
+        if self.backend.name != "duckdb":
+            return name in self.backend.list_tables()
+        found = self.backend.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+            [name],
+        ).fetchone()
+        return bool(found and found[0])
 
     def require_writable(self, action: str) -> None:
         if not self.writable:

@@ -11,7 +11,8 @@ from tests.engine.conftest import CheckRunner
 from tests.regime.test_load_errors import VALID
 
 from sanctionwatch import Regime, Store, ingest, load_regime
-from sanctionwatch._concordance import load_concordance_into
+from sanctionwatch._concordance import CONCORDANCE, load_concordance_into
+from sanctionwatch.engine._scope import scope_table
 
 ORANGES = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
 
@@ -59,3 +60,37 @@ def test_with_a_table_the_scope_reaches_older_data_approximately(
     assert set(rows) == {"080520", "080521"}
     assert "scope mapped approximately: HS2017 080521 is HS2012 080520" in rows["080520"]["reason"]
     assert "scope mapped" not in rows["080521"]["reason"]
+
+
+def test_a_flow_under_a_heading_and_its_subheading_is_one_finding(
+    store: Store, tmp_path: Path, write_comtrade: Callable[..., Path], run_check: CheckRunner
+) -> None:
+    path = tmp_path / "nested.yaml"
+    path.write_text(VALID.replace('hs: ["2701", "50-63"]', 'hs: ["0805", "080521"]'), "utf-8")
+    nested = load_regime(path)
+    ingest(
+        store,
+        write_comtrade(comtrade_record(period="2019", classificationCode="H5", cmdCode="080521")),
+    )
+    rows = [r for r in run_check(store, nested).records() if r["measure_id"] == "coal-ban"]
+    assert [r["hs_code"] for r in rows] == ["080521"]
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "versions", "overlapping"),
+    [
+        (["0805", "080521"], {"08": [2017]}, True),  # a heading beside its subheading
+        (["0805", "0806"], {"08": [2017]}, False),
+        (["080521", "080522"], {"08": [2017]}, False),
+        (["080521"], {"08": [2017, 2012]}, False),  # one code, one row per data edition
+    ],
+)
+def test_scopes_say_when_one_flow_can_match_a_measure_twice(
+    tmp_path: Path, prefixes: list[str], versions: dict[str, list[int]], overlapping: bool
+) -> None:
+    path = tmp_path / "regime.yaml"
+    listed = ", ".join(f'"{p}"' for p in prefixes)
+    path.write_text(VALID.replace('hs: ["2701", "50-63"]', f"hs: [{listed}]"), "utf-8")
+    regime = load_regime(path)
+    scopes = scope_table(list(regime.measures), versions, CONCORDANCE.empty_table())
+    assert scopes.overlapping is overlapping

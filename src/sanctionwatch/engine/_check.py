@@ -49,7 +49,12 @@ def check(
         windows = (
             window_rows(regime, caps, last_day) if caps and last_day else WINDOWS.empty_table()
         )
-        run.load(scopes.rows, measure_rows(regime, bans + caps, barrels_per_tonne), windows)
+        run.load(
+            scopes.rows,
+            measure_rows(regime, bans + caps, barrels_per_tonne),
+            windows,
+            overlapping=scopes.overlapping,
+        )
         found_bans = run.fetch("bans") if bans else FINDINGS.empty_table()
         steps = run.fetch("steps").to_pylist() if windows.num_rows else []
         per_supplier = {m.id for m in caps if m.cap and m.cap.supplier_baseline}

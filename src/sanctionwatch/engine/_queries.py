@@ -28,7 +28,7 @@ import sqlglot.expressions as sge
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines
 from sanctionwatch.engine._flows import counted_once, target_rows
-from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope
+from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope, scoped, with_measures
 
 __all__ = ["Run", "open_run"]
 
@@ -93,8 +93,11 @@ class Run(Protocol):
     def start(self) -> pa.Table:
         """Materialise the target's flows; return their HS editions per chapter and last day."""
 
-    def load(self, scopes: pa.Table, measures: pa.Table, windows: pa.Table) -> None:
-        """Take the regime's tables and materialise the flows each measure's scope holds."""
+    def load(
+        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
+    ) -> None:
+        """Take the regime's tables and materialise the flows each measure's scope holds;
+        `overlapping` as `Scopes.overlapping` says."""
 
     def fetch(self, name: str) -> pa.Table:
         """The result of `_QUERIES[name]`."""
@@ -140,11 +143,18 @@ class _IbisRun:
         self._materialised = self._cached.enter_context(self._target.flows(self._flows).cache())
         return _editions(self._materialised).to_pyarrow()
 
-    def load(self, scopes: pa.Table, measures: pa.Table, windows: pa.Table) -> None:
+    def load(
+        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
+    ) -> None:
         assert self._materialised is not None, "start() first"
         # Not cached: caching runs a query without registering the in-memory tables it reads
         # on every backend, so each query computes the match on the cached flows itself.
-        self._matched = in_scope(self._materialised, ibis.memtable(scopes), ibis.memtable(measures))
+        self._matched = in_scope(
+            self._materialised,
+            ibis.memtable(scopes),
+            ibis.memtable(measures),
+            overlapping=overlapping,
+        )
         self._windows = ibis.memtable(windows)
 
     def fetch(self, name: str) -> pa.Table:
@@ -153,9 +163,13 @@ class _IbisRun:
         return _QUERIES[name](self._matched, self._windows).to_pyarrow()
 
 
-# Names of the tables the compiled statements read; temporary, and gone after each check.
+# Names of the tables the compiled statements read, gone after each check. The two a check
+# materialises live in an in-memory database beside the store: they are written faster there
+# than as temporary tables of the store's file.
+_SCRATCH = "_sanctionwatch_scratch"
 _FLOWS = "_sanctionwatch_target_flows"
 _MATCHED = "_sanctionwatch_matched"
+_IN_SCRATCH = {"catalog": _SCRATCH, "database": "main"}
 _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
@@ -164,6 +178,8 @@ _WINDOWS = "_sanctionwatch_windows"
 _MATERIALISE_FLOWS = "materialise flows"
 _EDITIONS = "editions"
 _MATERIALISE_MATCHED = "materialise matched"
+# The same where scope rows overlap (see `Scopes.overlapping`): rare, compiled when needed.
+_MATERIALISE_MATCHED_ONCE = "materialise matched, each flow once per measure"
 # Those every check with bans and caps runs, in its order: compiled ahead while DuckDB works.
 # Baselines are read only when a per-supplier cap has trade in scope, and compiled then.
 _AHEAD = (_MATERIALISE_FLOWS, _EDITIONS, _MATERIALISE_MATCHED, "bans", "steps")
@@ -201,7 +217,8 @@ class _Plan:
         self._builders: dict[str, Callable[[], str]] = {
             _MATERIALISE_FLOWS: lambda: self._create(_FLOWS, self._target_flows),
             _EDITIONS: lambda: self._select(_editions(self._flows)),
-            _MATERIALISE_MATCHED: lambda: self._create(_MATCHED, self._in_scope),
+            _MATERIALISE_MATCHED: lambda: self._create(_MATCHED, self._scoped(False)),
+            _MATERIALISE_MATCHED_ONCE: lambda: self._create(_MATCHED, self._scoped(True)),
             **{name: functools.partial(self._query, query) for name, query in _QUERIES.items()},
         }
         self._sql: dict[str, str] = {}
@@ -213,15 +230,21 @@ class _Plan:
 
     @functools.cached_property
     def _flows(self) -> ir.Table:
-        return ibis.table(self._target_flows.schema(), name=_FLOWS)
+        return ibis.table(self._target_flows.schema(), name=_FLOWS, **_IN_SCRATCH)
 
-    @functools.cached_property
-    def _in_scope(self) -> ir.Table:
-        return in_scope(self._flows, _unbound(SCOPES, _SCOPES), _unbound(MEASURES, _MEASURES))
+    def _scoped(self, overlapping: bool) -> ir.Table:
+        return scoped(
+            self._flows,
+            _unbound(SCOPES, _SCOPES),
+            _unbound(MEASURES, _MEASURES),
+            overlapping=overlapping,
+        )
 
     @functools.cached_property
     def _matched(self) -> ir.Table:
-        return ibis.table(self._in_scope.schema(), name=_MATCHED)
+        # Materialised without the measures' columns (long notes), joined to them as read.
+        narrow = ibis.table(self._scoped(False).schema(), name=_MATCHED, **_IN_SCRATCH)
+        return with_measures(narrow, _unbound(MEASURES, _MEASURES))
 
     def sql(self, name: str) -> str:
         """The statement `name`: one of `_AHEAD`, or a name in `_QUERIES`."""
@@ -254,7 +277,6 @@ class _Plan:
             this=self._table(name),
             kind="TABLE",
             replace=True,
-            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
             expression=self._compiler.to_sqlglot(expr),
         ).sql(self._compiler.dialect)
         return text
@@ -267,7 +289,11 @@ class _Plan:
 
     @staticmethod
     def _table(name: str) -> sge.Table:
-        return sge.Table(this=sge.to_identifier(name, quoted=True))
+        return sge.Table(
+            this=sge.to_identifier(name, quoted=True),
+            db=sge.to_identifier(_IN_SCRATCH["database"], quoted=True),
+            catalog=sge.to_identifier(_IN_SCRATCH["catalog"], quoted=True),
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -288,6 +314,11 @@ class _DuckDBRun:
     def __init__(self, backend: Any, flows: ir.Table, target: _Target) -> None:
         self._connection = backend.con
         self._plan = _plan(backend.compiler, _FlowsTable.of(flows), target)
+        attached = self._connection.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [_SCRATCH]
+        ).fetchone()
+        if not (attached and attached[0]):
+            self._connection.execute(f"ATTACH ':memory:' AS \"{_SCRATCH}\"")
         self._registered: list[str] = []
         self._worker: ThreadPoolExecutor | None = None
 
@@ -306,11 +337,14 @@ class _DuckDBRun:
         self._run(self._connection.execute, self._plan.sql(_MATERIALISE_FLOWS))
         return self._run(self._arrow, self._plan.sql(_EDITIONS))
 
-    def load(self, scopes: pa.Table, measures: pa.Table, windows: pa.Table) -> None:
+    def load(
+        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
+    ) -> None:
         for name, table in ((_SCOPES, scopes), (_MEASURES, measures), (_WINDOWS, windows)):
             self._connection.register(name, table)
             self._registered.append(name)
-        self._run(self._connection.execute, self._plan.sql(_MATERIALISE_MATCHED))
+        statement = _MATERIALISE_MATCHED_ONCE if overlapping else _MATERIALISE_MATCHED
+        self._run(self._connection.execute, self._plan.sql(statement))
 
     def fetch(self, name: str) -> pa.Table:
         return self._run(self._arrow, self._plan.sql(name))
@@ -325,5 +359,6 @@ class _DuckDBRun:
         return running.result()
 
     def _arrow(self, sql: str) -> pa.Table:
-        table: pa.Table = self._connection.sql(sql).to_arrow_table()
+        # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
+        table: pa.Table = self._connection.execute(sql).fetch_arrow_table()
         return table

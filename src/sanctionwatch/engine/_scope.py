@@ -24,6 +24,8 @@ __all__ = [
     "match_scope",
     "measure_rows",
     "scope_table",
+    "scoped",
+    "with_measures",
 ]
 
 
@@ -155,6 +157,29 @@ class Scopes:
     def table(self) -> ir.Table:
         return ibis.memtable(self.rows)
 
+    @property
+    def overlapping(self) -> bool:
+        """Whether one flow can match two included rows of one measure: see `_overlap`."""
+        return _overlap(self.rows)
+
+
+def _overlap(scopes: pa.Table) -> bool:
+    """Whether some included scope row of a measure holds another's codes in the same data
+    edition (a heading beside one of its subheadings, or one code mapped from two).
+
+    Where none does, a flow matches each measure at most once and needs no de-duplicating.
+    """
+    seen: dict[tuple[str, str], set[int | None]] = {}
+    included = (r for r in scopes.to_pylist() if not r["excluded"])
+    for row in sorted(included, key=lambda r: len(r["prefix"])):
+        measure, prefix, version = row["measure_id"], row["prefix"], row["data_version"]
+        for length in range(1, len(prefix) + 1):
+            versions = seen.get((measure, prefix[:length]), set())
+            if versions and (version is None or version in versions or None in versions):
+                return True
+        seen.setdefault((measure, prefix), set()).add(version)
+    return False
+
 
 _ANY_VERSION = None
 _AS_REPORTED = -1  # flows whose HS edition the source did not name
@@ -254,12 +279,13 @@ def _row(
     }
 
 
-def match_scope(flows: ir.Table, scopes: ir.Table) -> ir.Table:
+def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) -> ir.Table:
     """Flows paired with each measure whose scope holds their HS code, exclusions removed.
 
     The join is an equality on the chapter, so the engine hashes it; the prefix and edition
     tests run only on the few candidate pairs inside a chapter. A flow matched by two scope
-    rows of one measure (a heading and a mapped subheading) counts once.
+    rows of one measure (a heading and a mapped subheading) counts once; `overlapping`
+    unset says no two rows can (`Scopes.overlapping`), which spares the query that de-duplicating.
     """
     keyed = flows.mutate(
         _chapter=flows.hs_code.substr(0, 2), _version=flows.hs_version.fill_null(_AS_REPORTED)
@@ -278,7 +304,8 @@ def match_scope(flows: ir.Table, scopes: ir.Table) -> ir.Table:
             same_edition(included),
         ],
     ).select(*keyed.columns, measure_id=included.measure_id, scope_note=included.scope_note)
-    matched = matched.distinct(on=["ingest_id", "source_row", "measure_id"], keep="first")
+    if overlapping:
+        matched = matched.distinct(on=["ingest_id", "source_row", "measure_id"], keep="first")
     kept = matched.anti_join(
         excluded,
         [
@@ -291,14 +318,29 @@ def match_scope(flows: ir.Table, scopes: ir.Table) -> ir.Table:
     return kept.drop("_chapter", "_version")
 
 
-def in_scope(flows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.Table:
+def in_scope(
+    flows: ir.Table, scopes: ir.Table, measures: ir.Table, *, overlapping: bool = True
+) -> ir.Table:
     """Flows paired with each measure whose scope and direction hold them, with its columns.
 
     What bans and caps both start from: worth computing once per check. `scopes` as
-    `scope_table` makes them, `measures` as `measure_rows` does.
+    `scope_table` makes them, `measures` as `measure_rows` does; `overlapping` as in
+    `match_scope`. The same as `with_measures` over `scoped`.
     """
-    matched = match_scope(flows, scopes)
-    return matched.join(
+    return with_measures(scoped(flows, scopes, measures, overlapping=overlapping), measures)
+
+
+def scoped(
+    flows: ir.Table, scopes: ir.Table, measures: ir.Table, *, overlapping: bool = True
+) -> ir.Table:
+    """`in_scope` without the measures' columns: the part worth materialising, narrow."""
+    matched = match_scope(flows, scopes, overlapping=overlapping)
+    return matched.semi_join(
         measures,
         [matched.measure_id == measures.measure_id, matched.direction == measures.direction],
     ).drop("hs_version", "direction")
+
+
+def with_measures(scoped: ir.Table, measures: ir.Table) -> ir.Table:
+    """Flows `scoped` makes, with their measure's columns."""
+    return scoped.join(measures.drop("direction"), "measure_id")
