@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from sanctionwatch import Regime, Store, demo_data, ingest, resolve_regime
+from sanctionwatch.engine._compiled import CACHE_ENV
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -20,6 +22,19 @@ def shared_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"missing ../shared/data/{name}")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_statements(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's own folder for compiled statements, never the user's cache."""
+    folder = tmp_path_factory.mktemp("compiled")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
-"""A check's queries are compiled once per process: every call must still read its own regime."""
+"""A check's queries are compiled once and kept: every call must still read its own regime."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from tests.engine.conftest import CheckRunner
 from tests.regime.test_load_errors import VALID
 
 from sanctionwatch import Regime, Store, check, ingest, load_regime
+from sanctionwatch.engine import _queries
 
 MANDARINS = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
 LATE_MANDARINS = MANDARINS.replace("start: 2017-08-05", "start: 2019-06-01")
@@ -61,3 +63,32 @@ def test_a_check_leaves_no_tables_behind(mandarins_2019: Store, un_dprk: Regime)
     check(mandarins_2019, un_dprk)
     assert connection.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall() == before
     assert connection.sql("SELECT view_name FROM duckdb_views() ORDER BY 1").fetchall() == views
+
+
+def test_a_new_process_reads_the_statements_compiled_before(
+    mandarins_2019: Store, un_dprk: Regime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = check(mandarins_2019, un_dprk).table
+    _queries._plan.cache_clear()  # what a new process starts with
+
+    def compile_again(*_: object) -> str:
+        raise AssertionError("a statement was compiled again")
+
+    monkeypatch.setattr(_queries._Plan, "_select", compile_again)
+    monkeypatch.setattr(_queries._Plan, "_create", compile_again)
+    assert check(mandarins_2019, un_dprk).table.equals(expected)
+
+
+def test_damaged_compiled_statements_are_compiled_again(
+    mandarins_2019: Store, un_dprk: Regime, compiled_statements: Path
+) -> None:
+    expected = check(mandarins_2019, un_dprk).table
+    files = sorted(compiled_statements.glob("*.json"))
+    assert files
+    for path in files:
+        path.write_text('{"materialise flows": ', encoding="utf-8")
+    _queries._plan.cache_clear()
+    assert check(mandarins_2019, un_dprk).table.equals(expected)
+    # Files of other tests' plans stay damaged until those plans are compiled again.
+    rewritten = [path for path in files if path.read_text(encoding="utf-8").endswith("}")]
+    assert any("materialise flows" in json.loads(path.read_text()) for path in rewritten)

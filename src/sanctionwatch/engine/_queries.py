@@ -1,12 +1,13 @@
-"""The queries of a check, and how they run: compiled once per process on DuckDB.
+"""The queries of a check, and how they run: compiled once on DuckDB, and kept.
 
 A check materialises the target's counted-once flows, reads which HS editions they hold and
 their last day, materialises those flows paired with the measures whose scope holds them, and
 then reads bans, cap steps and per-supplier baselines from that. Building and compiling the
 Ibis expressions costs more than running them on a store of ten million rows, so on DuckDB
-each statement is written against tables with fixed names and compiled once per process: the
-regime's measures, scopes and cap periods are data in those tables, and a statement's text
-depends only on the flows table, the target and the period asked for. Other backends
+each statement is written against tables with fixed names and compiled once, then kept in
+the process and on disk (`_compiled`): the regime's measures, scopes and cap periods are data
+in those tables, and a statement's text depends only on the code, the flows table, the target
+and the period asked for. Other backends
 (PySpark) get the same expressions, built and run through Ibis on every call.
 """
 
@@ -25,6 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot.expressions as sge
 
+from sanctionwatch.engine import _compiled
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines
 from sanctionwatch.engine._flows import counted_once, target_rows
@@ -221,7 +223,8 @@ class _Plan:
             _MATERIALISE_MATCHED_ONCE: lambda: self._create(_MATCHED, self._scoped(True)),
             **{name: functools.partial(self._query, query) for name, query in _QUERIES.items()},
         }
-        self._sql: dict[str, str] = {}
+        self._key = _compiled.key_for(compiler.dialect.__name__, repr(flows), repr(target))
+        self._sql: dict[str, str] = _compiled.load(self._key)
         self.drop = [self._drop(_MATCHED), self._drop(_FLOWS)]
 
     @functools.cached_property
@@ -250,6 +253,7 @@ class _Plan:
         """The statement `name`: one of `_AHEAD`, or a name in `_QUERIES`."""
         if name not in self._sql:
             self._sql[name] = self._builders[name]()
+            _compiled.save(self._key, self._sql)
         return self._sql[name]
 
     @property

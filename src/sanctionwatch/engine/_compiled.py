@@ -1,0 +1,76 @@
+"""Compiled statements kept on disk, so that a new process does not compile them again.
+
+Compiling a check's statements costs more than running them on ten million flows, and every
+`sanctionwatch check` on the command line is a new process. A set of statements is filed
+under a key that covers everything their text depends on: this package's source, the
+versions of the libraries that compile it, and what the caller names (the flows table, the
+target). A file that cannot be read or written costs only the time to compile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+from pathlib import Path
+
+__all__ = ["cache_folder", "key_for", "load", "save"]
+
+CACHE_ENV = "SANCTIONWATCH_CACHE"
+
+
+def cache_folder() -> Path:
+    """`SANCTIONWATCH_CACHE` if set, else `sanctionwatch` in the user's cache folder."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sanctionwatch"
+
+
+@functools.cache
+def _fingerprint() -> str:
+    """This package's source and the compiling libraries' versions, as one digest."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    for distribution in ("ibis-framework", "sqlglot", "duckdb"):
+        digest.update(f"{distribution}={importlib.metadata.version(distribution)}".encode())
+    return digest.hexdigest()
+
+
+def key_for(*parts: str) -> str:
+    """The file name for statements whose text depends on `parts` and on this code."""
+    digest = hashlib.sha256(_fingerprint().encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode())
+    return digest.hexdigest()[:32]
+
+
+def load(key: str) -> dict[str, str]:
+    """The statements filed under `key`, by name; none when there is no usable file."""
+    try:
+        stored = json.loads((cache_folder() / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def save(key: str, statements: dict[str, str]) -> None:
+    """File `statements` under `key`, whole or not at all (a rename replaces the file)."""
+    folder = cache_folder()
+    partial = folder / f".{key}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(statements, sort_keys=True), encoding="utf-8")
+        partial.replace(folder / f"{key}.json")
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
