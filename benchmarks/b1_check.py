@@ -43,7 +43,7 @@ def main() -> None:
             findings = check(store, regime)
             ours = min(ours, time.perf_counter() - started)
             started = time.perf_counter()
-            result = connection.sql(sql).to_arrow_table()
+            result = connection.execute(sql).fetch_arrow_table()
             floor = min(floor, time.perf_counter() - started)
 
     found = findings.table.to_pylist()
