@@ -1,14 +1,15 @@
 """The queries of a check, and how they run: compiled once on DuckDB, and kept.
 
-A check materialises the target's counted-once flows, reads which HS editions they hold and
-their last day, materialises those flows paired with the measures whose scope holds them, and
-then reads bans, cap steps and per-supplier baselines from that. Building and compiling the
-Ibis expressions costs more than running them on a store of ten million rows, so on DuckDB
-each statement is written against tables with fixed names and compiled once, then kept in
-the process and on disk (`_compiled`): the regime's measures, scopes and cap periods are data
-in those tables, and a statement's text depends only on the code, the flows table, the target
-and the period asked for. Other backends
-(PySpark) get the same expressions, built and run through Ibis on every call.
+A check materialises the target's counted-once flows and reads which HS editions they hold
+and their last day; then, with the regime's tables for those editions, it pairs the flows
+with the measures whose scope holds them and reads bans, cap steps and per-supplier baselines
+from the pairs. Building and compiling the Ibis expressions costs more than running them on a
+store of ten million rows, so on DuckDB each statement is written against tables with fixed
+names and compiled once, then kept in the process and on disk (`_compiled`): the regime's
+measures, scopes and cap periods are data in those tables, and a statement's text depends
+only on the code, the flows table, the target and the period asked for. Bans and cap steps
+are one statement there, sharing the pairs. Other backends (PySpark) get the same
+expressions, built and run through Ibis on every call.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ class Run(Protocol):
     def load(
         self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
     ) -> None:
-        """Take the regime's tables and materialise the flows each measure's scope holds;
-        `overlapping` as `Scopes.overlapping` says."""
+        """Take the regime's tables, which pair the flows with the measures whose scope holds
+        them; `overlapping` as `Scopes.overlapping` says."""
 
     def fetch(self, name: str) -> pa.Table:
         """The result of `_QUERIES[name]`."""
@@ -165,9 +166,10 @@ class _IbisRun:
         return _QUERIES[name](self._matched, self._windows).to_pyarrow()
 
 
-# Names of the tables the compiled statements read, gone after each check. The two a check
-# materialises live in an in-memory database beside the store: they are written faster there
-# than as temporary tables of the store's file.
+# Names of the tables the compiled statements read, gone after each check. The target's flows
+# live in an in-memory database beside the store: they are written faster there than as a
+# temporary table of the store's file. The matched flows are a common table of the statement
+# reading them.
 _SCRATCH = "_sanctionwatch_scratch"
 _FLOWS = "_sanctionwatch_target_flows"
 _MATCHED = "_sanctionwatch_matched"
@@ -176,15 +178,16 @@ _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
 
-# Statements of a plan besides _QUERIES.
+# The statements of a plan.
 _MATERIALISE_FLOWS = "materialise flows"
 _EDITIONS = "editions"
-_MATERIALISE_MATCHED = "materialise matched"
-# The same where scope rows overlap (see `Scopes.overlapping`): rare, compiled when needed.
-_MATERIALISE_MATCHED_ONCE = "materialise matched, each flow once per measure"
-# Those every check with bans and caps runs, in its order: compiled ahead while DuckDB works.
-# Baselines are read only when a per-supplier cap has trade in scope, and compiled then.
-_AHEAD = (_MATERIALISE_FLOWS, _EDITIONS, _MATERIALISE_MATCHED, "bans", "steps")
+_FINDINGS = "bans and steps"  # one statement, its two results side by side
+_BASELINES = "baselines"
+# The name of a statement's variant for scopes that overlap (see `Scopes.overlapping`).
+_ONCE = ", each flow once per measure"
+# Those every check runs, in its order: compiled ahead while DuckDB works. Baselines are read
+# only when a per-supplier cap has trade in scope, and compiled then, as are the variants.
+_AHEAD = (_MATERIALISE_FLOWS, _EDITIONS, _FINDINGS)
 
 
 @dataclass(frozen=True)
@@ -219,13 +222,14 @@ class _Plan:
         self._builders: dict[str, Callable[[], str]] = {
             _MATERIALISE_FLOWS: lambda: self._create(_FLOWS, self._target_flows),
             _EDITIONS: lambda: self._select(_editions(self._flows)),
-            _MATERIALISE_MATCHED: lambda: self._create(_MATCHED, self._scoped(False)),
-            _MATERIALISE_MATCHED_ONCE: lambda: self._create(_MATCHED, self._scoped(True)),
-            **{name: functools.partial(self._query, query) for name, query in _QUERIES.items()},
+            _FINDINGS: lambda: self._findings(overlapping=False),
+            _FINDINGS + _ONCE: lambda: self._findings(overlapping=True),
+            _BASELINES: lambda: self._baselines(overlapping=False),
+            _BASELINES + _ONCE: lambda: self._baselines(overlapping=True),
         }
         self._key = _compiled.key_for(compiler.dialect.__name__, repr(flows), repr(target))
         self._sql: dict[str, str] = _compiled.load(self._key)
-        self.drop = [self._drop(_MATCHED), self._drop(_FLOWS)]
+        self.drop = self._drop(_FLOWS)
 
     @functools.cached_property
     def _target_flows(self) -> ir.Table:
@@ -246,11 +250,12 @@ class _Plan:
     @functools.cached_property
     def _matched(self) -> ir.Table:
         # Materialised without the measures' columns (long notes), joined to them as read.
-        narrow = ibis.table(self._scoped(False).schema(), name=_MATCHED, **_IN_SCRATCH)
+        narrow = ibis.table(self._scoped(False).schema(), name=_MATCHED)
         return with_measures(narrow, _unbound(MEASURES, _MEASURES))
 
     def sql(self, name: str) -> str:
-        """The statement `name`: one of `_AHEAD`, or a name in `_QUERIES`."""
+        """The statement `name`: one of `_AHEAD` or `_BASELINES`, `_ONCE` added for scopes
+        that overlap."""
         if name not in self._sql:
             self._sql[name] = self._builders[name]()
             _compiled.save(self._key, self._sql)
@@ -269,8 +274,26 @@ class _Plan:
                 return
             self.sql(name)
 
-    def _query(self, query: Callable[[ir.Table, ir.Table], ir.Table]) -> str:
-        return self._select(query(self._matched, _unbound(WINDOWS, _WINDOWS)))
+    def _query(self, name: str) -> str:
+        return self._select(_QUERIES[name](self._matched, _unbound(WINDOWS, _WINDOWS)))
+
+    def _with_matched(self, body: str, *, overlapping: bool) -> str:
+        """`body` with the matched flows as a common table, computed once for all of it."""
+        scoped = self._select(self._scoped(overlapping))
+        return f'WITH "{_MATCHED}" AS MATERIALIZED ({scoped}) {body}'
+
+    def _findings(self, *, overlapping: bool) -> str:
+        # Each result a column of rows (structs), the other column null: types kept whole.
+        return self._with_matched(
+            f'SELECT "b" AS "bans", NULL AS "steps" FROM ({self._query("bans")}) AS "b" '
+            f'UNION ALL SELECT NULL, "s" FROM ({self._query("steps")}) AS "s"',
+            overlapping=overlapping,
+        )
+
+    def _baselines(self, *, overlapping: bool) -> str:
+        return self._with_matched(
+            f"SELECT * FROM ({self._query('baselines')})", overlapping=overlapping
+        )
 
     def _select(self, expr: ir.Table) -> str:
         text: str = self._compiler.to_sqlglot(expr).sql(self._compiler.dialect)
@@ -325,6 +348,8 @@ class _DuckDBRun:
             self._connection.execute(f"ATTACH ':memory:' AS \"{_SCRATCH}\"")
         self._registered: list[str] = []
         self._worker: ThreadPoolExecutor | None = None
+        self._variant = ""
+        self._found: dict[str, pa.Table] = {}
 
     def __enter__(self) -> _DuckDBRun:
         return self
@@ -334,8 +359,7 @@ class _DuckDBRun:
             self._worker.shutdown()
         for name in self._registered:
             self._connection.unregister(name)
-        for statement in self._plan.drop:
-            self._connection.execute(statement)
+        self._connection.execute(self._plan.drop)
 
     def start(self) -> pa.Table:
         self._run(self._connection.execute, self._plan.sql(_MATERIALISE_FLOWS))
@@ -347,11 +371,17 @@ class _DuckDBRun:
         for name, table in ((_SCOPES, scopes), (_MEASURES, measures), (_WINDOWS, windows)):
             self._connection.register(name, table)
             self._registered.append(name)
-        statement = _MATERIALISE_MATCHED_ONCE if overlapping else _MATERIALISE_MATCHED
-        self._run(self._connection.execute, self._plan.sql(statement))
+        self._variant = _ONCE if overlapping else ""
 
     def fetch(self, name: str) -> pa.Table:
-        return self._run(self._arrow, self._plan.sql(name))
+        if name == _BASELINES:
+            return self._run(self._arrow, self._plan.sql(_BASELINES + self._variant))
+        if not self._found:
+            both = self._run(self._arrow, self._plan.sql(_FINDINGS + self._variant))
+            for column in ("bans", "steps"):
+                rows = both[column]
+                self._found[column] = pa.Table.from_struct_array(rows.filter(rows.is_valid()))
+        return self._found[name]
 
     def _run(self, call: Callable[[str], _T], sql: str) -> _T:
         if self._plan.complete:
