@@ -6,8 +6,9 @@ loop over the measures: `str.startswith` on HS codes for the scope, masks for di
 dates, `np.select` for the status; caps summed month by month with `cumsum` for the
 thresholds. Its time includes reading the file, as an analyst's run does; the time after
 reading is printed too. Our side: `check` on the world's DuckDB store, its first call in the
-process (the speed-up is taken on that, as an analyst's one-off run sees it); `check` compiles
-its queries once per process, so the best of three later calls is printed beside it.
+process (the speed-up is taken on that, as an analyst's one-off run sees it), which reads the
+store's blocks into memory and compiles the queries unless an earlier run kept them; the best
+of three later calls is printed beside it.
 
 Usage: python benchmarks/b2_pandas.py [--rows 10M] [--seed 1]
 The last line printed is the speed-up (pandas time / our time; target >= 30).
