@@ -33,11 +33,12 @@ t AS MATERIALIZED (
     FROM with_target
 ),
 -- The finest level present: a chapter or heading row goes when rows below it are present.
+-- Parents are left repeated: the anti-join needs one, and removing repeats costs more.
 parents AS (
-    SELECT DISTINCT reporter, partner, flow, period_start, period_end, left(hs_code, 2) AS code
+    SELECT reporter, partner, flow, period_start, period_end, left(hs_code, 2) AS code
     FROM t WHERE hs_level > 2
-    UNION
-    SELECT DISTINCT reporter, partner, flow, period_start, period_end, left(hs_code, 4)
+    UNION ALL
+    SELECT reporter, partner, flow, period_start, period_end, left(hs_code, 4)
     FROM t WHERE hs_level > 4
 ),
 finest AS (
