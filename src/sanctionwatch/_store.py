@@ -138,7 +138,8 @@ class Store:
         if self.backend.name != "duckdb":
             return name in self.backend.list_tables()
         found = self.backend.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+            "AND database_name = current_database()",
             [name],
         ).fetchone()
         return bool(found and found[0])
