@@ -341,11 +341,7 @@ class _DuckDBRun:
     def __init__(self, backend: Any, flows: ir.Table, target: _Target) -> None:
         self._connection = backend.con
         self._plan = _plan(backend.compiler, _FlowsTable.of(flows), target)
-        attached = self._connection.execute(
-            "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [_SCRATCH]
-        ).fetchone()
-        if not (attached and attached[0]):
-            self._connection.execute(f"ATTACH ':memory:' AS \"{_SCRATCH}\"")
+        self._connection.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{_SCRATCH}\"")
         self._registered: list[str] = []
         self._worker: ThreadPoolExecutor | None = None
         self._variant = ""
