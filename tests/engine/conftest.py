@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.regime.test_load_errors import VALID
 
-from sanctionwatch import Findings, Regime, Store, check, demo_data, ingest
+from sanctionwatch import Findings, Regime, Store, check, demo_data, ingest, load_regime
 
 BACKENDS = ["duckdb", "pyspark"]
 _warehouses = itertools.count()
@@ -27,6 +28,21 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 CheckRunner = Callable[..., Findings]
+
+
+def ban_on(*codes: str, start: str = "2017-08-05") -> str:
+    """The test regime's YAML with its second measure, a ban from `start`, over `codes`."""
+    listed = ", ".join(f'"{code}"' for code in codes)
+    return VALID.replace('hs: ["2701", "50-63"]', f"hs: [{listed}]").replace(
+        "start: 2017-08-05", f"start: {start}"
+    )
+
+
+def regime_from(folder: Path, name: str, text: str) -> Regime:
+    """The regime that the YAML `text` describes, written to `folder` as NAME.yaml."""
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_regime(path)
 
 
 def _runner(backend: str, scratch: Path) -> CheckRunner:

@@ -8,20 +8,10 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import comtrade_record
-from tests.engine.conftest import CheckRunner
-from tests.regime.test_load_errors import VALID
+from tests.engine.conftest import CheckRunner, ban_on, regime_from
 
-from sanctionwatch import Regime, Store, check, ingest, load_regime
+from sanctionwatch import Regime, Store, check, ingest
 from sanctionwatch.engine import _queries
-
-MANDARINS = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
-LATE_MANDARINS = MANDARINS.replace("start: 2017-08-05", "start: 2019-06-01")
-
-
-def _regime(tmp_path: Path, name: str, text: str) -> Regime:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_regime(path)
 
 
 @pytest.fixture
@@ -40,8 +30,8 @@ def mandarins_2019(store: Store, write_comtrade: Callable[..., Path]) -> Store:
 def test_one_store_checked_against_regimes_in_turn_reads_each_of_them(
     mandarins_2019: Store, un_dprk: Regime, tmp_path: Path, run_check: CheckRunner
 ) -> None:
-    mandarins = _regime(tmp_path, "mandarins", MANDARINS)
-    late = _regime(tmp_path, "late", LATE_MANDARINS)
+    mandarins = regime_from(tmp_path, "mandarins", ban_on("080521"))
+    late = regime_from(tmp_path, "late", ban_on("080521", start="2019-06-01"))
 
     def bans(regime: Regime) -> list[tuple[str, str, str]]:
         rows = run_check(mandarins_2019, regime).records()

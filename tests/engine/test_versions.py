@@ -7,22 +7,17 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import comtrade_record, shared_file
-from tests.engine.conftest import CheckRunner
-from tests.regime.test_load_errors import VALID
+from tests.engine.conftest import CheckRunner, ban_on, regime_from
 
-from sanctionwatch import Regime, Store, ingest, load_regime
+from sanctionwatch import Regime, Store, ingest
 from sanctionwatch._concordance import CONCORDANCE, load_concordance_into
 from sanctionwatch.engine._scope import scope_table
-
-ORANGES = VALID.replace('hs: ["2701", "50-63"]', 'hs: ["080521"]')
 
 
 @pytest.fixture
 def oranges(tmp_path: Path) -> Regime:
     """A ban on HS2017 080521 (mandarins) from 2017-08-05, as the test regime's second measure."""
-    path = tmp_path / "oranges.yaml"
-    path.write_text(ORANGES, encoding="utf-8")
-    return load_regime(path)
+    return regime_from(tmp_path, "oranges", ban_on("080521"))
 
 
 def hs2012_mandarins(store: Store, write: Callable[..., Path]) -> None:
@@ -65,9 +60,7 @@ def test_with_a_table_the_scope_reaches_older_data_approximately(
 def test_a_flow_under_a_heading_and_its_subheading_is_one_finding(
     store: Store, tmp_path: Path, write_comtrade: Callable[..., Path], run_check: CheckRunner
 ) -> None:
-    path = tmp_path / "nested.yaml"
-    path.write_text(VALID.replace('hs: ["2701", "50-63"]', 'hs: ["0805", "080521"]'), "utf-8")
-    nested = load_regime(path)
+    nested = regime_from(tmp_path, "nested", ban_on("0805", "080521"))
     ingest(
         store,
         write_comtrade(comtrade_record(period="2019", classificationCode="H5", cmdCode="080521")),
@@ -88,9 +81,6 @@ def test_a_flow_under_a_heading_and_its_subheading_is_one_finding(
 def test_scopes_say_when_one_flow_can_match_a_measure_twice(
     tmp_path: Path, prefixes: list[str], versions: dict[str, list[int]], overlapping: bool
 ) -> None:
-    path = tmp_path / "regime.yaml"
-    listed = ", ".join(f'"{p}"' for p in prefixes)
-    path.write_text(VALID.replace('hs: ["2701", "50-63"]', f"hs: [{listed}]"), "utf-8")
-    regime = load_regime(path)
+    regime = regime_from(tmp_path, "regime", ban_on(*prefixes))
     scopes = scope_table(list(regime.measures), versions, CONCORDANCE.empty_table())
     assert scopes.overlapping is overlapping
