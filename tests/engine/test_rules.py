@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from tests.conftest import comtrade_record
-from tests.engine.conftest import CheckRunner
+from tests.engine.conftest import CheckRunner, regime_from
+from tests.regime.test_load_errors import VALID
 
 from sanctionwatch import Regime, Store, ingest
 
@@ -172,3 +173,21 @@ def test_a_per_supplier_cap_holds_each_supplier_to_its_own_baseline(
     assert cap["cap_period"] == "2017-09-11..2018-09-10"
     assert (cap["unit"], cap["limit"], cap["used"]) == ("tonne", 1000.0, 1200.0)
     assert cap["status"] == "cap_exceeded"
+
+
+def test_an_open_ended_cap_year_ends_with_the_data_and_later_years_are_not_reported(
+    store: Store, write_comtrade: Callable[..., Path], run_check: CheckRunner, tmp_path: Path
+) -> None:
+    endless = VALID.replace("    end: 2017-12-31\n", "").replace(
+        "    supersedes:\n      - {measure: coal-cap, from: 2017-08-05}\n", ""
+    )
+    assert "end:" not in endless
+    assert "supersedes" not in endless
+    coal = [
+        comtrade_record(freqCode="M", period=period, cmdCode="270112")
+        for period in ("201703", "201802")
+    ]
+    ingest(store, write_comtrade(*coal))
+    rows = run_check(store, regime_from(tmp_path, "endless", endless)).records()
+    periods = [r["cap_period"] for r in rows if r["measure_id"] == "coal-cap"]
+    assert periods == ["2017", "2018-01-01..2018-02-28"]

@@ -22,22 +22,27 @@ __all__ = [
     "cap_windows",
     "supplier_baselines",
     "window_rows",
+    "within_data",
 ]
 
 _BARREL_UNITS = ("bbl", "barrel", "barrels")
 _ALL_SUPPLIERS = "*"
 
 
-def cap_windows(
-    regime: Regime, measure: Measure, last_day: dt.date | None
-) -> Iterator[tuple[dt.date, dt.date]]:
-    """The periods a cap's limit applies to, from its start to its end (or the data's end)."""
+# An open-ended cap runs to the data's last day, which only the query reads: its periods are
+# written up to the last day a flow can have, and the query keeps those the data reaches.
+_LAST_POSSIBLE_DAY = dt.date(2100, 12, 31)
+
+
+def cap_windows(measure: Measure) -> Iterator[tuple[dt.date, dt.date]]:
+    """The periods a cap's limit applies to, from its start to its end (or the last day a
+    flow can have: `within_data` cuts them to the data's)."""
     assert measure.cap is not None
     start = measure.start
-    stop = measure.end or last_day or start
+    stop = measure.end or _LAST_POSSIBLE_DAY
     period = measure.cap.period
     if period.kind == "whole":
-        yield start, measure.end or stop
+        yield start, stop
         return
     if period.kind == "calendar_year":
         for year in range(start.year, stop.year + 1):
@@ -62,19 +67,49 @@ def _label(start: dt.date, end: dt.date) -> str:
 
 
 WINDOWS = pa.schema(
-    [("measure_id", pa.string()), ("window_start", pa.date32()), ("window_end", pa.date32())]
+    [
+        ("measure_id", pa.string()),
+        ("window_start", pa.date32()),
+        ("window_end", pa.date32()),
+        # An open-ended cap's periods: kept only where the data reaches their start.
+        ("until_data", pa.bool_()),
+        # A whole or calendar-year period of an open-ended cap: it ends with the data.
+        ("to_data_end", pa.bool_()),
+    ]
 )
 
 
-def window_rows(regime: Regime, caps: list[Measure], last_day: dt.date) -> pa.Table:
-    """Every cap period of every cap, as the table `cap_steps` joins."""
-    return pa.Table.from_pylist(
-        [
-            {"measure_id": m.id, "window_start": first, "window_end": last}
-            for m in caps
-            for first, last in cap_windows(regime, m, last_day)
-        ],
-        schema=WINDOWS,
+def window_rows(caps: list[Measure]) -> pa.Table:
+    """Every cap period of every cap, as `within_data` takes them."""
+    rows: list[dict[str, object]] = []
+    for m in caps:
+        assert m.cap is not None
+        open_ended = m.end is None
+        to_data_end = open_ended and m.cap.period.kind in ("whole", "calendar_year")
+        rows.extend(
+            {
+                "measure_id": m.id,
+                "window_start": first,
+                "window_end": last,
+                "until_data": open_ended,
+                "to_data_end": to_data_end,
+            }
+            for first, last in cap_windows(m)
+        )
+    return pa.Table.from_pylist(rows, schema=WINDOWS)
+
+
+def within_data(windows: ir.Table, flows: ir.Table) -> ir.Table:
+    """The cap periods of `windows` (`window_rows`) that the flows reach, the last period of
+    an open-ended cap ending on the flows' last day; as `cap_steps` joins them."""
+    last_day = flows.period_end.max().as_scalar()
+    kept = windows.filter(~windows.until_data | (windows.window_start <= last_day))
+    return kept.select(
+        "measure_id",
+        "window_start",
+        window_end=ibis.ifelse(
+            kept.to_data_end, ibis.least(kept.window_end, last_day), kept.window_end
+        ),
     )
 
 
@@ -113,7 +148,8 @@ def _quantities(t: ir.Table, factor: ir.FloatingValue) -> dict[str, ir.FloatingV
 def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
     """Per cap period and data period: the sums a running total is made of.
 
-    `matched` as `in_scope` makes it; only counted flows are summed.
+    `matched` as `in_scope` makes it, `windows` as `within_data` does; only counted flows are
+    summed.
     """
     in_cap = _counted_in_caps(matched)
     anchor = ibis.greatest(in_cap.period_start, in_cap.start)

@@ -10,10 +10,16 @@ import pyarrow.compute as pc
 
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
-from sanctionwatch.engine._caps import WINDOWS, cap_findings, window_rows
+from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._queries import open_run
-from sanctionwatch.engine._scope import checkable, editions_of, measure_rows, scope_table
+from sanctionwatch.engine._queries import find
+from sanctionwatch.engine._scope import (
+    checkable,
+    editions_of,
+    every_edition,
+    measure_rows,
+    scope_table,
+)
 from sanctionwatch.regime import MeasureKind, Regime
 
 __all__ = ["check"]
@@ -34,37 +40,28 @@ def check(
     """
     bans = checkable(regime, MeasureKind.BAN)
     caps = checkable(regime, MeasureKind.CAP)
-    flows = store.flows
-    with open_run(
-        store.backend, flows, regime.target, regime.target_code, period_from, period_to
-    ) as run:
-        # The target's rows are a small part of world trade: read from the flows table once,
-        # then every later query reads the materialised copy.
-        present = run.start()
-        editions = editions_of(present)
-        last_day = pc.max(present["last_day"]).as_py() if present.num_rows else None
-        scopes = scope_table(
-            [m for m in regime.measures if m.scope.hs], editions, concordance_from(store)
-        )
-        windows = (
-            window_rows(regime, caps, last_day) if caps and last_day else WINDOWS.empty_table()
-        )
-        run.load(
-            scopes.rows,
-            measure_rows(regime, bans + caps, barrels_per_tonne),
-            windows,
-            overlapping=scopes.overlapping,
-        )
-        found_bans = run.fetch("bans") if bans else FINDINGS.empty_table()
-        steps = run.fetch("steps").to_pylist() if windows.num_rows else []
-        per_supplier = {m.id for m in caps if m.cap and m.cap.supplier_baseline}
-        baselines = (
-            run.fetch("baselines").to_pylist()
-            if any(step["measure_id"] in per_supplier for step in steps)
-            else []
-        )
-    found_caps = cap_findings(regime, caps, steps, baselines, barrels_per_tonne)
-    table = pa.concat_tables([_widen(found_bans), found_caps]).sort_by(
+    with_codes = [m for m in regime.measures if m.scope.hs]
+    concordance = concordance_from(store)
+    # Scopes for every HS edition: the store is read once, and the editions it holds are
+    # known only then.
+    scopes = scope_table(with_codes, every_edition(with_codes), concordance)
+    found = find(
+        store.backend,
+        store.flows,
+        regime.target,
+        regime.target_code,
+        period_from,
+        period_to,
+        scopes=scopes.rows,
+        measures=measure_rows(regime, bans + caps, barrels_per_tonne),
+        windows=window_rows(caps),
+        overlapping=scopes.overlapping,
+    )
+    warnings = scope_table(with_codes, editions_of(found.editions), concordance).warnings
+    found_caps = cap_findings(
+        regime, caps, found.steps.to_pylist(), found.baselines.to_pylist(), barrels_per_tonne
+    )
+    table = pa.concat_tables([_widen(found.bans), found_caps]).sort_by(
         [
             ("kind", "ascending"),
             ("measure_id", "ascending"),
@@ -74,7 +71,7 @@ def check(
         ]
     )
     summary = _summary(table, regime, store, period_from, period_to)
-    summary["warnings"] = list(scopes.warnings)
+    summary["warnings"] = list(warnings)
     return Findings(table=table, summary=summary)
 
 

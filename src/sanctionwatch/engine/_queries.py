@@ -1,48 +1,69 @@
-"""The queries of a check, and how they run: compiled once on DuckDB, and kept.
+"""The queries of a check, and how they run: on DuckDB as one statement, compiled once, kept.
 
-A check materialises the target's counted-once flows and reads which HS editions they hold
-and their last day; then, with the regime's tables for those editions, it pairs the flows
-with the measures whose scope holds them and reads bans, cap steps and per-supplier baselines
-from the pairs. Building and compiling the Ibis expressions costs more than running them on a
-store of ten million rows, so on DuckDB each statement is written against tables with fixed
-names and compiled once, then kept in the process and on disk (`_compiled`): the regime's
-measures, scopes and cap periods are data in those tables, and a statement's text depends
-only on the code, the flows table, the target and the period asked for. Bans and cap steps
-are one statement there, sharing the pairs. Other backends (PySpark) get the same
-expressions, built and run through Ibis on every call.
+A check reads the target's counted-once flows, pairs them with the measures whose scope holds
+them, and reads bans, cap steps and per-supplier baselines from the pairs, and the HS
+editions present from the flows. Building and compiling the Ibis expressions costs more than
+running them on a store of ten million rows, so on DuckDB all of it is one statement written
+against tables with fixed names, compiled once, then kept in the process and on disk
+(`_compiled`): the regime's measures, scopes and cap periods are data in those tables, and the
+statement's text depends only on the code, the flows table, the target and the period asked
+for. The target's flows and the pairs are materialised common tables of that statement, so
+the store is read once, and its four results come back side by side as columns of rows
+(structs), their types kept whole. Other backends (PySpark) get the same expressions, built
+and run through Ibis on every call.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-import sqlglot.expressions as sge
 
 from sanctionwatch.engine import _compiled
 from sanctionwatch.engine._bans import ban_findings
-from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines
+from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, within_data
 from sanctionwatch.engine._flows import counted_once, target_rows
 from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope, scoped, with_measures
 
-__all__ = ["Run", "open_run"]
+__all__ = ["Found", "find"]
 
-_QUERIES: dict[str, Callable[[ir.Table, ir.Table], ir.Table]] = {
-    "bans": lambda matched, windows: ban_findings(matched),
-    "steps": cap_steps,
-    "baselines": lambda matched, windows: supplier_baselines(matched),
+
+@dataclass(frozen=True)
+class Found:
+    """What a check reads from the store: rows of `ban_findings`, `cap_steps` and
+    `supplier_baselines`, and the (`chapter`, `version`) HS editions of the target's flows."""
+
+    bans: pa.Table
+    steps: pa.Table
+    baselines: pa.Table
+    editions: pa.Table
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the queries read: the target's counted-once flows, those flows paired with the
+    measures whose scope holds them (`in_scope`), and the cap periods the flows reach."""
+
+    flows: ir.Table
+    matched: ir.Table
+    windows: ir.Table
+
+
+_QUERIES: dict[str, Callable[[_Parts], ir.Table]] = {
+    "bans": lambda parts: ban_findings(parts.matched),
+    "steps": lambda parts: cap_steps(parts.matched, parts.windows),
+    "baselines": lambda parts: supplier_baselines(parts.matched),
+    "editions": lambda parts: _editions(parts.flows),
 }
-"""What a check reads from the matched flows (see `in_scope`) and the cap periods."""
+"""`Found`'s tables, each a query."""
 
-# Columns of the counted-once flows that later statements read; the rest is not worth keeping.
+# Columns of the counted-once flows that the queries read; the rest is not worth keeping.
 _KEPT = (
     "reporter",
     "partner",
@@ -69,10 +90,8 @@ _KEPT_ROWS = (*(c for c in _KEPT if c not in ("counted", "frequency_note")), "hs
 
 
 def _editions(flows: ir.Table) -> ir.Table:
-    """(chapter, version, last_day): the HS editions present per chapter, and the data's end."""
-    return flows.group_by(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version).aggregate(
-        last_day=flows.period_end.max()
-    )
+    """(chapter, version): the HS editions present per chapter."""
+    return flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version).distinct()
 
 
 @dataclass(frozen=True)
@@ -90,104 +109,91 @@ class _Target:
         return counted_once(rows.select(*_KEPT_ROWS)).select(*_KEPT)
 
 
-class Run(Protocol):
-    """One check's statements against one store, in order: `start`, `load`, then `fetch`."""
-
-    def start(self) -> pa.Table:
-        """Materialise the target's flows; return their HS editions per chapter and last day."""
-
-    def load(
-        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
-    ) -> None:
-        """Take the regime's tables, which pair the flows with the measures whose scope holds
-        them; `overlapping` as `Scopes.overlapping` says."""
-
-    def fetch(self, name: str) -> pa.Table:
-        """The result of `_QUERIES[name]`."""
-
-    def __enter__(self) -> Run: ...
-
-    def __exit__(self, *_: object) -> None: ...
-
-
-def open_run(
+def find(
     backend: Any,
     flows: ir.Table,
     target: str,
     target_code: int,
     period_from: dt.date | None,
     period_to: dt.date | None,
-) -> Run:
-    """The statements of one check on `backend`, whose table `flows` holds the flows."""
+    *,
+    scopes: pa.Table,
+    measures: pa.Table,
+    windows: pa.Table,
+    overlapping: bool,
+) -> Found:
+    """Everything a check reads from `flows` (a table of `backend`) about the target's trade.
+
+    `scopes` as `scope_table` makes them (for data of any edition: `every_edition`),
+    `measures` as `measure_rows` does, `windows` as `window_rows` does; `overlapping` as
+    `Scopes.overlapping` says.
+    """
     who = _Target(target, target_code, period_from, period_to)
+    tables = {_SCOPES: scopes, _MEASURES: measures, _WINDOWS: windows}
     if backend.name == "duckdb":
-        return _DuckDBRun(backend, flows, who)
-    return _IbisRun(flows, who)
+        return _find_on_duckdb(backend, flows, who, tables, overlapping=overlapping)
+    return _find_through_ibis(flows, who, tables, overlapping=overlapping)
 
 
-class _IbisRun:
+def _find_through_ibis(
+    flows: ir.Table, who: _Target, tables: dict[str, pa.Table], *, overlapping: bool
+) -> Found:
     """Expressions built and compiled on every call and run through Ibis: any backend."""
-
-    def __init__(self, flows: ir.Table, target: _Target) -> None:
-        self._flows = flows
-        self._target = target
-        self._cached = contextlib.ExitStack()
-        self._materialised: ir.Table | None = None
-        self._matched: ir.Table | None = None
-        self._windows: ir.Table | None = None
-
-    def __enter__(self) -> _IbisRun:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._cached.close()
-
-    def start(self) -> pa.Table:
-        self._materialised = self._cached.enter_context(self._target.flows(self._flows).cache())
-        return _editions(self._materialised).to_pyarrow()
-
-    def load(
-        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
-    ) -> None:
-        assert self._materialised is not None, "start() first"
-        # Not cached: caching runs a query without registering the in-memory tables it reads
-        # on every backend, so each query computes the match on the cached flows itself.
-        self._matched = in_scope(
-            self._materialised,
-            ibis.memtable(scopes),
-            ibis.memtable(measures),
+    with who.flows(flows).cache() as target_flows:
+        # The pairs are not cached: caching runs a query without registering the in-memory
+        # tables it reads on every backend, so each query computes them on the cached flows.
+        matched = in_scope(
+            target_flows,
+            ibis.memtable(tables[_SCOPES]),
+            ibis.memtable(tables[_MEASURES]),
             overlapping=overlapping,
         )
-        self._windows = ibis.memtable(windows)
-
-    def fetch(self, name: str) -> pa.Table:
-        assert self._matched is not None, "load() first"
-        assert self._windows is not None, "load() first"
-        return _QUERIES[name](self._matched, self._windows).to_pyarrow()
+        parts = _Parts(
+            target_flows, matched, within_data(ibis.memtable(tables[_WINDOWS]), target_flows)
+        )
+        return Found(**{name: query(parts).to_pyarrow() for name, query in _QUERIES.items()})
 
 
-# Names of the tables the compiled statements read, gone after each check. The target's flows
-# live in an in-memory database beside the store: they are written faster there than as a
-# temporary table of the store's file. The matched flows are a common table of the statement
-# reading them.
-_SCRATCH = "_sanctionwatch_scratch"
-_FLOWS = "_sanctionwatch_target_flows"
-_MATCHED = "_sanctionwatch_matched"
-_IN_SCRATCH = {"catalog": _SCRATCH, "database": "main"}
+def _find_on_duckdb(
+    backend: Any,
+    flows: ir.Table,
+    who: _Target,
+    tables: dict[str, pa.Table],
+    *,
+    overlapping: bool,
+) -> Found:
+    """The statement compiled once per process (or read from disk), run on the store's
+    connection with the regime's tables registered beside it."""
+    statement = _plan(backend.compiler, _FlowsTable.of(flows), who).sql(overlapping=overlapping)
+    connection = backend.con
+    registered: list[str] = []
+    try:
+        for name, table in tables.items():
+            connection.register(name, table)
+            registered.append(name)
+        # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
+        results: pa.Table = connection.execute(statement).fetch_arrow_table()
+    finally:
+        for name in registered:
+            connection.unregister(name)
+    found = {}
+    for name in _QUERIES:
+        rows = results[name]
+        found[name] = pa.Table.from_struct_array(rows.filter(rows.is_valid()))
+    return Found(**found)
+
+
+# Names of the tables the statement reads: the regime's, registered for the call, and its
+# own common tables.
 _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
+_FLOWS = "_sanctionwatch_target_flows"
+_MATCHED = "_sanctionwatch_matched"
 
-# The statements of a plan.
-_MATERIALISE_FLOWS = "materialise flows"
-_EDITIONS = "editions"
-_FINDINGS = "bans and steps"  # one statement, its two results side by side
-_BASELINES = "baselines"
-# The name of a statement's variant for scopes that overlap (see `Scopes.overlapping`).
+# The statement's name, and that of its variant for scopes that overlap.
+_STATEMENT = "check"
 _ONCE = ", each flow once per measure"
-# Those every check runs, in its order: compiled ahead while DuckDB works. Baselines are read
-# only when a per-supplier cap has trade in scope, and compiled then, as are the variants.
-_AHEAD = (_MATERIALISE_FLOWS, _EDITIONS, _FINDINGS)
 
 
 @dataclass(frozen=True)
@@ -213,182 +219,55 @@ def _unbound(schema: pa.Schema, name: str) -> ir.Table:
 
 
 class _Plan:
-    """One target's statements on DuckDB, each compiled the first time it is asked for."""
+    """One target's statement on DuckDB, in two variants, each compiled when first asked for."""
 
     def __init__(self, compiler: Any, flows: _FlowsTable, target: _Target) -> None:
         self._compiler = compiler
         self._target = target
         self._flows_table = flows
-        self._builders: dict[str, Callable[[], str]] = {
-            _MATERIALISE_FLOWS: lambda: self._create(_FLOWS, self._target_flows),
-            _EDITIONS: lambda: self._select(_editions(self._flows)),
-            _FINDINGS: lambda: self._findings(overlapping=False),
-            _FINDINGS + _ONCE: lambda: self._findings(overlapping=True),
-            _BASELINES: lambda: self._baselines(overlapping=False),
-            _BASELINES + _ONCE: lambda: self._baselines(overlapping=True),
-        }
         self._key = _compiled.key_for(compiler.dialect.__name__, repr(flows), repr(target))
         self._sql: dict[str, str] = _compiled.load(self._key)
-        self.drop = self._drop(_FLOWS)
 
-    @functools.cached_property
-    def _target_flows(self) -> ir.Table:
-        return self._target.flows(self._flows_table.unbound())
-
-    @functools.cached_property
-    def _flows(self) -> ir.Table:
-        return ibis.table(self._target_flows.schema(), name=_FLOWS, **_IN_SCRATCH)
-
-    def _scoped(self, overlapping: bool) -> ir.Table:
-        return scoped(
-            self._flows,
-            _unbound(SCOPES, _SCOPES),
-            _unbound(MEASURES, _MEASURES),
-            overlapping=overlapping,
-        )
-
-    @functools.cached_property
-    def _matched(self) -> ir.Table:
-        # Materialised without the measures' columns (long notes), joined to them as read.
-        narrow = ibis.table(self._scoped(False).schema(), name=_MATCHED)
-        return with_measures(narrow, _unbound(MEASURES, _MEASURES))
-
-    def sql(self, name: str) -> str:
-        """The statement `name`: one of `_AHEAD` or `_BASELINES`, `_ONCE` added for scopes
-        that overlap."""
+    def sql(self, *, overlapping: bool) -> str:
+        """The statement, for scopes that overlap (see `Scopes.overlapping`) or not."""
+        name = _STATEMENT + (_ONCE if overlapping else "")
         if name not in self._sql:
-            self._sql[name] = self._builders[name]()
+            self._sql[name] = self._statement(overlapping=overlapping)
             _compiled.save(self._key, self._sql)
         return self._sql[name]
 
-    @property
-    def complete(self) -> bool:
-        """Whether every statement of `_AHEAD` is compiled."""
-        return all(name in self._sql for name in _AHEAD)
-
-    def compile_while(self, busy: Callable[[], bool]) -> None:
-        """Compile the statements of `_AHEAD` not compiled yet, in order, while `busy()`: the
-        time DuckDB spends on one statement pays for compiling the next."""
-        for name in _AHEAD:
-            if not busy():
-                return
-            self.sql(name)
-
-    def _query(self, name: str) -> str:
-        return self._select(_QUERIES[name](self._matched, _unbound(WINDOWS, _WINDOWS)))
-
-    def _with_matched(self, body: str, *, overlapping: bool) -> str:
-        """`body` with the matched flows as a common table, computed once for all of it."""
-        scoped = self._select(self._scoped(overlapping))
-        return f'WITH "{_MATCHED}" AS MATERIALIZED ({scoped}) {body}'
-
-    def _findings(self, *, overlapping: bool) -> str:
-        # Each result a column of rows (structs), the other column null: types kept whole.
-        return self._with_matched(
-            f'SELECT "b" AS "bans", NULL AS "steps" FROM ({self._query("bans")}) AS "b" '
-            f'UNION ALL SELECT NULL, "s" FROM ({self._query("steps")}) AS "s"',
-            overlapping=overlapping,
+    def _statement(self, *, overlapping: bool) -> str:
+        target_flows = self._target.flows(self._flows_table.unbound())
+        flows = ibis.table(target_flows.schema(), name=_FLOWS)
+        measures = _unbound(MEASURES, _MEASURES)
+        pairs = scoped(flows, _unbound(SCOPES, _SCOPES), measures, overlapping=overlapping)
+        # The pairs are kept without the measures' columns (long notes), joined to them as read.
+        matched = with_measures(ibis.table(pairs.schema(), name=_MATCHED), measures)
+        parts = _Parts(flows, matched, within_data(_unbound(WINDOWS, _WINDOWS), flows))
+        results = " UNION ALL ".join(
+            f'SELECT {self._columns(position)} FROM ({self._select(query(parts))}) AS "r"'
+            for position, query in enumerate(_QUERIES.values())
+        )
+        return (
+            f'WITH "{_FLOWS}" AS MATERIALIZED ({self._select(target_flows)}), '
+            f'"{_MATCHED}" AS MATERIALIZED ({self._select(pairs)}) {results}'
         )
 
-    def _baselines(self, *, overlapping: bool) -> str:
-        return self._with_matched(
-            f"SELECT * FROM ({self._query('baselines')})", overlapping=overlapping
-        )
+    @staticmethod
+    def _columns(position: int) -> str:
+        """The rows of the query at `position` as its column of the results, the others null;
+        the first query names the columns."""
+        columns = []
+        for at, name in enumerate(_QUERIES):
+            value = '"r"' if at == position else "NULL"
+            columns.append(f'{value} AS "{name}"' if position == 0 else value)
+        return ", ".join(columns)
 
     def _select(self, expr: ir.Table) -> str:
         text: str = self._compiler.to_sqlglot(expr).sql(self._compiler.dialect)
         return text
 
-    def _create(self, name: str, expr: ir.Table) -> str:
-        text: str = sge.Create(
-            this=self._table(name),
-            kind="TABLE",
-            replace=True,
-            expression=self._compiler.to_sqlglot(expr),
-        ).sql(self._compiler.dialect)
-        return text
-
-    def _drop(self, name: str) -> str:
-        text: str = sge.Drop(this=self._table(name), kind="TABLE", exists=True).sql(
-            self._compiler.dialect
-        )
-        return text
-
-    @staticmethod
-    def _table(name: str) -> sge.Table:
-        return sge.Table(
-            this=sge.to_identifier(name, quoted=True),
-            db=sge.to_identifier(_IN_SCRATCH["database"], quoted=True),
-            catalog=sge.to_identifier(_IN_SCRATCH["catalog"], quoted=True),
-        )
-
 
 @functools.lru_cache(maxsize=16)
 def _plan(compiler: Any, flows: _FlowsTable, target: _Target) -> _Plan:
     return _Plan(compiler, flows, target)
-
-
-_T = TypeVar("_T")
-
-
-class _DuckDBRun:
-    """Statements compiled once per process, run on the store's DuckDB connection.
-
-    Until the plan is fully compiled, each statement runs on a worker thread (DuckDB lets go
-    of the GIL while it works) and the caller compiles the statements after it meanwhile.
-    """
-
-    def __init__(self, backend: Any, flows: ir.Table, target: _Target) -> None:
-        self._connection = backend.con
-        self._plan = _plan(backend.compiler, _FlowsTable.of(flows), target)
-        self._connection.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{_SCRATCH}\"")
-        self._registered: list[str] = []
-        self._worker: ThreadPoolExecutor | None = None
-        self._variant = ""
-        self._found: dict[str, pa.Table] = {}
-
-    def __enter__(self) -> _DuckDBRun:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._worker is not None:
-            self._worker.shutdown()
-        for name in self._registered:
-            self._connection.unregister(name)
-        self._connection.execute(self._plan.drop)
-
-    def start(self) -> pa.Table:
-        self._run(self._connection.execute, self._plan.sql(_MATERIALISE_FLOWS))
-        return self._run(self._arrow, self._plan.sql(_EDITIONS))
-
-    def load(
-        self, scopes: pa.Table, measures: pa.Table, windows: pa.Table, *, overlapping: bool
-    ) -> None:
-        for name, table in ((_SCOPES, scopes), (_MEASURES, measures), (_WINDOWS, windows)):
-            self._connection.register(name, table)
-            self._registered.append(name)
-        self._variant = _ONCE if overlapping else ""
-
-    def fetch(self, name: str) -> pa.Table:
-        if name == _BASELINES:
-            return self._run(self._arrow, self._plan.sql(_BASELINES + self._variant))
-        if not self._found:
-            both = self._run(self._arrow, self._plan.sql(_FINDINGS + self._variant))
-            for column in ("bans", "steps"):
-                rows = both[column]
-                self._found[column] = pa.Table.from_struct_array(rows.filter(rows.is_valid()))
-        return self._found[name]
-
-    def _run(self, call: Callable[[str], _T], sql: str) -> _T:
-        if self._plan.complete:
-            return call(sql)
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1)
-        running: Future[_T] = self._worker.submit(call, sql)
-        self._plan.compile_while(lambda: not running.done())
-        return running.result()
-
-    def _arrow(self, sql: str) -> pa.Table:
-        # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
-        table: pa.Table = self._connection.execute(sql).fetch_arrow_table()
-        return table

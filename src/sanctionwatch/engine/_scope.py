@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._concordance import map_codes
+from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.regime import Measure, MeasureKind, Regime
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "checkable",
     "editions_by_chapter",
     "editions_of",
+    "every_edition",
     "in_scope",
     "match_scope",
     "measure_rows",
@@ -146,6 +149,18 @@ def editions_of(present: pa.Table) -> dict[str, list[int | None]]:
     return editions
 
 
+def every_edition(measures: Iterable[Measure]) -> dict[str, list[int | None]]:
+    """Every HS edition, and none named, in each chapter of the measures' subheadings: where
+    scopes are made before the data is read, for data of any edition."""
+    editions: list[int | None] = [*HS_VERSIONS.values(), None]
+    return {
+        code[:2]: editions
+        for m in measures
+        for code in (*m.scope.prefixes, *m.scope.excluded_prefixes)
+        if len(code) == 6
+    }
+
+
 @dataclass(frozen=True)
 class Scopes:
     """HS prefixes per measure and data edition, with what the data cannot tell."""
@@ -220,13 +235,13 @@ def scope_table(
                     )
                     continue
                 in_data = [p for p in six if version in by_chapter.get(p[:2], [])]
-                mapping = map_codes(
+                pairs, unmapped_codes = _mapped(
                     concordance,
                     [p for p in prefixes if len(p) < 6 or p in in_data],
                     written,
                     version,
                 )
-                for pair in mapping.pairs.to_pylist():
+                for pair in pairs:
                     if pair["from_code"] not in in_data:
                         continue
                     note = (
@@ -237,13 +252,13 @@ def scope_table(
                         else None
                     )
                     rows.append(_row(m.id, pair["to_code"], excluded, version, note))
-                if mapping.unmapped:
+                if unmapped_codes:
                     note = (
                         f"HS{written} code not mapped to HS{version} "
                         "(no correlation table loaded): matched as written"
                     )
-                    rows.extend(_row(m.id, p, excluded, version, note) for p in mapping.unmapped)
-                    unmapped.setdefault((m.id, written, mapping.unmapped), []).append(version)
+                    rows.extend(_row(m.id, p, excluded, version, note) for p in unmapped_codes)
+                    unmapped.setdefault((m.id, written, unmapped_codes), []).append(version)
     warnings = [
         f"{measure_id}: HS{written} codes {', '.join(codes)} could not be mapped to the "
         + " and ".join(f"HS{v}" for v in versions)
@@ -252,6 +267,17 @@ def scope_table(
         for (measure_id, written, codes), versions in unmapped.items()
     ]
     return Scopes(pa.Table.from_pylist(rows, schema=SCOPES), tuple(warnings))
+
+
+def _mapped(
+    concordance: pa.Table, codes: list[str], written: int, version: int
+) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """`map_codes`'s pairs and unmapped codes; without a loaded table, none mapped, as
+    `map_codes` finds, without building its tables on every check."""
+    if not concordance.num_rows:
+        return [], tuple(dict.fromkeys(code for code in codes if len(code) == 6))
+    mapping = map_codes(concordance, codes, written, version)
+    return mapping.pairs.to_pylist(), mapping.unmapped
 
 
 SCOPES = pa.schema(
