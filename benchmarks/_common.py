@@ -62,8 +62,10 @@ class World:
             started = time.perf_counter()
             with Store.open(self.store) as store:
                 store.backend.raw_sql("SET enable_progress_bar = false")
+                # Ordered by partner, as `ingest` stores a file's rows.
                 store.backend.raw_sql(
-                    f"INSERT INTO flows SELECT * FROM read_parquet('{self.parquet}')"
+                    f"INSERT INTO flows SELECT * FROM read_parquet('{self.parquet}') "
+                    "ORDER BY partner_code, partner_iso3"
                 )
             print(f"loaded them into {self.store} in {time.perf_counter() - started:.1f} s")
         return self
