@@ -12,7 +12,7 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._queries import find
+from sanctionwatch.engine._queries import find, held_editions
 from sanctionwatch.engine._scope import (
     checkable,
     editions_of,
@@ -41,23 +41,24 @@ def check(
     bans = checkable(regime, MeasureKind.BAN)
     caps = checkable(regime, MeasureKind.CAP)
     with_codes = [m for m in regime.measures if m.scope.hs]
+    target = (store.flows, regime.target, regime.target_code, period_from, period_to)
     concordance = concordance_from(store)
-    # Scopes for every HS edition: the store is read once, and the editions it holds are
-    # known only then.
-    scopes = scope_table(with_codes, every_edition(with_codes), concordance)
+    # Scopes for every HS edition, so that the store is read once; but carrying codes through
+    # correlation tables costs for each edition, so with tables loaded, only the editions the
+    # target's rows hold.
+    editions = (
+        editions_of(held_editions(*target)) if concordance.num_rows else every_edition(with_codes)
+    )
+    scopes = scope_table(with_codes, editions, concordance)
     found = find(
         store.backend,
-        store.flows,
-        regime.target,
-        regime.target_code,
-        period_from,
-        period_to,
+        *target,
         scopes=scopes.rows,
         measures=measure_rows(regime, bans + caps, barrels_per_tonne),
         windows=window_rows(caps),
         overlapping=scopes.overlapping,
     )
-    warnings = scope_table(with_codes, editions_of(found.editions), concordance).warnings
+    warnings = scopes.warnings(editions_of(found.editions))
     found_caps = cap_findings(
         regime, caps, found.steps.to_pylist(), found.baselines.to_pylist(), barrels_per_tonne
     )

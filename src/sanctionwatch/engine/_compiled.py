@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 from pathlib import Path
+
+import duckdb
+import ibis
+import sqlglot
 
 __all__ = ["cache_folder", "key_for", "load", "save"]
 
@@ -39,8 +42,10 @@ def _fingerprint() -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    for distribution in ("ibis-framework", "sqlglot", "duckdb"):
-        digest.update(f"{distribution}={importlib.metadata.version(distribution)}".encode())
+    # The modules' own version strings: asking the installed distributions costs more than
+    # hashing the whole package.
+    for module in (ibis, sqlglot, duckdb):
+        digest.update(f"{module.__name__}={module.__version__}".encode())
     return digest.hexdigest()
 
 

@@ -31,7 +31,7 @@ from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, w
 from sanctionwatch.engine._flows import counted_once, target_rows
 from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope, scoped, with_measures
 
-__all__ = ["Found", "find"]
+__all__ = ["Found", "find", "held_editions"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,18 @@ class _Target:
         rows = target_rows(flows, self.code, self.numeric_code, self.period_from, self.period_to)
         # Narrowed before counting: fewer columns through its joins are cheaper to compile.
         return counted_once(rows.select(*_KEPT_ROWS)).select(*_KEPT)
+
+
+def held_editions(
+    flows: ir.Table,
+    target: str,
+    target_code: int,
+    period_from: dt.date | None,
+    period_to: dt.date | None,
+) -> pa.Table:
+    """The (`chapter`, `version`) HS editions of the target's rows, counted once or not: the
+    editions scopes are carried into where correlation tables make that cost."""
+    return _editions(target_rows(flows, target, target_code, period_from, period_to)).to_pyarrow()
 
 
 def find(

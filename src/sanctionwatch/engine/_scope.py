@@ -166,7 +166,25 @@ class Scopes:
     """HS prefixes per measure and data edition, with what the data cannot tell."""
 
     rows: pa.Table
-    warnings: tuple[str, ...]
+    unmapped: tuple[tuple[str, int, int, tuple[str, ...]], ...]
+    """(measure, edition written in, data edition, codes): 6-digit codes that no loaded table
+    carries to that edition, matched as written."""
+
+    def warnings(self, editions: Mapping[str, Iterable[int | None]]) -> tuple[str, ...]:
+        """The codes matched as written, for data holding `editions` in each chapter (as
+        `editions_of` gives them)."""
+        grouped: dict[tuple[str, int, tuple[str, ...]], list[int]] = {}
+        for measure_id, written, version, codes in self.unmapped:
+            held = tuple(code for code in codes if version in editions.get(code[:2], ()))
+            if held:
+                grouped.setdefault((measure_id, written, held), []).append(version)
+        return tuple(
+            f"{measure_id}: HS{written} codes {', '.join(codes)} could not be mapped to the "
+            + " and ".join(f"HS{v}" for v in versions)
+            + " data (load a correlation table with `sanctionwatch hs load-concordance`); "
+            "matched as written"
+            for (measure_id, written, codes), versions in grouped.items()
+        )
 
     @property
     def table(self) -> ir.Table:
@@ -210,7 +228,7 @@ def scope_table(
     2- and 4-digit codes match data of any edition (data_version null). 6-digit codes match
     data of their own edition, or of another edition through the loaded correlation tables;
     where a mapped target also holds goods outside the scope the row carries a note saying so;
-    where no table links the editions the code is matched as written, with a warning.
+    where no table links the editions the code is matched as written (`Scopes.warnings`).
     `data_versions` gives, per HS chapter, the editions the data holds in it.
     """
     by_chapter = {
@@ -218,7 +236,7 @@ def scope_table(
         for chapter, versions in data_versions.items()
     }
     rows: list[dict[str, object]] = []
-    unmapped: dict[tuple[str, int, tuple[str, ...]], list[int]] = {}
+    unmapped: list[tuple[str, int, int, tuple[str, ...]]] = []
     for m in measures:
         written = m.scope.hs_version
         for excluded, prefixes in ((False, m.scope.prefixes), (True, m.scope.excluded_prefixes)):
@@ -258,15 +276,8 @@ def scope_table(
                         "(no correlation table loaded): matched as written"
                     )
                     rows.extend(_row(m.id, p, excluded, version, note) for p in unmapped_codes)
-                    unmapped.setdefault((m.id, written, unmapped_codes), []).append(version)
-    warnings = [
-        f"{measure_id}: HS{written} codes {', '.join(codes)} could not be mapped to the "
-        + " and ".join(f"HS{v}" for v in versions)
-        + " data (load a correlation table with `sanctionwatch hs load-concordance`); "
-        "matched as written"
-        for (measure_id, written, codes), versions in unmapped.items()
-    ]
-    return Scopes(pa.Table.from_pylist(rows, schema=SCOPES), tuple(warnings))
+                    unmapped.append((m.id, written, version, unmapped_codes))
+    return Scopes(pa.Table.from_pylist(rows, schema=SCOPES), tuple(unmapped))
 
 
 def _mapped(
