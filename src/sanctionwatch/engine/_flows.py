@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from sanctionwatch.regime import Direction, Regime
 
-__all__ = ["counted_once", "target_flows", "target_rows"]
+__all__ = ["counted_once", "finest_level", "one_frequency", "target_flows", "target_rows"]
 
 _DIRECTIONS = {
     "import": Direction.FROM_TARGET.value,
@@ -74,10 +74,11 @@ def counted_once(rows: ir.Table) -> ir.Table:
     - annual and monthly rows of one flow and year are never both counted: the twelve months
       when all are present, else the annual row, else the months present (partial).
     """
-    return _one_frequency(_finest_level(rows))
+    return one_frequency(finest_level(rows))
 
 
-def _finest_level(f: ir.Table) -> ir.Table:
+def finest_level(f: ir.Table) -> ir.Table:
+    """The rows at the finest HS level present, TOTAL rows gone: see `counted_once`."""
     keys = ("reporter", "partner", "flow", "period_start", "period_end")
     # Not made distinct: one parent is enough for the anti-join to drop a row, and hashing the
     # repeats costs less than grouping them away first.
@@ -89,7 +90,9 @@ def _finest_level(f: ir.Table) -> ir.Table:
     return f.anti_join(parents, [*(f[k] == parents[k] for k in keys), f.hs_code == parents.parent])
 
 
-def _one_frequency(f: ir.Table) -> ir.Table:
+def one_frequency(f: ir.Table) -> ir.Table:
+    """One frequency of each flow and year counted, with `counted` and `frequency_note`: see
+    `counted_once`."""
     keys = ("reporter", "partner", "flow", "hs_code", "year")
     monthly = f.frequency == "monthly"
     per_year = f.group_by(keys).aggregate(

@@ -28,7 +28,7 @@ import pyarrow as pa
 from sanctionwatch.engine import _compiled
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, within_data
-from sanctionwatch.engine._flows import counted_once, target_rows
+from sanctionwatch.engine._flows import counted_once, finest_level, one_frequency, target_rows
 from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope, scoped, with_measures
 
 __all__ = ["Found", "find", "held_editions"]
@@ -103,10 +103,13 @@ class _Target:
     period_from: dt.date | None
     period_to: dt.date | None
 
-    def flows(self, flows: ir.Table) -> ir.Table:
+    def rows(self, flows: ir.Table) -> ir.Table:
         rows = target_rows(flows, self.code, self.numeric_code, self.period_from, self.period_to)
         # Narrowed before counting: fewer columns through its joins are cheaper to compile.
-        return counted_once(rows.select(*_KEPT_ROWS)).select(*_KEPT)
+        return rows.select(*_KEPT_ROWS)
+
+    def flows(self, flows: ir.Table) -> ir.Table:
+        return counted_once(self.rows(flows)).select(*_KEPT)
 
 
 def held_editions(
@@ -200,6 +203,7 @@ def _find_on_duckdb(
 _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
+_FINEST = "_sanctionwatch_finest"
 _FLOWS = "_sanctionwatch_target_flows"
 _MATCHED = "_sanctionwatch_matched"
 
@@ -249,7 +253,10 @@ class _Plan:
         return self._sql[name]
 
     def _statement(self, *, overlapping: bool) -> str:
-        target_flows = self._target.flows(self._flows_table.unbound())
+        # Counting once reads the finest-level rows twice (per year, then each row): kept as a
+        # common table, they are found once.
+        finest = finest_level(self._target.rows(self._flows_table.unbound()))
+        target_flows = one_frequency(ibis.table(finest.schema(), name=_FINEST)).select(*_KEPT)
         flows = ibis.table(target_flows.schema(), name=_FLOWS)
         measures = _unbound(MEASURES, _MEASURES)
         pairs = scoped(flows, _unbound(SCOPES, _SCOPES), measures, overlapping=overlapping)
@@ -261,7 +268,8 @@ class _Plan:
             for position, query in enumerate(_QUERIES.values())
         )
         return (
-            f'WITH "{_FLOWS}" AS MATERIALIZED ({self._select(target_flows)}), '
+            f'WITH "{_FINEST}" AS MATERIALIZED ({self._select(finest)}), '
+            f'"{_FLOWS}" AS MATERIALIZED ({self._select(target_flows)}), '
             f'"{_MATCHED}" AS MATERIALIZED ({self._select(pairs)}) {results}'
         )
 
