@@ -7,10 +7,10 @@ running them on a store of ten million rows, so on DuckDB all of it is one state
 against tables with fixed names, compiled once, then kept in the process and on disk
 (`_compiled`): the regime's measures, scopes and cap periods are data in those tables, and the
 statement's text depends only on the code, the flows table, the target and the period asked
-for. The target's flows and the pairs are materialised common tables of that statement, so
-the store is read once, and its four results come back side by side as columns of rows
-(structs), their types kept whole. Other backends (PySpark) get the same expressions, built
-and run through Ibis on every call.
+for. The target's finest-level rows, its counted-once flows and the pairs are materialised
+common tables of that statement, so the store is read once, and its four results come back
+side by side as columns of rows (structs), their types kept whole. Other backends (PySpark)
+get the same expressions, built and run through Ibis on every call.
 """
 
 from __future__ import annotations
