@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +26,9 @@ from sanctionwatch.cli._app import (
     StoreOption,
     app,
     console,
+    csv_text,
     dumps,
+    emit,
     open_store,
     write_text,
 )
@@ -79,12 +79,7 @@ def pressure_command(
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
         result = pressure(opened, loaded, baseline=baseline, hs=hs, as_of=_day(as_of, "--as-of"))
-    if format is OutputFormat.json:
-        write_text(result.to_json(), None)
-    elif format is OutputFormat.csv:
-        write_text(result.to_csv(), None)
-    else:
-        _pressure_tables(result)
+    emit(result, format, lambda: _pressure_tables(result))
 
 
 def _pressure_tables(result: Pressure) -> None:
@@ -152,12 +147,7 @@ def relief_command(
     loaded = [resolve_package(p) for p in packages]
     with open_store(store) as opened:
         result = relief(opened, loaded, baselines=baseline or None)
-    if format is OutputFormat.json:
-        write_text(result.to_json(), None)
-    elif format is OutputFormat.csv:
-        write_text(result.to_csv(), None)
-    else:
-        _relief_table(result)
+    emit(result, format, lambda: _relief_table(result))
 
 
 def _relief_table(result: Relief) -> None:
@@ -232,11 +222,7 @@ def events_command(
         write_text(dumps({"events": rows, "count": len(rows)}), None)
         return
     if format is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=chosen.column_names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text(buffer.getvalue(), None)
+        write_text(csv_text(chosen), None)
         return
     out = Table(title=f"{len(rows)} events", title_justify="left")
     columns = ["date", "type", "label", "source"] + (["breaks"] if package else [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sys
@@ -9,8 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, Protocol
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -25,7 +28,9 @@ __all__ = [
     "app",
     "byte_progress",
     "console",
+    "csv_text",
     "dumps",
+    "emit",
     "err_console",
     "fail",
     "open_store",
@@ -115,6 +120,33 @@ def write_text(text: str, output: Path | None) -> None:
 
 def dumps(payload: Any) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+
+
+def csv_text(table: pa.Table) -> str:
+    """The table as CSV text, a header line first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=table.column_names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table.to_pylist())
+    return buffer.getvalue()
+
+
+class _Exported(Protocol):
+    def to_json(self) -> str: ...
+
+    def to_csv(self) -> str: ...
+
+
+def emit(
+    result: _Exported, format: OutputFormat, show: Callable[[], None], output: Path | None = None
+) -> None:
+    """A result as JSON or CSV (to `output` when named), or shown as tables by `show`."""
+    if format is OutputFormat.json:
+        write_text(result.to_json(), output)
+    elif format is OutputFormat.csv or output is not None:
+        write_text(result.to_csv(), output)
+    else:
+        show()
 
 
 @contextmanager

@@ -15,9 +15,9 @@ from sanctionwatch.cli._app import (
     StoreOption,
     app,
     console,
+    emit,
     err_console,
     open_store,
-    write_text,
 )
 
 __all__ = ["check_command", "demo_command", "render_table"]
@@ -109,12 +109,7 @@ def demo_command(
 
 def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None:
     _warn(findings)
-    if format is OutputFormat.json:
-        write_text(findings.to_json(), output)
-    elif format is OutputFormat.csv or output is not None:
-        write_text(findings.to_csv(), output)
-    else:
-        render_table(findings)
+    emit(findings, format, lambda: render_table(findings), output)
 
 
 def _warn(findings: Findings) -> None:

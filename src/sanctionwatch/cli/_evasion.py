@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
-from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, open_store, write_text
+from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, emit, open_store
 from sanctionwatch.regime import resolve_regime
 
 __all__ = ["signals_command"]
@@ -63,12 +63,7 @@ def signals_command(
     params = SignalParams(min_value_usd=min_value, window_years=window)
     with open_store(store) as opened:
         result = signals(opened, loaded, kinds=_kinds(kind), params=params, top=top)
-    if format is OutputFormat.json:
-        write_text(result.to_json(), None)
-    elif format is OutputFormat.csv:
-        write_text(result.to_csv(), None)
-    else:
-        _table(result)
+    emit(result, format, lambda: _table(result))
 
 
 def _table(result: Signals) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +23,7 @@ from sanctionwatch.cli._app import (
     app,
     byte_progress,
     console,
+    csv_text,
     dumps,
     open_store,
     write_text,
@@ -162,11 +161,7 @@ def _emit(table: pa.Table, format: OutputFormat, title: str) -> None:
         write_text(dumps(rows), None)
         return
     if format is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=table.column_names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text(buffer.getvalue(), None)
+        write_text(csv_text(table), None)
         return
     shown = Table(title=f"{title} ({len(rows)})", title_justify="left")
     for name in table.column_names:
