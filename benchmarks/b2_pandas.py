@@ -5,10 +5,12 @@ drop rows whose finer rows are present and mark which of annual and monthly rows
 loop over the measures: `str.startswith` on HS codes for the scope, masks for direction and
 dates, `np.select` for the status; caps summed month by month with `cumsum` for the
 thresholds. Its time includes reading the file, as an analyst's run does; the time after
-reading is printed too. Our side: `check` on the world's DuckDB store, its first call in the
+reading is printed too. Our side: `check` on the world's DuckDB store, its first call in a new
 process (the speed-up is taken on that, as an analyst's one-off run sees it), which reads the
 store's blocks into memory and compiles the queries unless an earlier run kept them; the best
-of three later calls is printed beside it.
+of three later calls is printed beside it. Both sides are timed `--repeat` times, each
+pandas run reading the file again and each first call in a process of its own, and the best
+of each is kept: the machine's noise moved single runs by a factor of two.
 
 Usage: python benchmarks/b2_pandas.py [--rows 10M] [--seed 1]
 The last line printed is the speed-up (pandas time / our time; target >= 30).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import time
 from typing import Any
 
@@ -237,40 +240,58 @@ def pandas_findings(flows: pd.DataFrame, regime: Regime) -> list[dict[str, Any]]
     return found
 
 
+def first_call(store: str) -> float:
+    """The time of `check` on a store opened by a process that has not checked before."""
+    regime = resolve_regime("un-dprk")
+    with Store.open(store) as opened:
+        started = time.perf_counter()
+        check(opened, regime)
+        return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="10M")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     world = World(parse_rows(args.rows), args.seed).ensure()
     regime = resolve_regime("un-dprk")
 
+    # A fresh process for each first call; the store is not open here meanwhile (DuckDB lets
+    # one process write to a file).
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1, maxtasksperchild=1) as pool:
+        ours = min(pool.apply(first_call, (str(world.store),)) for _ in range(args.repeat))
     with Store.open(world.store) as store:
-        started = time.perf_counter()
         findings = check(store, regime)
-        ours = time.perf_counter() - started
         warm = float("inf")
         for _ in range(3):
             started = time.perf_counter()
             check(store, regime)
             warm = min(warm, time.perf_counter() - started)
 
-    started = time.perf_counter()
-    flows = pd.read_parquet(world.parquet, columns=COLUMNS)
-    loaded = time.perf_counter()
-    theirs_rows = pandas_findings(flows, regime)
-    finished = time.perf_counter()
-    theirs = finished - started
+    theirs = reading = float("inf")
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        flows = pd.read_parquet(world.parquet, columns=COLUMNS)
+        loaded = time.perf_counter()
+        theirs_rows = pandas_findings(flows, regime)
+        if time.perf_counter() - started < theirs:
+            theirs, reading = time.perf_counter() - started, loaded - started
 
     matched = comparable(findings.table.to_pylist()) == comparable(theirs_rows)
     ratio = theirs / ours
     print(f"B2 check vs an analyst's pandas  ({machine()})")
     print(f"workload: {world.rows:,} flow rows, UN DPRK regime, {findings.table.num_rows} findings")
-    print(f"sanctionwatch check: {ours:.3f} s (first call in the process)")
+    print(
+        f"sanctionwatch check: {ours:.3f} s "
+        f"(first call in a new process, best of {args.repeat} processes)"
+    )
     print(f"  later calls:       {warm:.3f} s (best of 3; {theirs / warm:.1f}x)")
     print(
-        f"pandas:              {theirs:.3f} s ({loaded - started:.3f} s reading the file, "
-        f"{finished - loaded:.3f} s computing)"
+        f"pandas:              {theirs:.3f} s (best of {args.repeat}: {reading:.3f} s reading "
+        f"the file, {theirs - reading:.3f} s computing)"
     )
     print(f"findings identical: {'yes' if matched else 'NO'}")
     print(f"speed-up (target >= 30): {ratio:.1f}x")
