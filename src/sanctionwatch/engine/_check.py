@@ -12,9 +12,11 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._queries import find, held_editions
+from sanctionwatch.engine._flows import target_rows
+from sanctionwatch.engine._queries import find
 from sanctionwatch.engine._scope import (
     checkable,
+    editions_by_chapter,
     editions_of,
     every_edition,
     measure_rows,
@@ -47,7 +49,9 @@ def check(
     # correlation tables costs for each edition, so with tables loaded, only the editions the
     # target's rows hold.
     editions = (
-        editions_of(held_editions(*target)) if concordance.num_rows else every_edition(with_codes)
+        editions_by_chapter(target_rows(*target))
+        if concordance.num_rows
+        else every_edition(with_codes)
     )
     scopes = scope_table(with_codes, editions, concordance)
     found = find(

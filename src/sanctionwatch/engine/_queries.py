@@ -29,9 +29,16 @@ from sanctionwatch.engine import _compiled
 from sanctionwatch.engine._bans import ban_findings
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, within_data
 from sanctionwatch.engine._flows import counted_once, finest_level, one_frequency, target_rows
-from sanctionwatch.engine._scope import MEASURES, SCOPES, in_scope, scoped, with_measures
+from sanctionwatch.engine._scope import (
+    MEASURES,
+    SCOPES,
+    editions,
+    in_scope,
+    scoped,
+    with_measures,
+)
 
-__all__ = ["Found", "find", "held_editions"]
+__all__ = ["Found", "find"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ _QUERIES: dict[str, Callable[[_Parts], ir.Table]] = {
     "bans": lambda parts: ban_findings(parts.matched),
     "steps": lambda parts: cap_steps(parts.matched, parts.windows),
     "baselines": lambda parts: supplier_baselines(parts.matched),
-    "editions": lambda parts: _editions(parts.flows),
+    "editions": lambda parts: editions(parts.flows),
 }
 """`Found`'s tables, each a query."""
 
@@ -89,11 +96,6 @@ _KEPT = (
 _KEPT_ROWS = (*(c for c in _KEPT if c not in ("counted", "frequency_note")), "hs_level", "year")
 
 
-def _editions(flows: ir.Table) -> ir.Table:
-    """(chapter, version): the HS editions present per chapter."""
-    return flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version).distinct()
-
-
 @dataclass(frozen=True)
 class _Target:
     """Whose flows a check reads, over which period: all a statement's text depends on."""
@@ -110,18 +112,6 @@ class _Target:
 
     def flows(self, flows: ir.Table) -> ir.Table:
         return counted_once(self.rows(flows)).select(*_KEPT)
-
-
-def held_editions(
-    flows: ir.Table,
-    target: str,
-    target_code: int,
-    period_from: dt.date | None,
-    period_to: dt.date | None,
-) -> pa.Table:
-    """The (`chapter`, `version`) HS editions of the target's rows, counted once or not: the
-    editions scopes are carried into where correlation tables make that cost."""
-    return _editions(target_rows(flows, target, target_code, period_from, period_to)).to_pyarrow()
 
 
 def find(

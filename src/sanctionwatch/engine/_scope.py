@@ -20,6 +20,7 @@ __all__ = [
     "Scopes",
     "barrels_factor",
     "checkable",
+    "editions",
     "editions_by_chapter",
     "editions_of",
     "every_edition",
@@ -133,10 +134,14 @@ def barrels_factor(measure: Measure, barrels_per_tonne: float | None) -> float |
     )
 
 
+def editions(flows: ir.Table) -> ir.Table:
+    """Distinct (`chapter`, `version`): the HS editions the flows hold in each chapter."""
+    return flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version).distinct()
+
+
 def editions_by_chapter(flows: ir.Table) -> dict[str, list[int | None]]:
     """The HS editions the flows hold in each chapter: what a scope must be carried into."""
-    present = flows.select(chapter=flows.hs_code.substr(0, 2), version=flows.hs_version)
-    return editions_of(present.distinct().to_pyarrow())
+    return editions_of(editions(flows).to_pyarrow())
 
 
 def editions_of(present: pa.Table) -> dict[str, list[int | None]]:
