@@ -217,12 +217,12 @@ def events_command(
             chosen = select_events(chosen, types=wanted)
     else:
         chosen = select_events(table, since=first, until=last, types=wanted)
+    if format is OutputFormat.csv:
+        write_text(csv_text(chosen), None)
+        return
     rows = chosen.to_pylist()
     if format is OutputFormat.json:
         write_text(dumps({"events": rows, "count": len(rows)}), None)
-        return
-    if format is OutputFormat.csv:
-        write_text(csv_text(chosen), None)
         return
     out = Table(title=f"{len(rows)} events", title_justify="left")
     columns = ["date", "type", "label", "source"] + (["breaks"] if package else [])

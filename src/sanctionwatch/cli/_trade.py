@@ -156,12 +156,12 @@ def aggregates_command(
 
 
 def _emit(table: pa.Table, format: OutputFormat, title: str) -> None:
+    if format is OutputFormat.csv:
+        write_text(csv_text(table), None)
+        return
     rows: list[dict[str, Any]] = table.to_pylist()
     if format is OutputFormat.json:
         write_text(dumps(rows), None)
-        return
-    if format is OutputFormat.csv:
-        write_text(csv_text(table), None)
         return
     shown = Table(title=f"{title} ({len(rows)})", title_justify="left")
     for name in table.column_names:
