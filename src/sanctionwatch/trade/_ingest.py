@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,21 +24,21 @@ from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
 from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
-from sanctionwatch.trade.readers._text import count_lines
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
-__all__ = ["IngestReport", "ProgressCallback", "ingest"]
+__all__ = ["IngestReport", "ProgressCallback", "adopt_flows", "ingest"]
 
 _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
 _REPEATS = "_ingest_repeats"
 _PROGRESS_EVERY = 0.25  # seconds
+_CONSTANT_COLUMNS = ("ingest_id", "source_file")
 
 ProgressCallback = Callable[[int, int], None]
-"""Called with (bytes done, bytes in all) as a file is read."""
+"""Called with (work done, work in all) as a file is read, counted in bytes read."""
 
 
 @dataclass(frozen=True)
@@ -121,34 +119,80 @@ def ingest(
     return _ingest_in_batches(store, source, batches, progress)
 
 
+def adopt_flows(store: Store, path: str | Path) -> IngestReport:
+    """Record a Parquet file already in the canonical flow schema (`FLOWS`, as `synthesize`
+    writes it) as an ingest, its rows taken as they are: for synthetic worlds, whose rows are
+    valid by construction. The rows get the ingest's id and file, and the store's order."""
+    path = Path(path)
+    store.require_writable("adopt flows")
+    source = _Source(path, "flows", _sha256(path))
+    constants = f"{_literal(source.ingest_id)} AS ingest_id, {_literal(str(path))} AS source_file"
+    partial, written = (
+        store.flow_file(source.ingest_id, partial=True),
+        store.flow_file(source.ingest_id),
+    )
+    rows = f"SELECT * FROM read_parquet('{_sql_path(path)}')"
+    try:
+        count = _write_flows(store, rows, constants, partial)
+        report = IngestReport(source.ingest_id, str(path), source.format, count, count, 0)
+        with store.transaction():
+            store.backend.insert("ingests", _ingest_row(report, source.digest))
+            partial.replace(written)
+            store.show_flows()
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+    return report
+
+
 def _ingest_in_one_pass(
     store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
 ) -> IngestReport:
-    """DuckDB reads the file itself; a count of the file's lines, taken beside it on another
-    core, vouches for the line numbers."""
-    fields, rows = shaped.query(), shaped.query(with_columns=True)
-    if fields is None or rows is None:
-        raise _NotAsRead
+    """DuckDB reads the file itself, from plain copies of its rows cut into one part for each
+    of its threads; the lines counted while copying vouch for the line numbers."""
     with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(store.scratch())
+        size = source.path.stat().st_size
+        copying = None if progress is None else _scaled(progress, 0, size, 2 * size)
+        if copying is not None:
+            copying(0, size)
+        parts = shaped.split(Path(folder), _threads(store), copying)
+        if parts is None:
+            raise _NotAsRead
         connection = store.backend.con
         for name, table in shaped.tables.items():
             connection.register(name, table)
             stack.callback(connection.unregister, name)
-        for view, query in ((_RAW_VIEW, fields), (_RAW_COLUMNS_VIEW, rows)):
+        for view, query in (
+            (_RAW_VIEW, shaped.query(parts)),
+            (_RAW_COLUMNS_VIEW, shaped.query(parts, with_columns=True)),
+        ):
             store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
             stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        counted = pool.submit(count_lines, source.path)
 
         def rows_read() -> int:
-            lines = counted.result()
-            if lines is None:
-                raise _NotAsRead
-            return lines.lines - shaped.source.header_line - lines.trailing_blank
+            return parts.count.lines - shaped.source.header_line - parts.count.trailing_blank
 
-        stack.enter_context(_reading(source.path, progress))
+        if progress is not None:
+            stack.enter_context(_reading(parts.files, _scaled(progress, size, size, 2 * size)))
         raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record())
         return _load(store, source, raw, rows_read, exact=False)
+
+
+def _threads(store: Store) -> int:
+    row = store.backend.con.execute("SELECT current_setting('threads')").fetchone()
+    return max(int(row[0]) if row else 1, 1)
+
+
+def _scaled(progress: ProgressCallback, start: int, span: int, total: int) -> ProgressCallback:
+    """`progress` for one stage of the work: `done` of `all` fills `span` from `start`."""
+
+    def report(done: int, all: int) -> None:
+        progress(start + (span * done // all if all else span), total)
+
+    return report
 
 
 def _ingest_in_batches(
@@ -191,42 +235,45 @@ class _Raw:
 def _load(
     store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int], *, exact: bool
 ) -> IngestReport:
-    """Raw rows into `flows` and `rejects`, all or nothing.
+    """Raw rows into the ingest's flow file and `rejects`, all or nothing.
 
-    Valid rows go straight into `flows`, ordered by partner: a check reads one target's
-    trade, a small part of the world's, and the engine then skips the blocks of the others.
-    Repeats are found among them there and moved to `rejects`; rows failing a check join them
-    when the counts say some did. With `exact` unset, `rows_read` gives what the file's lines
-    promise, and any other count means the rows were not read as numbered.
+    Valid rows are written to the file ordered by partner: a check reads one target's trade,
+    a small part of the world's, and the engine then skips the blocks of the others. Repeats
+    are found among them there and moved to `rejects`; rows failing a check join them when the
+    counts say some did. The file is named as the ingest's only in the transaction recording
+    it. With `exact` unset, `rows_read` gives what the file's lines promise, and any other
+    count means the rows were not read as numbered.
     """
     ingest_id = source.ingest_id
-    judged = functools.partial(judged_sql, ingest_id=ingest_id, source_file=str(source.path))
-    flows, rejects = ", ".join(FLOWS.names), ", ".join(REJECTS.names)
+    constants = f"{_literal(ingest_id)} AS ingest_id, {_literal(str(source.path))} AS source_file"
+    partial, written = store.flow_file(ingest_id, partial=True), store.flow_file(ingest_id)
     sql = store.backend.raw_sql
     store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
     try:
-        with store.transaction():
-            sql(
-                f"INSERT INTO flows ({flows}) SELECT {flows} "
-                f"FROM ({judged(raw.fields)}) WHERE _reason IS NULL "
-                "ORDER BY partner_code, partner_iso3"
+        valid = f"SELECT * FROM ({judged_sql(raw.fields)}) WHERE _reason IS NULL"
+        copied = _write_flows(store, valid, constants, partial)
+        kept = f"read_parquet('{_sql_path(partial)}')"
+        sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(kept)}")
+        removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
+        if removed:
+            rewritten = partial.with_name(partial.name + ".rewritten")
+            _write_flows(
+                store,
+                f"SELECT * FROM {kept} WHERE source_row NOT IN (SELECT source_row FROM {_REPEATS})",
+                constants,
+                rewritten,
             )
-            sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(ingest_id)}")
-            removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
-            if removed:
-                sql(
-                    f"DELETE FROM flows WHERE ingest_id = '{ingest_id}' "
-                    f"AND source_row IN (SELECT source_row FROM {_REPEATS})"
-                )
-            accepted = _count(store, f"SELECT count(*) FROM flows WHERE ingest_id = '{ingest_id}'")
-            read = rows_read()
+            rewritten.replace(partial)
+        accepted = copied - removed
+        read = rows_read()
+        with store.transaction():
             if removed or accepted + removed != read:
                 # The record is built above the filter: only for the rows rejected.
                 sql(
-                    f"INSERT INTO rejects ({rejects}) "
-                    "SELECT ingest_id, source_file, source_row, "
+                    f"INSERT INTO rejects ({', '.join(REJECTS.names)}) "
+                    f"SELECT {constants}, source_row, "
                     f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
-                    f"FROM ({judged(raw.rows, carry=raw.columns)}) "
+                    f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
                     f"LEFT JOIN {_REPEATS} USING (source_row) "
                     "WHERE _reason IS NOT NULL OR _repeat IS NOT NULL"
                 )
@@ -254,10 +301,38 @@ def _load(
                 rows_duplicate=duplicates,
             )
             store.backend.insert("ingests", _ingest_row(report, source.digest))
+            partial.replace(written)
+            store.show_flows()
+    except BaseException:
+        # Nothing names the file while the ingest is not recorded.
+        written.unlink(missing_ok=True)
+        raise
     finally:
+        partial.unlink(missing_ok=True)
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         store.backend.con.unregister(COUNTRY_CODES_VIEW)
     return report
+
+
+def _write_flows(store: Store, rows: str, constants: str, target: Path) -> int:
+    """Write `rows` (a query with the flows' columns) to the Parquet file `target` as the store
+    keeps them: ordered by partner, with the ingest's `constants` added after the sort.
+    Returns the number of rows written."""
+    varying = ", ".join(name for name in FLOWS.names if name not in _CONSTANT_COLUMNS)
+    ordered = f"SELECT {varying} FROM ({rows}) ORDER BY partner_code, partner_iso3"
+    return _count(
+        store,
+        f"COPY (SELECT {', '.join(FLOWS.names)} FROM (SELECT *, {constants} FROM ({ordered}))) "
+        f"TO '{_sql_path(target)}' (FORMAT parquet)",
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_path(path: Path) -> str:
+    return _literal(str(path.resolve()))[1:-1]
 
 
 def _count(store: Store, query: str) -> int:
@@ -266,19 +341,16 @@ def _count(store: Store, query: str) -> int:
 
 
 @contextmanager
-def _reading(path: Path, progress: ProgressCallback | None) -> Iterator[None]:
-    """Reports how far DuckDB has read into `path`, where the system tells (Linux does), and
+def _reading(paths: Sequence[Path], progress: ProgressCallback) -> Iterator[None]:
+    """Reports how far DuckDB has read into `paths`, where the system tells (Linux does), and
     the end once it is done."""
-    if progress is None:
-        yield
-        return
-    size = path.stat().st_size
+    size = sum(path.stat().st_size for path in paths)
     progress(0, size)
     stop = threading.Event()
 
     def watch() -> None:
         while not stop.wait(_PROGRESS_EVERY):
-            position = _read_position(path)
+            position = _read_position(paths)
             if position is not None:
                 progress(min(position, size), size)
 
@@ -292,26 +364,28 @@ def _reading(path: Path, progress: ProgressCallback | None) -> Iterator[None]:
     progress(size, size)
 
 
-def _read_position(path: Path) -> int | None:
-    """How far this process has read into `path`, from Linux's /proc; None elsewhere."""
+def _read_position(paths: Sequence[Path]) -> int | None:
+    """How far this process has read into `paths` together, from Linux's /proc; None
+    elsewhere."""
     descriptors = Path("/proc/self/fd")
-    target = str(path.resolve())
-    furthest: int | None = None
+    targets = {str(path.resolve()) for path in paths}
+    furthest: dict[str, int] = {}
     try:
         entries = list(descriptors.iterdir())
     except OSError:
         return None
     for entry in entries:
         try:
-            if str(entry.readlink()) != target:
+            target = str(entry.readlink())
+            if target not in targets:
                 continue
             info = Path("/proc/self/fdinfo", entry.name).read_text()
         except OSError:
             continue
         for line in info.splitlines():
             if line.startswith("pos:"):
-                furthest = max(furthest or 0, int(line.split()[1]))
-    return furthest
+                furthest[target] = max(furthest.get(target, 0), int(line.split()[1]))
+    return sum(furthest.values()) if furthest else None
 
 
 def _sha256(path: Path) -> str:

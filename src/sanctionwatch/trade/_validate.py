@@ -108,9 +108,11 @@ _CHECKS: list[tuple[str, str]] = [
 ]
 
 
-def judged(raw: str, *, ingest_id: str, source_file: str, carry: Sequence[str] = ()) -> str:
+def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
     """The query typing the raw rows of `raw` (a table or view name, or a subquery) as flows,
-    with `raw`'s columns named in `carry` alongside.
+    with `raw`'s columns named in `carry` alongside. The ingest's id and file, the same on
+    every row, are left to the caller: carried through a sort they would cost as much as a
+    column of the file.
 
     Country codes come from the view `COUNTRY_CODES_VIEW` (`code`, `iso3`), which the caller
     registers.
@@ -214,23 +216,22 @@ SELECT source_row, {carried}
     qty AS quantity,
     unit AS quantity_unit,
     hs_level < 6 AS is_aggregate,
-    {_text(ingest_id)} AS ingest_id,
-    {_text(source_file)} AS source_file,
     {reason} AS _reason
 FROM dated"""
 
 
-def repeats(ingest_id: str) -> str:
-    """The query finding the rows of one ingest's flows that repeat a flow: of identical rows
-    the first stays and the others are duplicates of it; rows with the same keys and different
-    figures all go, each naming the others. One row per such `source_row`, reason in `_repeat`."""
+def repeats(flows: str) -> str:
+    """The query finding the rows of one ingest's `flows` (a relation) that repeat a flow: of
+    identical rows the first stays and the others are duplicates of it; rows with the same keys
+    and different figures all go, each naming the others. One row per such `source_row`, reason
+    in `_repeat`."""
     keys = ", ".join(_KEYS)
     differs = " OR ".join(
         f"coalesce(min({f}) <> max({f}), false) OR count({f}) NOT IN (0, count(*))"
         for f in _FIGURES
     )
     same = " AND ".join(f"suspects.{k} IS NOT DISTINCT FROM groups.{k}" for k in _KEYS)
-    mine = f"FROM flows WHERE ingest_id = {_text(ingest_id)}"
+    mine = f"FROM {flows}"
     # Repeats are rare: a hash of the keys singles out the few rows that may repeat, and only
     # those are grouped in full.
     return f"""
@@ -238,7 +239,7 @@ WITH
 candidates AS (SELECT hash({keys}) AS key_hash {mine} GROUP BY key_hash HAVING count(*) > 1),
 suspects AS (
     SELECT {keys}, source_row, {", ".join(_FIGURES)} {mine}
-    AND hash({keys}) IN (SELECT key_hash FROM candidates)
+    WHERE hash({keys}) IN (SELECT key_hash FROM candidates)
 ),
 groups AS (
     SELECT row_number() OVER () AS group_id, {keys},

@@ -9,8 +9,9 @@ through as the text it was, so that validation rejects it with that text in the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import duckdb
@@ -18,7 +19,13 @@ import pyarrow as pa
 
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
-from sanctionwatch.trade.readers._text import DelimitedText, TextBatch, TextSource, column_name
+from sanctionwatch.trade.readers._text import (
+    DelimitedText,
+    Parts,
+    TextBatch,
+    TextSource,
+    column_name,
+)
 
 __all__ = [
     "NULL",
@@ -199,17 +206,22 @@ class ShapedText:
         """The names `query(with_columns=True)` gives the file's columns."""
         return [column_name(i) for i in range(len(self.source.header))]
 
-    def query(self, *, with_columns: bool = False) -> str | None:
-        """The raw rows of the whole file in one query, or None when DuckDB cannot read it.
+    def split(
+        self, folder: Path, parts: int, progress: Callable[[int, int], None] | None = None
+    ) -> Parts | None:
+        """The rows in up to `parts` plain files in `folder`, for `query`; None when DuckDB
+        cannot read this source itself, or its lines cannot be counted."""
+        if not isinstance(self.source, DelimitedText) or not self.source.scannable:
+            return None
+        return self.source.split(folder, parts, progress)
+
+    def query(self, parts: Parts, *, with_columns: bool = False) -> str:
+        """The raw rows of the whole file in one query over its `parts` (see `split`).
 
         The query has no `record`: `record` builds it from the file's columns, which
         `with_columns` adds, so that a query builds records only for the rows it keeps.
         """
-        if not isinstance(self.source, DelimitedText):
-            return None
-        scan = self.source.scan_sql()
-        if scan is None:
-            return None
+        assert isinstance(self.source, DelimitedText)
         # Testing every column for text would make DuckDB parse every column of every row;
         # a row with text only in the others is left out here, and the line count then
         # sends the file to the batches, which keep it.
@@ -218,7 +230,7 @@ class ShapedText:
         return raw_select(
             self.source.header,
             self.fields,
-            rows=scan,
+            rows=self.source.scan_sql(parts),
             joins=self.joins,
             blank_unless=used,
             extra=extra if with_columns else (),
