@@ -1,11 +1,4 @@
-"""The store: flows, rejects and ingests in an embedded DuckDB file, reached through Ibis.
-
-Each ingest's flows are one Parquet file, ordered by partner, in a folder beside the DuckDB file
-(`sanctionwatch.flows/` for `sanctionwatch.duckdb`); the view `flows` reads the files of the
-ingests the store records. Writing a file of typed rows costs about half what inserting them
-into a DuckDB table does, and a file is made whole before the ingest that names it commits, so
-a killed process leaves at most a file no ingest names, which the next writer removes.
-"""
+"""The store: flows, rejects and ingests in an embedded DuckDB file, reached through Ibis."""
 
 from __future__ import annotations
 
@@ -32,22 +25,7 @@ __all__ = ["DEFAULT_STORE", "SPARK_SCHEME", "Store", "default_store_location"]
 
 DEFAULT_STORE = "sanctionwatch.duckdb"
 SPARK_SCHEME = "spark://"
-_TABLES: dict[str, pa.Schema] = {"rejects": REJECTS, "ingests": INGESTS}
-_FLOWS = "flows"
-_FLOW_FILE = ".parquet"
-_PARTIAL_FILE = ".partial"
-_SCRATCH_PREFIX = ".scratch-"
-# DuckDB's names for the Arrow types of the flows' columns, for the view over no file.
-_DUCKDB_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.int8(): "TINYINT",
-    pa.int16(): "SMALLINT",
-    pa.int32(): "INTEGER",
-    pa.int64(): "BIGINT",
-    pa.float64(): "DOUBLE",
-    pa.bool_(): "BOOLEAN",
-    pa.date32(): "DATE",
-}
+_TABLES: dict[str, pa.Schema] = {"flows": FLOWS, "rejects": REJECTS, "ingests": INGESTS}
 
 
 def default_store_location() -> str:
@@ -63,22 +41,10 @@ class Store:
     (read only: ingest goes to a DuckDB store, then its tables move to the warehouse).
     """
 
-    def __init__(
-        self,
-        backend: Any,
-        location: str,
-        *,
-        writable: bool = True,
-        flow_folder: Path | None = None,
-    ) -> None:
+    def __init__(self, backend: Any, location: str, *, writable: bool = True) -> None:
         self.backend = backend
         self.location = location
         self.writable = writable
-        self._scratch: tempfile.TemporaryDirectory[str] | None = None
-        if flow_folder is None and writable:
-            self._scratch = tempfile.TemporaryDirectory(prefix="sanctionwatch-flows-")
-            flow_folder = Path(self._scratch.name)
-        self.flow_folder = flow_folder
 
     @classmethod
     def open(cls, location: str | Path | None = None, *, wait_seconds: float = 30.0) -> Store:
@@ -110,88 +76,38 @@ class Store:
                 time.sleep(0.2)
             except duckdb.Error as error:
                 raise SanctionwatchError(f"{path}: not a sanctionwatch store: {error}") from error
-        folder = None if path == ":memory:" else Path(path).with_suffix(".flows")
-        store = cls(backend, path, flow_folder=folder)
+        store = cls(backend, path)
         store._create_tables()
+        # What an ingest killed mid-way left: no other process can be using it now.
+        if store.scratch_folder is not None:
+            shutil.rmtree(store.scratch_folder, ignore_errors=True)
         return store
 
+    @property
+    def scratch_folder(self) -> Path | None:
+        """Where ingests keep their passing work: beside the store's file, where its data is
+        expected to fit; None for a store in memory, whose ingests use the system's."""
+        if self.location == ":memory:" or not self.writable:
+            return None
+        path = Path(self.location)
+        return path.with_name(f".{path.name}.scratch")
+
+    def scratch(self) -> tempfile.TemporaryDirectory[str]:
+        """A folder of its own for one ingest's passing work, removed when it is closed."""
+        folder = self.scratch_folder
+        if folder is not None:
+            folder.mkdir(exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix="ingest-", dir=folder)
+
     def _create_tables(self) -> None:
-        assert self.flow_folder is not None
-        self.flow_folder.mkdir(exist_ok=True)
         existing = set(self.backend.list_tables())
         for name, schema in _TABLES.items():
             if name not in existing:
                 self.backend.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
-        with self.transaction():
-            if _FLOWS in existing and self._flows_is_table():
-                self._move_flows_to_files()
-            self.show_flows()
-        self._remove_unrecorded_files()
-
-    def _flows_is_table(self) -> bool:
-        """Whether `flows` is a table, as stores written before flows were files keep it."""
-        found = self.backend.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-            "AND database_name = current_database()",
-            [_FLOWS],
-        ).fetchone()
-        return bool(found and found[0])
-
-    def _move_flows_to_files(self) -> None:
-        ingests = self.backend.con.execute(f"SELECT DISTINCT ingest_id FROM {_FLOWS}").fetchall()
-        for (ingest_id,) in ingests:
-            self.backend.con.execute(
-                f"COPY (SELECT * FROM {_FLOWS} WHERE ingest_id = ? "
-                f"ORDER BY partner_code, partner_iso3) TO '{_sql_path(self.flow_file(ingest_id))}' "
-                "(FORMAT parquet)",
-                [ingest_id],
-            )
-        self.backend.raw_sql(f"DROP TABLE {_FLOWS}")
-
-    def flow_file(self, ingest_id: str, *, partial: bool = False) -> Path:
-        """Where an ingest's flows are kept; `partial` while they are being written."""
-        assert self.flow_folder is not None
-        return self.flow_folder / (ingest_id + (_PARTIAL_FILE if partial else _FLOW_FILE))
-
-    def scratch(self) -> tempfile.TemporaryDirectory[str]:
-        """A folder beside the flow files for an ingest's passing work, gone when closed, or
-        with the next writer after a killed process."""
-        return tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIX, dir=self.flow_folder)
-
-    def show_flows(self) -> None:
-        """Point the view `flows` at the files of the ingests recorded: after an ingest or a
-        `forget`, inside its transaction, so that the view changes when the records do."""
-        recorded = self.backend.con.execute("SELECT ingest_id FROM ingests ORDER BY ingest_id")
-        files = [self.flow_file(ingest_id) for (ingest_id,) in recorded.fetchall()]
-        names = ", ".join(f'"{name}"' for name in FLOWS.names)
-        if files:
-            listed = ", ".join(f"'{_sql_path(file)}'" for file in files)
-            source = f"SELECT {names} FROM read_parquet([{listed}])"
-        else:
-            typed = ", ".join(
-                f'CAST(NULL AS {_DUCKDB_TYPES[field.type]}) AS "{field.name}"' for field in FLOWS
-            )
-            source = f"SELECT {typed} LIMIT 0"
-        self.backend.raw_sql(f"CREATE OR REPLACE VIEW {_FLOWS} AS {source}")
-
-    def _remove_unrecorded_files(self) -> None:
-        """Files left by an ingest that did not commit, or by a `forget` cut short."""
-        assert self.flow_folder is not None
-        recorded = {
-            ingest_id
-            for (ingest_id,) in self.backend.con.execute("SELECT ingest_id FROM ingests").fetchall()
-        }
-        for file in self.flow_folder.iterdir():
-            if file.is_dir() and file.name.startswith(_SCRATCH_PREFIX):
-                shutil.rmtree(file, ignore_errors=True)
-            elif file.suffix in (_FLOW_FILE, _PARTIAL_FILE) and file.stem not in recorded:
-                file.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self.writable:
             self.backend.disconnect()
-        if self._scratch is not None:
-            self._scratch.cleanup()
 
     def export(self, warehouse: str | Path) -> dict[str, int]:
         """Write every table as a Parquet folder under `warehouse`, for a Spark store to read."""
@@ -267,10 +183,6 @@ class Store:
             self.backend.raw_sql("ROLLBACK")
             raise
         self.backend.raw_sql("COMMIT")
-
-
-def _sql_path(path: Path) -> str:
-    return str(path.resolve()).replace("'", "''")
 
 
 def _open_spark(location: str) -> Store:

@@ -15,7 +15,6 @@ from sanctionwatch import Regime, Store, check
 from sanctionwatch.analysis import HIGH_SCORE, SignalKind, signals
 from sanctionwatch.cli import app
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
-from sanctionwatch.trade._ingest import adopt_flows
 
 ROWS = 30_000
 
@@ -23,7 +22,9 @@ ROWS = 30_000
 def _loaded(folder: Path, evasion: bool, exporters_only: bool | None = None) -> Iterator[Store]:
     synthesize(folder, rows=ROWS, seed=7, evasion=evasion, exporters_only=exporters_only)
     with Store.open(folder / "s.duckdb") as store:
-        adopt_flows(store, folder / "flows.parquet")
+        store.backend.raw_sql(
+            f"INSERT INTO flows SELECT * FROM read_parquet('{folder / 'flows.parquet'}')"
+        )
         yield store
 
 

@@ -26,8 +26,11 @@ from tests.trade.test_readers_properties import (
 
 import sanctionwatch.trade._ingest as ingest_module
 from sanctionwatch import SanctionwatchError, Store, ingest
+from sanctionwatch.trade.readers._text import _SPLIT_CHUNK, LineCount, split_lines
 
 EXAMPLE = Path(__file__).parent / "data" / "comtrade-bulk-example.txt"
+# Rows enough for a file of several chunks, which is read as two parts.
+_MANY = 40_000
 
 
 def _batches_only(*args: object, **kwargs: object) -> ingest_module.IngestReport:
@@ -205,3 +208,91 @@ def test_baci_files_end_the_same_either_way(
     path = tmp_path_factory.mktemp("baci") / "BACI_HS17_Y2019_V202401.csv"
     path.write_bytes(content)
     _same_either_way(path)
+
+
+def _many_rows(header: str, rows: list[str], count: int) -> list[str]:
+    """`count` distinct rows made from the example's by changing the month, the HS code and
+    the value."""
+    columns = header.split("\t")
+    period, value = columns.index("period"), columns.index("primaryValue")
+    frequency, code = columns.index("freqCode"), columns.index("cmdCode")
+    made = []
+    for n in range(count):
+        fields = rows[n % len(rows)].split("\t")
+        fields[frequency] = "M"
+        fields[period] = f"{2000 + n // 12 % 20}{n % 12 + 1:02d}"
+        fields[code] = f"{100000 + n // 240:06d}"
+        fields[value] = str(1000 + n)
+        made.append("\t".join(fields))
+    return made
+
+
+def test_a_file_in_several_parts_is_numbered_as_one(
+    tmp_path: Path, example: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of some megabytes is read as two parts, one per thread; rows rejected in either
+    part, and repeats across the cut, carry their lines in the file."""
+    monkeypatch.setattr(ingest_module, "_threads", lambda store: 2)
+    header, rows = example
+    many = _many_rows(header, rows, _MANY)
+    columns = header.split("\t")
+    broken = many[-2].split("\t")
+    broken[columns.index("partnerCode")] = "999"
+    many[-2] = "\t".join(broken)
+    many.append(many[3])  # row 5 again, in the last part
+    path = tmp_path / "large.txt"
+    path.write_text(_lines(header, *many), encoding="utf-8")
+    assert path.stat().st_size > 2 * _SPLIT_CHUNK
+    outcome = _outcome(path, batches=False)
+    assert outcome == _outcome(path, batches=True)
+    assert isinstance(outcome, dict)
+    assert outcome["counts"] == (_MANY + 1, _MANY - 1, 2, 1)
+    reasons = {r["source_row"]: r["reason"] for r in outcome["rejects"]}
+    assert reasons == {
+        _MANY: 'partnerCode "999" is not a known country or area',
+        _MANY + 2: "duplicate of row 5 (same keys and figures)",
+    }
+
+
+def test_split_lines_cuts_at_line_ends_and_counts_them(
+    tmp_path: Path, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    many = _many_rows(header, rows, _MANY)
+    text = _lines(header, *many)
+    path = tmp_path / "large.txt.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    plain = tmp_path / "large.txt"
+    plain.write_text(text, encoding="utf-8")
+    for source in (path, plain):
+        folder = tmp_path / source.name.replace(".", "-")
+        folder.mkdir()
+        parts = split_lines(source, folder, 2, skip=1)
+        assert parts is not None
+        assert parts.count == LineCount(lines=_MANY + 1, trailing_blank=0)
+        assert len(parts.files) == 2
+        pieces = [part.read_text(encoding="utf-8") for part in parts.files]
+        assert "".join(pieces) == text.split("\n", 1)[1]
+        assert all(piece.endswith("\n") for piece in pieces)
+        assert parts.first_lines[0] == 2
+        for first, piece in zip(parts.first_lines, pieces, strict=True):
+            assert piece.split("\n", 1)[0] == many[first - 2]
+
+
+def test_the_parts_go_when_done_or_when_the_store_next_opens(
+    tmp_path: Path, example: tuple[str, list[str]]
+) -> None:
+    header, rows = example
+    path = tmp_path / "bulk.txt"
+    path.write_text(_lines(header, *rows), encoding="utf-8")
+    scratch = tmp_path / ".trade.duckdb.scratch"
+    with Store.open(tmp_path / "trade.duckdb") as store:
+        assert store.scratch_folder == scratch
+        ingest(store, path)
+        assert list(scratch.iterdir()) == []
+        # What an ingest killed while reading leaves behind.
+        (scratch / "ingest-left").mkdir()
+        (scratch / "ingest-left" / "part-0.txt").write_text(rows[0], encoding="utf-8")
+    with Store.open(tmp_path / "trade.duckdb") as store:
+        assert not scratch.exists()
+        assert store.flows.count().execute() == len(rows)

@@ -28,7 +28,7 @@ from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
-__all__ = ["IngestReport", "ProgressCallback", "adopt_flows", "ingest"]
+__all__ = ["IngestReport", "ProgressCallback", "ingest"]
 
 _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
@@ -119,34 +119,6 @@ def ingest(
     return _ingest_in_batches(store, source, batches, progress)
 
 
-def adopt_flows(store: Store, path: str | Path) -> IngestReport:
-    """Record a Parquet file already in the canonical flow schema (`FLOWS`, as `synthesize`
-    writes it) as an ingest, its rows taken as they are: for synthetic worlds, whose rows are
-    valid by construction. The rows get the ingest's id and file, and the store's order."""
-    path = Path(path)
-    store.require_writable("adopt flows")
-    source = _Source(path, "flows", _sha256(path))
-    constants = f"{_literal(source.ingest_id)} AS ingest_id, {_literal(str(path))} AS source_file"
-    partial, written = (
-        store.flow_file(source.ingest_id, partial=True),
-        store.flow_file(source.ingest_id),
-    )
-    rows = f"SELECT * FROM read_parquet('{_sql_path(path)}')"
-    try:
-        count = _write_flows(store, rows, constants, partial)
-        report = IngestReport(source.ingest_id, str(path), source.format, count, count, 0)
-        with store.transaction():
-            store.backend.insert("ingests", _ingest_row(report, source.digest))
-            partial.replace(written)
-            store.show_flows()
-    except BaseException:
-        written.unlink(missing_ok=True)
-        raise
-    finally:
-        partial.unlink(missing_ok=True)
-    return report
-
-
 def _ingest_in_one_pass(
     store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
 ) -> IngestReport:
@@ -235,42 +207,40 @@ class _Raw:
 def _load(
     store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int], *, exact: bool
 ) -> IngestReport:
-    """Raw rows into the ingest's flow file and `rejects`, all or nothing.
+    """Raw rows into `flows` and `rejects`, all or nothing.
 
-    Valid rows are written to the file ordered by partner: a check reads one target's trade,
-    a small part of the world's, and the engine then skips the blocks of the others. Repeats
-    are found among them there and moved to `rejects`; rows failing a check join them when the
-    counts say some did. The file is named as the ingest's only in the transaction recording
-    it. With `exact` unset, `rows_read` gives what the file's lines promise, and any other
-    count means the rows were not read as numbered.
+    Valid rows go straight into `flows`, ordered by partner: a check reads one target's
+    trade, a small part of the world's, and the engine then skips the blocks of the others.
+    Repeats are found among them there and moved to `rejects`; rows failing a check join them
+    when the counts say some did. With `exact` unset, `rows_read` gives what the file's lines
+    promise, and any other count means the rows were not read as numbered.
     """
     ingest_id = source.ingest_id
+    # The ingest's id and file, the same on every row, are added after the sort: carried
+    # through it they would cost as much as a column of the file.
     constants = f"{_literal(ingest_id)} AS ingest_id, {_literal(str(source.path))} AS source_file"
-    partial, written = store.flow_file(ingest_id, partial=True), store.flow_file(ingest_id)
+    varying = ", ".join(name for name in FLOWS.names if name not in _CONSTANT_COLUMNS)
+    flows, rejects = ", ".join(FLOWS.names), ", ".join(REJECTS.names)
+    mine = f"FROM flows WHERE ingest_id = {_literal(ingest_id)}"
     sql = store.backend.raw_sql
     store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
     try:
-        valid = f"SELECT * FROM ({judged_sql(raw.fields)}) WHERE _reason IS NULL"
-        copied = _write_flows(store, valid, constants, partial)
-        kept = f"read_parquet('{_sql_path(partial)}')"
-        sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(kept)}")
-        removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
-        if removed:
-            rewritten = partial.with_name(partial.name + ".rewritten")
-            _write_flows(
-                store,
-                f"SELECT * FROM {kept} WHERE source_row NOT IN (SELECT source_row FROM {_REPEATS})",
-                constants,
-                rewritten,
-            )
-            rewritten.replace(partial)
-        accepted = copied - removed
-        read = rows_read()
         with store.transaction():
+            sql(
+                f"INSERT INTO flows ({flows}) SELECT {flows} FROM (SELECT *, {constants} "
+                f"FROM (SELECT {varying} FROM ({judged_sql(raw.fields)}) WHERE _reason IS NULL "
+                "ORDER BY partner_code, partner_iso3))"
+            )
+            sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
+            removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
+            if removed:
+                sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
+            accepted = _count(store, f"SELECT count(*) {mine}")
+            read = rows_read()
             if removed or accepted + removed != read:
                 # The record is built above the filter: only for the rows rejected.
                 sql(
-                    f"INSERT INTO rejects ({', '.join(REJECTS.names)}) "
+                    f"INSERT INTO rejects ({rejects}) "
                     f"SELECT {constants}, source_row, "
                     f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
                     f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
@@ -301,38 +271,14 @@ def _load(
                 rows_duplicate=duplicates,
             )
             store.backend.insert("ingests", _ingest_row(report, source.digest))
-            partial.replace(written)
-            store.show_flows()
-    except BaseException:
-        # Nothing names the file while the ingest is not recorded.
-        written.unlink(missing_ok=True)
-        raise
     finally:
-        partial.unlink(missing_ok=True)
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         store.backend.con.unregister(COUNTRY_CODES_VIEW)
     return report
 
 
-def _write_flows(store: Store, rows: str, constants: str, target: Path) -> int:
-    """Write `rows` (a query with the flows' columns) to the Parquet file `target` as the store
-    keeps them: ordered by partner, with the ingest's `constants` added after the sort.
-    Returns the number of rows written."""
-    varying = ", ".join(name for name in FLOWS.names if name not in _CONSTANT_COLUMNS)
-    ordered = f"SELECT {varying} FROM ({rows}) ORDER BY partner_code, partner_iso3"
-    return _count(
-        store,
-        f"COPY (SELECT {', '.join(FLOWS.names)} FROM (SELECT *, {constants} FROM ({ordered}))) "
-        f"TO '{_sql_path(target)}' (FORMAT parquet)",
-    )
-
-
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_path(path: Path) -> str:
-    return _literal(str(path.resolve()))[1:-1]
 
 
 def _count(store: Store, query: str) -> int:

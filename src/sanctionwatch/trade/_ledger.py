@@ -47,13 +47,10 @@ def forget(store: Store, ingest_id: str) -> ForgetReport:
     flows = int(store.flows.filter(store.flows.ingest_id == ingest_id).count().execute())
     rejects = int(store.rejects.filter(store.rejects.ingest_id == ingest_id).count().execute())
     with store.transaction():
-        for table in ("rejects", "ingests"):
+        for table in ("flows", "rejects", "ingests"):
             store.backend.raw_sql(
                 f"DELETE FROM {table} WHERE ingest_id = ?", parameters=[ingest_id]
             )
-        store.show_flows()
-    # Once no ingest names it; a process killed before this leaves it to the next writer.
-    store.flow_file(ingest_id).unlink(missing_ok=True)
     return ForgetReport(ingest_id, source, flows, rejects)
 
 
