@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
@@ -144,15 +145,25 @@ class Store:
     # a catalog query on every call.
     @functools.cached_property
     def flows(self) -> ibis.Table:
-        return self.table("flows")
+        return self._own_table("flows")
 
     @functools.cached_property
     def rejects(self) -> ibis.Table:
-        return self.table("rejects")
+        return self._own_table("rejects")
 
     @functools.cached_property
     def ingests(self) -> ibis.Table:
-        return self.table("ingests")
+        return self._own_table("ingests")
+
+    def _own_table(self, name: str) -> ibis.Table:
+        """One of the tables a DuckDB store creates, by the schema it was created with: no
+        need to ask the catalog. A Spark store's tables are read as the files say."""
+        if not self.writable:
+            return self.table(name)
+        schema = ibis.Schema.from_pyarrow(_TABLES[name])
+        return ops.DatabaseTable(
+            name, schema=schema, source=self.backend, namespace=ops.Namespace()
+        ).to_expr()
 
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table `name`; on DuckDB without listing them all."""

@@ -36,12 +36,16 @@ def cache_folder() -> Path:
 
 @functools.cache
 def _fingerprint() -> str:
-    """This package's source and the compiling libraries' versions, as one digest."""
+    """This package's source files, by name, size and time of change (as Python's own
+    bytecode cache tells a changed file), and the compiling libraries' versions, as one
+    digest."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
+        stat = path.stat()
+        digest.update(
+            f"{path.relative_to(package).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\0".encode()
+        )
     # The modules' own version strings: asking the installed distributions costs more than
     # hashing the whole package.
     for module in (ibis, sqlglot, duckdb):
