@@ -24,6 +24,7 @@ from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
 from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
+from sanctionwatch.trade.readers._shape import literal
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
@@ -218,10 +219,10 @@ def _load(
     ingest_id = source.ingest_id
     # The ingest's id and file, the same on every row, are added after the sort: carried
     # through it they would cost as much as a column of the file.
-    constants = f"{_literal(ingest_id)} AS ingest_id, {_literal(str(source.path))} AS source_file"
+    constants = f"{literal(ingest_id)} AS ingest_id, {literal(str(source.path))} AS source_file"
     varying = ", ".join(name for name in FLOWS.names if name not in _CONSTANT_COLUMNS)
     flows, rejects = ", ".join(FLOWS.names), ", ".join(REJECTS.names)
-    mine = f"FROM flows WHERE ingest_id = {_literal(ingest_id)}"
+    mine = f"FROM flows WHERE ingest_id = {literal(ingest_id)}"
     sql = store.backend.raw_sql
     store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
     try:
@@ -275,10 +276,6 @@ def _load(
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         store.backend.con.unregister(COUNTRY_CODES_VIEW)
     return report
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _count(store: Store, query: str) -> int:
