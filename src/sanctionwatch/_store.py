@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -93,12 +94,20 @@ class Store:
         path = Path(self.location)
         return path.with_name(f".{path.name}.scratch")
 
-    def scratch(self) -> tempfile.TemporaryDirectory[str]:
-        """A folder of its own for one ingest's passing work, removed when it is closed."""
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A folder of its own for one ingest's passing work, removed when done, and the
+        store's scratch folder with it once no other ingest uses it."""
         folder = self.scratch_folder
         if folder is not None:
             folder.mkdir(exist_ok=True)
-        return tempfile.TemporaryDirectory(prefix="ingest-", dir=folder)
+        try:
+            with tempfile.TemporaryDirectory(prefix="ingest-", dir=folder) as path:
+                yield Path(path)
+        finally:
+            if folder is not None:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
     def _create_tables(self) -> None:
         existing = set(self.backend.list_tables())

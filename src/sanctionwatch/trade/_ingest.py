@@ -131,7 +131,7 @@ def _ingest_in_one_pass(
         copying = None if progress is None else _scaled(progress, 0, size, 2 * size)
         if copying is not None:
             copying(0, size)
-        parts = shaped.split(Path(folder), _threads(store), copying)
+        parts = shaped.split(folder, _threads(store), copying)
         if parts is None:
             raise _NotAsRead
         connection = store.backend.con
