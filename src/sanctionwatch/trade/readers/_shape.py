@@ -25,6 +25,7 @@ from sanctionwatch.trade.readers._text import (
     TextBatch,
     TextSource,
     column_name,
+    literal,
 )
 
 __all__ = [
@@ -54,11 +55,6 @@ _EXACT_LIMIT = 10**12
 def column(index: int) -> str:
     """The SQL for the batch's column at `index`."""
     return f'rows."{column_name(index)}"'
-
-
-# SQL text cannot hold a NUL character: one in a header name or a marker becomes U+FFFD.
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''").replace("\0", "\ufffd") + "'"
 
 
 def identifier(name: str) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "TextSource",
     "column_name",
     "is_gzip",
+    "literal",
     "split_lines",
 ]
 
@@ -55,8 +56,10 @@ _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
 _SPLIT_CHUNK = 4 << 20
 
 
-def _sql_text(value: str) -> str:
-    return value.replace("'", "''")
+# SQL text cannot hold a NUL character: one in a header name or a marker becomes U+FFFD.
+def literal(value: str) -> str:
+    """`value` as SQL text, quoted."""
+    return "'" + value.replace("'", "''").replace("\0", "\ufffd") + "'"
 
 
 def column_name(index: int) -> str:
@@ -191,11 +194,11 @@ class DelimitedText:
         """
         quote = "'\"'" if self.quoted else "''"
         columns = ", ".join(f"'{column_name(i)}': 'VARCHAR'" for i in range(len(self.header)))
-        delimiter = self.delimiter.replace("'", "''")
         scans = [
             f"SELECT ordinality + {first - 1} AS source_row, * EXCLUDE (ordinality) "
-            f"FROM read_csv('{_sql_text(str(file))}', auto_detect = false, "
-            f"header = false, delim = '{delimiter}', quote = {quote}, escape = {quote}, "
+            f"FROM read_csv({literal(str(file))}, auto_detect = false, "
+            f"header = false, delim = {literal(self.delimiter)}, quote = {quote}, "
+            f"escape = {quote}, "
             f"encoding = '{_DUCKDB_ENCODINGS[self.encoding]}', compression = 'none', "
             f"columns = {{{columns}}}) WITH ORDINALITY"
             for file, first in zip(parts.files, parts.first_lines, strict=True)
