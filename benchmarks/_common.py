@@ -65,7 +65,7 @@ class World:
                 # Ordered by partner, as `ingest` stores a file's rows.
                 store.backend.raw_sql(
                     f"INSERT INTO flows SELECT * FROM read_parquet('{self.parquet}') "
-                    "ORDER BY partner_code, partner_iso3"
+                    "ORDER BY partner_code"
                 )
             print(f"loaded them into {self.store} in {time.perf_counter() - started:.1f} s")
         return self

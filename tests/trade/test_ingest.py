@@ -77,6 +77,16 @@ def test_every_bundled_record_names_its_source() -> None:
         ({"classificationCode": "S4"}, 'classificationCode "S4" is not an HS edition'),
         ({"primaryValue": None, "netWgt": None, "qty": None}, "no value, net weight or quantity"),
         ({"primaryValue": None, "netWgt": 5000}, None),
+        ({"period": "1900"}, None),
+        ({"period": "1899"}, 'period "1899" does not fit freqCode "A"'),
+        ({"period": "210012", "freqCode": "M"}, None),
+        ({"period": "210101", "freqCode": "M"}, 'period "210101" does not fit freqCode "M"'),
+        ({"period": "201700", "freqCode": "m"}, 'period "201700" does not fit freqCode "m"'),
+        ({"period": "2017", "freqCode": "Q"}, 'period "2017" does not fit freqCode "Q"'),
+        ({"cmdCode": "tota"}, 'HS code "tota" is not 2, 4 or 6 digits or TOTAL'),
+        ({"classificationCode": "hs"}, None),
+        ({"classificationCode": "h9"}, 'classificationCode "h9" is not an HS edition'),
+        ({"flowCode": "mx"}, 'flowCode "mx" is not M, X, RM or RX'),
     ],
 )
 def test_a_bad_row_is_rejected_with_its_reason_and_nothing_else_is_lost(
@@ -122,6 +132,33 @@ def test_monthly_period_bounds(store: Store, write_comtrade: Callable[..., Path]
     row = store.flows.to_pyarrow().to_pylist()[0]
     assert (str(row["period_start"]), str(row["period_end"])) == ("2016-02-01", "2016-02-29")
     assert row["frequency"] == "monthly"
+
+
+def test_codes_are_read_whatever_their_case(
+    store: Store, write_comtrade: Callable[..., Path]
+) -> None:
+    ingest(
+        store,
+        write_comtrade(
+            comtrade_record(
+                freqCode="m",
+                period="202402",
+                flowCode="rX",
+                cmdCode="total",
+                classificationCode="h5",
+                reporterISO="chn",
+            )
+        ),
+    )
+    row = store.flows.to_pyarrow().to_pylist()[0]
+    assert (str(row["period_start"]), str(row["period_end"])) == ("2024-02-01", "2024-02-29")
+    assert (row["frequency"], row["flow"], row["hs_code"], row["hs_level"]) == (
+        "monthly",
+        "re-export",
+        "TOTAL",
+        0,
+    )
+    assert (row["hs_version"], row["reporter_iso3"]) == (2017, "CHN")
 
 
 def test_the_same_content_twice_adds_nothing(

@@ -19,7 +19,7 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
-from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE
+from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
 from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
@@ -225,12 +225,13 @@ def _load(
     mine = f"FROM flows WHERE ingest_id = {literal(ingest_id)}"
     sql = store.backend.raw_sql
     store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
+    store.backend.con.register(PERIODS_VIEW, periods())
     try:
         with store.transaction():
             sql(
                 f"INSERT INTO flows ({flows}) SELECT {flows} FROM (SELECT *, {constants} "
                 f"FROM (SELECT {varying} FROM ({judged_sql(raw.fields)}) WHERE _reason IS NULL "
-                "ORDER BY partner_code, partner_iso3))"
+                "ORDER BY partner_code))"
             )
             sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
             removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
@@ -275,6 +276,7 @@ def _load(
     finally:
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         store.backend.con.unregister(COUNTRY_CODES_VIEW)
+        store.backend.con.unregister(PERIODS_VIEW)
     return report
 
 

@@ -9,18 +9,26 @@ field is parsed once per row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import calendar
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+import pyarrow as pa
 
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._schema import FLOW_KEYS, FLOW_KINDS
 
-__all__ = ["COUNTRY_CODES_VIEW", "DUPLICATE", "judged", "repeats"]
+__all__ = ["COUNTRY_CODES_VIEW", "DUPLICATE", "PERIODS_VIEW", "judged", "periods", "repeats"]
 
 COUNTRY_CODES_VIEW = "_ingest_country_codes"
+PERIODS_VIEW = "_ingest_periods"
 DUPLICATE = "duplicate"
 
 _KEYS = (*FLOW_KEYS, "hs_code")
 _FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
+# The years a period may fall in.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
 
 
 def _text(value: str) -> str:
@@ -30,14 +38,6 @@ def _text(value: str) -> str:
 def _quoted(column: str) -> str:
     """The column's text between double quotes, for a reason."""
     return f"""'"' || coalesce({column}, '') || '"'"""
-
-
-def _case(column: str, mapping: dict[str, str] | dict[str, int], kind: str) -> str:
-    whens = " ".join(
-        f"WHEN {_text(key)} THEN {_text(value) if isinstance(value, str) else value}"
-        for key, value in mapping.items()
-    )
-    return f"CAST(CASE {column} {whens} END AS {kind})"
 
 
 def _number_checks(text: str, number: str, name: str) -> list[tuple[str, str]]:
@@ -88,13 +88,13 @@ _CHECKS: list[tuple[str, str]] = [
     ),
     ("flow IS NULL", f"'flowCode ' || {_quoted('flow_code')} || ' is not M, X, RM or RX'"),
     (
-        "NOT period_ok",
+        "period_start IS NULL",
         f"'period ' || {_quoted('period')} || ' does not fit freqCode ' || {_quoted('freq')} "
         "|| ' (expected YYYY for A, YYYYMM for M)'",
     ),
     ("NOT hs_ok", f"'HS code ' || {_quoted('hs_text')} || ' is not 2, 4 or 6 digits or TOTAL'"),
     (
-        "classification IS NOT NULL AND classification <> 'HS' AND hs_version IS NULL",
+        "NOT classification_ok",
         f"'classificationCode ' || {_quoted('classification')} "
         "|| ' is not an HS edition (H0 to H6, or HS)'",
     ),
@@ -108,26 +108,83 @@ _CHECKS: list[tuple[str, str]] = [
 ]
 
 
+def _coded(column: str, mapping: Mapping[str, str | int | bool], kind: str) -> str:
+    """`mapping` applied to a code regardless of case; the code as written is tried first,
+    since most are written as the mapping has them, and upper-casing every row costs."""
+    return (
+        f"CAST(CASE {column} {_whens(mapping)} "
+        f"ELSE CASE upper({column}) {_whens(mapping)} END END AS {kind})"
+    )
+
+
+def _whens(mapping: Mapping[str, str | int | bool]) -> str:
+    return " ".join(
+        f"WHEN {_text(key)} THEN {_text(value) if isinstance(value, str) else value}"
+        for key, value in mapping.items()
+    )
+
+
+@cache
+def periods() -> pa.Table:
+    """Every period a row may name, by its freqCode and period as written (either case of the
+    freqCode), with the days it spans: one join in place of parsing each row's period."""
+    codes: list[str] = []
+    texts: list[str] = []
+    starts: list[dt.date] = []
+    ends: list[dt.date] = []
+    frequencies: list[str] = []
+    for year in range(_FIRST_YEAR, _LAST_YEAR + 1):
+        spans = [(f"{year}", "A", dt.date(year, 1, 1), dt.date(year, 12, 31), "annual")]
+        for month in range(1, 13):
+            last = calendar.monthrange(year, month)[1]
+            spans.append(
+                (
+                    f"{year}{month:02d}",
+                    "M",
+                    dt.date(year, month, 1),
+                    dt.date(year, month, last),
+                    "monthly",
+                )
+            )
+        for text, code, start, end, frequency in spans:
+            for written in (code, code.lower()):
+                codes.append(written)
+                texts.append(text)
+                starts.append(start)
+                ends.append(end)
+                frequencies.append(frequency)
+    return pa.table(
+        {
+            "freq_code": pa.array(codes, pa.string()),
+            "period": pa.array(texts, pa.string()),
+            "period_start": pa.array(starts, pa.date32()),
+            "period_end": pa.array(ends, pa.date32()),
+            "frequency": pa.array(frequencies, pa.string()),
+        }
+    )
+
+
 def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
     """The query typing the raw rows of `raw` (a table or view name, or a subquery) as flows,
     with `raw`'s columns named in `carry` alongside. The ingest's id and file, the same on
     every row, are left to the caller: carried through a sort they would cost as much as a
     column of the file.
 
-    Country codes come from the view `COUNTRY_CODES_VIEW` (`code`, `iso3`), which the caller
-    registers.
+    Country codes and periods come from the views `COUNTRY_CODES_VIEW` (`code`, `iso3`) and
+    `PERIODS_VIEW` (`periods()`), which the caller registers.
     """
     # Whether a row fails any check is cheap to tell; which one, only for the rows that do.
     failing = " OR ".join(f"({condition})" for condition, _ in _CHECKS)
     first_failure = " ".join(f"WHEN {condition} THEN {message}" for condition, message in _CHECKS)
     reason = f"CASE WHEN coalesce({failing}, false) THEN CASE {first_failure} END END"
-    year = "CASE WHEN period_ok THEN year ELSE 2000 END"
-    month = "CASE WHEN is_monthly THEN month ELSE 1 END"
     carried = "".join(f'"{name}", ' for name in carry)
+    # The only valid code of five characters is TOTAL, in whatever case it was written.
     level = (
-        "CAST(CASE WHEN NOT hs_ok THEN NULL WHEN hs_text = 'TOTAL' THEN 0 "
+        "CAST(CASE WHEN NOT hs_ok THEN NULL WHEN length(hs_text) = 5 THEN 0 "
         "ELSE length(hs_text) END AS TINYINT)"
     )
+    editions: dict[str, str | int | bool] = dict(HS_VERSIONS)
+    known_classification: dict[str, str | int | bool] = dict.fromkeys([*HS_VERSIONS, "HS"], True)
     return f"""
 WITH
 by_code AS (SELECT code, any_value(iso3) AS iso3 FROM {COUNTRY_CODES_VIEW} GROUP BY code),
@@ -137,16 +194,14 @@ by_iso3 AS (
 ),
 texts AS (
     SELECT source_row, {carried}
-        upper(nullif(freqCode, '')) AS freq,
+        nullif(freqCode, '') AS freq,
         nullif(period, '') AS period,
-        upper(nullif(flowCode, '')) AS flow_code,
-        upper(nullif(cmdCode, '')) AS hs_text,
-        upper(nullif(classificationCode, '')) AS classification,
-        coalesce(
-            nullif(primaryValue, ''),
-            CASE WHEN upper(nullif(flowCode, '')) IN ('M', 'RM')
-                THEN nullif(cifvalue, '') ELSE nullif(fobvalue, '') END
-        ) AS value_text,
+        nullif(flowCode, '') AS flow_code,
+        nullif(cmdCode, '') AS hs_text,
+        nullif(classificationCode, '') AS classification,
+        nullif(primaryValue, '') AS primary_text,
+        nullif(cifvalue, '') AS cif_text,
+        nullif(fobvalue, '') AS fob_text,
         nullif(netWgt, '') AS weight_text,
         nullif(qty, '') AS qty_text,
         nullif(qtyUnitAbbr, '') AS unit,
@@ -158,45 +213,46 @@ texts AS (
 ),
 parsed AS (
     SELECT *,
-        TRY_CAST(substr(period, 1, 4) AS INTEGER) AS year,
-        TRY_CAST(substr(period, 5, 2) AS INTEGER) AS month,
+        {_coded("flow_code", FLOW_KINDS, "VARCHAR")} AS flow,
         TRY_CAST(reporter_text AS INTEGER) AS reporter_code,
         TRY_CAST(partner_text AS INTEGER) AS partner_code,
+        coalesce(regexp_full_match(hs_text, '[0-9]{{2}}|[0-9]{{4}}|[0-9]{{6}}|(?i:TOTAL)'), false)
+            AS hs_ok,
+        {_coded("classification", editions, "SMALLINT")} AS hs_version,
+        classification IS NULL OR coalesce(
+            {_coded("classification", known_classification, "BOOLEAN")}, false
+        ) AS classification_ok
+    FROM texts
+),
+valued AS (
+    SELECT *,
+        coalesce(
+            primary_text,
+            CASE WHEN flow IN ('import', 're-import') THEN cif_text ELSE fob_text END
+        ) AS value_text
+    FROM parsed
+),
+flagged AS (
+    SELECT valued.*,
         TRY_CAST(value_text AS DOUBLE) AS value,
         TRY_CAST(weight_text AS DOUBLE) AS weight,
         TRY_CAST(qty_text AS DOUBLE) AS qty,
-        coalesce(regexp_full_match(period, '[0-9]{{4}}|[0-9]{{6}}'), false) AS period_digits
-    FROM texts
-),
-flagged AS (
-    SELECT parsed.*,
+        periods.period_start,
+        periods.period_end,
+        periods.frequency,
         reporter_named.iso3 AS reporter_iso3_of_code,
         reporter_named.code IS NOT NULL AS reporter_code_known,
         reporter_coded.code AS reporter_code_of_iso3,
         partner_named.iso3 AS partner_iso3_of_code,
         partner_named.code IS NOT NULL AS partner_code_known,
-        partner_coded.code AS partner_code_of_iso3,
-        coalesce(freq = 'M' AND period_digits AND length(period) = 6
-            AND month BETWEEN 1 AND 12, false) AS is_monthly,
-        coalesce(freq = 'A' AND period_digits AND length(period) = 4, false) AS is_annual,
-        coalesce(regexp_full_match(hs_text, '[0-9]{{2}}|[0-9]{{4}}|[0-9]{{6}}|TOTAL'), false)
-            AS hs_ok,
-        {_case("classification", HS_VERSIONS, "SMALLINT")} AS hs_version,
-        {_case("flow_code", FLOW_KINDS, "VARCHAR")} AS flow
-    FROM parsed
-    LEFT JOIN by_code AS reporter_named ON reporter_named.code = parsed.reporter_code
-    LEFT JOIN by_iso3 AS reporter_coded ON reporter_coded.iso3 = parsed.reporter_iso
-    LEFT JOIN by_code AS partner_named ON partner_named.code = parsed.partner_code
-    LEFT JOIN by_iso3 AS partner_coded ON partner_coded.iso3 = parsed.partner_iso
-),
-checked AS (
-    SELECT *, coalesce((is_annual OR is_monthly) AND year BETWEEN 1900 AND 2100, false)
-        AS period_ok
-    FROM flagged
-),
-dated AS (
-    SELECT *, make_date({year}, {month}, 1) AS period_start, {level} AS hs_level
-    FROM checked
+        partner_coded.code AS partner_code_of_iso3
+    FROM valued
+    LEFT JOIN {PERIODS_VIEW} AS periods
+        ON periods.freq_code = valued.freq AND periods.period = valued.period
+    LEFT JOIN by_code AS reporter_named ON reporter_named.code = valued.reporter_code
+    LEFT JOIN by_iso3 AS reporter_coded ON reporter_coded.iso3 = valued.reporter_iso
+    LEFT JOIN by_code AS partner_named ON partner_named.code = valued.partner_code
+    LEFT JOIN by_iso3 AS partner_coded ON partner_coded.iso3 = valued.partner_iso
 )
 SELECT source_row, {carried}
     coalesce(reporter_iso, reporter_iso3_of_code) AS reporter_iso3,
@@ -205,19 +261,18 @@ SELECT source_row, {carried}
     coalesce(partner_code, partner_code_of_iso3) AS partner_code,
     flow,
     period_start,
-    CASE WHEN is_monthly THEN last_day(period_start)
-        ELSE make_date(year(period_start), 12, 31) END AS period_end,
-    CASE WHEN is_monthly THEN 'monthly' ELSE 'annual' END AS frequency,
-    hs_text AS hs_code,
-    hs_level,
+    period_end,
+    frequency,
+    CASE WHEN length(hs_text) = 5 THEN 'TOTAL' ELSE hs_text END AS hs_code,
+    {level} AS hs_level,
     hs_version,
     value AS value_usd,
     weight AS net_weight_kg,
     qty AS quantity,
     unit AS quantity_unit,
-    hs_level < 6 AS is_aggregate,
+    {level} < 6 AS is_aggregate,
     {reason} AS _reason
-FROM dated"""
+FROM flagged"""
 
 
 def repeats(flows: str) -> str:

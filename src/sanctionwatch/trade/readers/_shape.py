@@ -79,7 +79,7 @@ def text(expression: str, *, missing: Sequence[str] = ()) -> str:
     """Trimmed text, null when empty or one of the file's markers for a missing value."""
     # Trimming copies the text; most values have nothing to trim, and testing the ends is cheap.
     stripped = (
-        f"(CASE WHEN starts_with({expression}, ' ') OR ends_with({expression}, ' ') "
+        f"(CASE WHEN prefix({expression}, ' ') OR suffix({expression}, ' ') "
         f"THEN TRIM({expression}) ELSE {expression} END)"
     )
     trimmed = f"NULLIF({stripped}, '')"
