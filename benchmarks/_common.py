@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from sanctionwatch import Regime, Store
+from sanctionwatch import Regime, Store, load_flows
 from sanctionwatch.regime import Direction, MeasureKind
 from sanctionwatch.synth import synthesize
 
@@ -62,11 +62,7 @@ class World:
             started = time.perf_counter()
             with Store.open(self.store) as store:
                 store.backend.raw_sql("SET enable_progress_bar = false")
-                # Ordered by partner, as `ingest` stores a file's rows.
-                store.backend.raw_sql(
-                    f"INSERT INTO flows SELECT * FROM read_parquet('{self.parquet}') "
-                    "ORDER BY partner_code"
-                )
+                load_flows(store, self.parquet)
             print(f"loaded them into {self.store} in {time.perf_counter() - started:.1f} s")
         return self
 

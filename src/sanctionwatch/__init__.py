@@ -17,6 +17,7 @@ from sanctionwatch.trade import (
     ingest,
     list_ingests,
     list_rejects,
+    load_flows,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "ingest",
     "list_ingests",
     "list_rejects",
+    "load_flows",
     "load_regime",
     "resolve_regime",
     "run_demo",

@@ -21,13 +21,16 @@ import ibis.expr.operations as ops
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.trade._layout import create_layout
 from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
 
 __all__ = ["DEFAULT_STORE", "SPARK_SCHEME", "Store", "default_store_location"]
 
 DEFAULT_STORE = "sanctionwatch.duckdb"
 SPARK_SCHEME = "spark://"
-_TABLES: dict[str, pa.Schema] = {"flows": FLOWS, "rejects": REJECTS, "ingests": INGESTS}
+_TABLES: dict[str, pa.Schema] = {"rejects": REJECTS, "ingests": INGESTS}
+# What the store's own tables (and the `flows` view over its stored rows) hold.
+_SCHEMAS: dict[str, pa.Schema] = {"flows": FLOWS, **_TABLES}
 
 
 def default_store_location() -> str:
@@ -114,6 +117,7 @@ class Store:
         for name, schema in _TABLES.items():
             if name not in existing:
                 self.backend.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
+        create_layout(self.backend.con)
 
     def close(self) -> None:
         if self.writable:
@@ -169,7 +173,7 @@ class Store:
         need to ask the catalog. A Spark store's tables are read as the files say."""
         if not self.writable:
             return self.table(name)
-        schema = ibis.Schema.from_pyarrow(_TABLES[name])
+        schema = ibis.Schema.from_pyarrow(_SCHEMAS[name])
         return ops.DatabaseTable(
             name, schema=schema, source=self.backend, namespace=ops.Namespace()
         ).to_expr()

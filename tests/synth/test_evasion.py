@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sanctionwatch import Regime, Store, check
+from sanctionwatch import Regime, Store, check, load_flows
 from sanctionwatch.analysis import HIGH_SCORE, SignalKind, signals
 from sanctionwatch.cli import app
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
@@ -22,9 +22,7 @@ ROWS = 30_000
 def _loaded(folder: Path, evasion: bool, exporters_only: bool | None = None) -> Iterator[Store]:
     synthesize(folder, rows=ROWS, seed=7, evasion=evasion, exporters_only=exporters_only)
     with Store.open(folder / "s.duckdb") as store:
-        store.backend.raw_sql(
-            f"INSERT INTO flows SELECT * FROM read_parquet('{folder / 'flows.parquet'}')"
-        )
+        load_flows(store, folder / "flows.parquet")
         yield store
 
 

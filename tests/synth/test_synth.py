@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from sanctionwatch import Regime, SanctionwatchError, Store, check, ingest
+from sanctionwatch import Regime, SanctionwatchError, Store, check, ingest, load_flows
 from sanctionwatch.cli import app
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
 
@@ -37,9 +37,7 @@ def truth(folder: Path) -> list[dict[str, Any]]:
 
 def check_parquet(folder: Path, store_path: Path, regime: Regime) -> list[dict[str, Any]]:
     with Store.open(store_path) as store:
-        store.backend.raw_sql(
-            f"INSERT INTO flows SELECT * FROM read_parquet('{folder / 'flows.parquet'}')"
-        )
+        load_flows(store, folder / "flows.parquet")
         rows: list[dict[str, Any]] = check(store, regime).table.to_pylist()
         return rows
 

@@ -73,6 +73,17 @@ def test_every_bundled_record_names_its_source() -> None:
         ({"flowCode": "Q"}, 'flowCode "Q" is not M, X, RM or RX'),
         ({"reporterCode": 999}, 'reporterCode "999" is not a known country or area'),
         ({"partnerCode": None, "partnerISO": "XQZ"}, 'partnerISO "XQZ" is not a known country'),
+        (
+            {"partnerCode": 410, "partnerISO": "PRK"},
+            'partnerISO "PRK" does not match partnerCode "410" (KOR)',
+        ),
+        (
+            {"reporterCode": 156, "reporterISO": "XQZ"},
+            'reporterISO "XQZ" does not match reporterCode "156" (CHN)',
+        ),
+        ({"reporterCode": 251, "reporterISO": "fra"}, None),
+        ({"partnerCode": 899, "partnerISO": "_X"}, None),
+        ({"partnerCode": 527, "partnerISO": "R91"}, None),
         ({"netWgt": "heavy"}, 'netWgt is not a number: "heavy"'),
         ({"classificationCode": "S4"}, 'classificationCode "S4" is not an HS edition'),
         ({"primaryValue": None, "netWgt": None, "qty": None}, "no value, net weight or quantity"),

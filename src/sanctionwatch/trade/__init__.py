@@ -1,5 +1,6 @@
 """Trade statistics into the store: the canonical flow table, readers and ingest."""
 
+from sanctionwatch.trade._canonical import load_flows
 from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
 from sanctionwatch.trade._ledger import ForgetReport, forget, list_ingests, list_rejects
 from sanctionwatch.trade._quality import aggregate_gaps
@@ -22,4 +23,5 @@ __all__ = [
     "ingest",
     "list_ingests",
     "list_rejects",
+    "load_flows",
 ]

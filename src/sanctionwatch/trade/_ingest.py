@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
+from sanctionwatch.trade._layout import FLOW_ROWS, STORED, new_ingest_key, refresh_countries
+from sanctionwatch.trade._schema import INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
@@ -29,14 +30,13 @@ from sanctionwatch.trade.readers._shape import literal
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
-__all__ = ["IngestReport", "ProgressCallback", "ingest"]
+__all__ = ["IngestReport", "ProgressCallback", "ingest", "ingest_row", "sha256"]
 
 _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
 _REPEATS = "_ingest_repeats"
 _PROGRESS_EVERY = 0.25  # seconds
-_CONSTANT_COLUMNS = ("ingest_id", "source_file")
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (work done, work in all) as a file is read, counted in bytes read."""
@@ -94,7 +94,7 @@ def ingest(
         raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
     options = options or ReaderOptions()
     chosen = detect_format(path, options) if format == "auto" else format
-    source = _Source(path, chosen, _sha256(path))
+    source = _Source(path, chosen, sha256(path))
 
     earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
     if earlier.num_rows:
@@ -208,30 +208,34 @@ class _Raw:
 def _load(
     store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int], *, exact: bool
 ) -> IngestReport:
-    """Raw rows into `flows` and `rejects`, all or nothing.
+    """Raw rows into the stored flows and `rejects`, all or nothing.
 
-    Valid rows go straight into `flows`, ordered by partner: a check reads one target's
+    Valid rows are stored straight away, ordered by partner: a check reads one target's
     trade, a small part of the world's, and the engine then skips the blocks of the others.
     Repeats are found among them there and moved to `rejects`; rows failing a check join them
     when the counts say some did. With `exact` unset, `rows_read` gives what the file's lines
     promise, and any other count means the rows were not read as numbered.
     """
     ingest_id = source.ingest_id
-    # The ingest's id and file, the same on every row, are added after the sort: carried
-    # through it they would cost as much as a column of the file.
     constants = f"{literal(ingest_id)} AS ingest_id, {literal(str(source.path))} AS source_file"
-    varying = ", ".join(name for name in FLOWS.names if name not in _CONSTANT_COLUMNS)
-    flows, rejects = ", ".join(FLOWS.names), ", ".join(REJECTS.names)
-    mine = f"FROM flows WHERE ingest_id = {literal(ingest_id)}"
+    rejects = ", ".join(REJECTS.names)
     sql = store.backend.raw_sql
-    store.backend.con.register(COUNTRY_CODES_VIEW, country_codes())
-    store.backend.con.register(PERIODS_VIEW, periods())
+    connection = store.backend.con
+    connection.register(COUNTRY_CODES_VIEW, country_codes())
+    connection.register(PERIODS_VIEW, periods())
     try:
         with store.transaction():
+            refresh_countries(connection)
+            key = new_ingest_key(connection, ingest_id, str(source.path))
+            mine = f"FROM {FLOW_ROWS} WHERE ingest_key = {key}"
+            # The ingest's key, the same on every row, is added after the sort: carried
+            # through it, it would cost as much as a column of the file.
+            varying = ", ".join(name for name in STORED if name != "ingest_key")
+            keyed = ", ".join(str(key) if name == "ingest_key" else name for name in STORED)
             sql(
-                f"INSERT INTO flows ({flows}) SELECT {flows} FROM (SELECT *, {constants} "
-                f"FROM (SELECT {varying} FROM ({judged_sql(raw.fields)}) WHERE _reason IS NULL "
-                "ORDER BY partner_code))"
+                f"INSERT INTO {FLOW_ROWS} ({', '.join(STORED)}) SELECT {keyed} FROM "
+                f"(SELECT {varying} FROM ({judged_sql(raw.fields)}) WHERE _ok "
+                "ORDER BY partner_code)"
             )
             sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
             removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
@@ -247,7 +251,7 @@ def _load(
                     f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
                     f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
                     f"LEFT JOIN {_REPEATS} USING (source_row) "
-                    "WHERE _reason IS NOT NULL OR _repeat IS NOT NULL"
+                    "WHERE NOT _ok OR _repeat IS NOT NULL"
                 )
             rejected, duplicates = (
                 _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = '{ingest_id}'"),
@@ -272,11 +276,11 @@ def _load(
                 rows_rejected=rejected,
                 rows_duplicate=duplicates,
             )
-            store.backend.insert("ingests", _ingest_row(report, source.digest))
+            store.backend.insert("ingests", ingest_row(report, source.digest))
     finally:
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
-        store.backend.con.unregister(COUNTRY_CODES_VIEW)
-        store.backend.con.unregister(PERIODS_VIEW)
+        connection.unregister(COUNTRY_CODES_VIEW)
+        connection.unregister(PERIODS_VIEW)
     return report
 
 
@@ -333,7 +337,8 @@ def _read_position(paths: Sequence[Path]) -> int | None:
     return sum(furthest.values()) if furthest else None
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The file's SHA-256, in hex: what tells the same content under any name."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -341,7 +346,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _ingest_row(report: IngestReport, digest: str) -> pa.Table:
+def ingest_row(report: IngestReport, digest: str) -> pa.Table:
+    """The store's `ingests` row for `report`, of a file with SHA-256 `digest`."""
     return pa.Table.from_pylist(
         [
             {

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.trade._layout import FLOW_ROWS, INGEST_KEYS
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
@@ -47,7 +48,12 @@ def forget(store: Store, ingest_id: str) -> ForgetReport:
     flows = int(store.flows.filter(store.flows.ingest_id == ingest_id).count().execute())
     rejects = int(store.rejects.filter(store.rejects.ingest_id == ingest_id).count().execute())
     with store.transaction():
-        for table in ("flows", "rejects", "ingests"):
+        store.backend.raw_sql(
+            f"DELETE FROM {FLOW_ROWS} WHERE ingest_key IN "
+            f"(SELECT ingest_key FROM {INGEST_KEYS} WHERE ingest_id = ?)",
+            parameters=[ingest_id],
+        )
+        for table in (INGEST_KEYS, "rejects", "ingests"):
             store.backend.raw_sql(
                 f"DELETE FROM {table} WHERE ingest_id = ?", parameters=[ingest_id]
             )

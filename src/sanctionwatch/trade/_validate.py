@@ -1,10 +1,10 @@
 """The checks every raw row passes before it is a flow, as SQL the store runs in one pass.
 
-`judged` types a relation of raw rows (`RAW_SCHEMA`: Comtrade fields as text) as canonical
-flows and gives each row `_reason`, the first check it fails (null when it fails none); columns
-named to it pass through, so that the rejects can show the row as read. `repeats` finds, among
-one ingest's flows, the rows that repeat another. Each step reads the one before it, so every
-field is parsed once per row.
+`judged` types a relation of raw rows (`RAW_SCHEMA`: Comtrade fields as text) as the rows the
+store keeps (see `_layout`) and gives each row `_reason`, the first check it fails (null when
+it fails none); columns named to it pass through, so that the rejects can show the row as read.
+`repeats` finds, among one ingest's stored rows, the rows that repeat another. Each step reads
+the one before it, so every field is parsed once per row.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from functools import cache
 import pyarrow as pa
 
 from sanctionwatch.hs import HS_VERSIONS
-from sanctionwatch.trade._schema import FLOW_KEYS, FLOW_KINDS
+from sanctionwatch.trade._layout import FLOW_KIND, FREQUENCY
+from sanctionwatch.trade._schema import FLOW_KINDS
 
 __all__ = ["COUNTRY_CODES_VIEW", "DUPLICATE", "PERIODS_VIEW", "judged", "periods", "repeats"]
 
@@ -25,7 +26,10 @@ COUNTRY_CODES_VIEW = "_ingest_country_codes"
 PERIODS_VIEW = "_ingest_periods"
 DUPLICATE = "duplicate"
 
-_KEYS = (*FLOW_KEYS, "hs_code")
+# Flows whose value is the CIF value (what the reporter paid to bring the goods in).
+_FROM_PARTNER = ("import", "re-import")
+# What makes two stored rows the same flow (a country's ISO3 code follows from its number).
+_KEYS = ("reporter_code", "partner_code", "flow", "period_start", "period_end", "hs_code")
 _FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 # The years a period may fall in.
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
@@ -79,6 +83,16 @@ _CHECKS: list[tuple[str, str]] = [
         f"'partnerCode ' || {_quoted('partner_text')} || ' is not a known country or area'",
     ),
     (
+        "reporter_iso <> reporter_iso3_of_code",
+        f"'reporterISO ' || {_quoted('reporter_iso')} || ' does not match reporterCode ' "
+        f"|| {_quoted('reporter_text')} || ' (' || reporter_iso3_of_code || ')'",
+    ),
+    (
+        "partner_iso <> partner_iso3_of_code",
+        f"'partnerISO ' || {_quoted('partner_iso')} || ' does not match partnerCode ' "
+        f"|| {_quoted('partner_text')} || ' (' || partner_iso3_of_code || ')'",
+    ),
+    (
         "reporter_code IS NULL AND reporter_code_of_iso3 IS NULL",
         f"'reporterISO ' || {_quoted('reporter_iso')} || ' is not a known country code'",
     ),
@@ -110,18 +124,21 @@ _CHECKS: list[tuple[str, str]] = [
 
 def _coded(column: str, mapping: Mapping[str, str | int | bool], kind: str) -> str:
     """`mapping` applied to a code regardless of case; the code as written is tried first,
-    since most are written as the mapping has them, and upper-casing every row costs."""
-    return (
-        f"CAST(CASE {column} {_whens(mapping)} "
-        f"ELSE CASE upper({column}) {_whens(mapping)} END END AS {kind})"
-    )
+    since most are written as the mapping has them, and upper-casing every row costs. Each
+    value is written as a constant of `kind`, so that no row is cast."""
+    whens = _whens(mapping, kind)
+    return f"CASE {column} {whens} ELSE CASE upper({column}) {whens} END END"
 
 
-def _whens(mapping: Mapping[str, str | int | bool]) -> str:
+def _whens(mapping: Mapping[str, str | int | bool], kind: str) -> str:
     return " ".join(
-        f"WHEN {_text(key)} THEN {_text(value) if isinstance(value, str) else value}"
+        f"WHEN {_text(key)} THEN CAST({_constant(value)} AS {kind})"
         for key, value in mapping.items()
     )
+
+
+def _constant(value: str | int | bool) -> str:
+    return _text(value) if isinstance(value, str) else str(value)
 
 
 @cache
@@ -165,10 +182,10 @@ def periods() -> pa.Table:
 
 
 def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
-    """The query typing the raw rows of `raw` (a table or view name, or a subquery) as flows,
-    with `raw`'s columns named in `carry` alongside. The ingest's id and file, the same on
-    every row, are left to the caller: carried through a sort they would cost as much as a
-    column of the file.
+    """The query typing the raw rows of `raw` (a table or view name, or a subquery) as the
+    rows a store keeps (`_layout.STORED`, but for the ingest's key, the same on every row and
+    left to the caller), with `raw`'s columns named in `carry` alongside, `_ok` (the row passes
+    every check) and `_reason` (the first it fails).
 
     Country codes and periods come from the views `COUNTRY_CODES_VIEW` (`code`, `iso3`) and
     `PERIODS_VIEW` (`periods()`), which the caller registers.
@@ -176,7 +193,6 @@ def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
     # Whether a row fails any check is cheap to tell; which one, only for the rows that do.
     failing = " OR ".join(f"({condition})" for condition, _ in _CHECKS)
     first_failure = " ".join(f"WHEN {condition} THEN {message}" for condition, message in _CHECKS)
-    reason = f"CASE WHEN coalesce({failing}, false) THEN CASE {first_failure} END END"
     carried = "".join(f'"{name}", ' for name in carry)
     # The only valid code of five characters is TOTAL, in whatever case it was written.
     level = (
@@ -185,12 +201,18 @@ def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
     )
     editions: dict[str, str | int | bool] = dict(HS_VERSIONS)
     known_classification: dict[str, str | int | bool] = dict.fromkeys([*HS_VERSIONS, "HS"], True)
+    imported = ", ".join(f"CAST({_text(kind)} AS {FLOW_KIND})" for kind in _FROM_PARTNER)
     return f"""
 WITH
 by_code AS (SELECT code, any_value(iso3) AS iso3 FROM {COUNTRY_CODES_VIEW} GROUP BY code),
 by_iso3 AS (
     SELECT iso3, min(code) AS code FROM {COUNTRY_CODES_VIEW}
     WHERE iso3 IS NOT NULL GROUP BY iso3
+),
+by_period AS (
+    SELECT freq_code, period, period_start, period_end,
+        CAST(frequency AS {FREQUENCY}) AS frequency
+    FROM {PERIODS_VIEW}
 ),
 texts AS (
     SELECT source_row, {carried}
@@ -213,7 +235,7 @@ texts AS (
 ),
 parsed AS (
     SELECT *,
-        {_coded("flow_code", FLOW_KINDS, "VARCHAR")} AS flow,
+        {_coded("flow_code", FLOW_KINDS, FLOW_KIND)} AS flow,
         TRY_CAST(reporter_text AS INTEGER) AS reporter_code,
         TRY_CAST(partner_text AS INTEGER) AS partner_code,
         coalesce(regexp_full_match(hs_text, '[0-9]{{2}}|[0-9]{{4}}|[0-9]{{6}}|(?i:TOTAL)'), false)
@@ -226,10 +248,8 @@ parsed AS (
 ),
 valued AS (
     SELECT *,
-        coalesce(
-            primary_text,
-            CASE WHEN flow IN ('import', 're-import') THEN cif_text ELSE fob_text END
-        ) AS value_text
+        coalesce(primary_text, CASE WHEN flow IN ({imported}) THEN cif_text ELSE fob_text END)
+            AS value_text
     FROM parsed
 ),
 flagged AS (
@@ -247,17 +267,16 @@ flagged AS (
         partner_named.code IS NOT NULL AS partner_code_known,
         partner_coded.code AS partner_code_of_iso3
     FROM valued
-    LEFT JOIN {PERIODS_VIEW} AS periods
+    LEFT JOIN by_period AS periods
         ON periods.freq_code = valued.freq AND periods.period = valued.period
     LEFT JOIN by_code AS reporter_named ON reporter_named.code = valued.reporter_code
     LEFT JOIN by_iso3 AS reporter_coded ON reporter_coded.iso3 = valued.reporter_iso
     LEFT JOIN by_code AS partner_named ON partner_named.code = valued.partner_code
     LEFT JOIN by_iso3 AS partner_coded ON partner_coded.iso3 = valued.partner_iso
-)
+),
+checked AS (SELECT *, NOT coalesce({failing}, false) AS _ok FROM flagged)
 SELECT source_row, {carried}
-    coalesce(reporter_iso, reporter_iso3_of_code) AS reporter_iso3,
     coalesce(reporter_code, reporter_code_of_iso3) AS reporter_code,
-    coalesce(partner_iso, partner_iso3_of_code) AS partner_iso3,
     coalesce(partner_code, partner_code_of_iso3) AS partner_code,
     flow,
     period_start,
@@ -271,21 +290,22 @@ SELECT source_row, {carried}
     qty AS quantity,
     unit AS quantity_unit,
     {level} < 6 AS is_aggregate,
-    {reason} AS _reason
-FROM flagged"""
+    _ok,
+    CASE WHEN NOT _ok THEN CASE {first_failure} END END AS _reason
+FROM checked"""
 
 
 def repeats(flows: str) -> str:
-    """The query finding the rows of one ingest's `flows` (a relation) that repeat a flow: of
-    identical rows the first stays and the others are duplicates of it; rows with the same keys
-    and different figures all go, each naming the others. One row per such `source_row`, reason
-    in `_repeat`."""
+    """The query finding the rows of one ingest's stored `flows` (a relation) that repeat a
+    flow: of identical rows the first stays and the others are duplicates of it; rows with the
+    same keys and different figures all go, each naming the others. One row per such
+    `source_row`, reason in `_repeat`."""
     keys = ", ".join(_KEYS)
     differs = " OR ".join(
         f"coalesce(min({f}) <> max({f}), false) OR count({f}) NOT IN (0, count(*))"
         for f in _FIGURES
     )
-    same = " AND ".join(f"suspects.{k} IS NOT DISTINCT FROM groups.{k}" for k in _KEYS)
+    same = " AND ".join(f"suspects.{k} = groups.{k}" for k in _KEYS)
     mine = f"FROM {flows}"
     # Repeats are rare: a hash of the keys singles out the few rows that may repeat, and only
     # those are grouped in full.

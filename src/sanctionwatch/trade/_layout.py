@@ -1,0 +1,170 @@
+"""How a DuckDB store keeps flows: narrow rows of codes behind the canonical `flows` view.
+
+DuckDB writes a column of text at about ten times the cost of a column of numbers, and a
+ten-million-row file spends most of its ingest writing. So the stored rows keep codes where
+the canonical table has text:
+
+- countries by their numeric code alone; their ISO3 codes come from `_countries` (the code
+  table ingest checks against), which is why ingest rejects a row whose ISO3 code names
+  another country than its numeric code;
+- flow and frequency as enumerations;
+- the ingest's id and file as a number, named in `_ingest_keys`.
+
+The view `flows` turns them back into the canonical schema (`FLOWS`), so that everything
+that reads flows, here or in a Spark warehouse, sees one table of one shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanctionwatch.trade._countries import country_codes
+from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS
+
+__all__ = [
+    "COUNTRIES",
+    "FLOW_KIND",
+    "FLOW_ROWS",
+    "FREQUENCY",
+    "INGEST_KEYS",
+    "STORED",
+    "create_layout",
+    "new_ingest_key",
+    "refresh_countries",
+    "stored_select",
+]
+
+FLOW_ROWS = "_flow_rows"
+COUNTRIES = "_countries"
+INGEST_KEYS = "_ingest_keys"
+FLOW_KIND = "_flow_kind"
+FREQUENCY = "_frequency"
+
+FREQUENCIES = ("annual", "monthly")
+
+# The stored columns, in order, and their DuckDB types.
+_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("reporter_code", "INTEGER NOT NULL"),
+    ("partner_code", "INTEGER NOT NULL"),
+    ("flow", f"{FLOW_KIND} NOT NULL"),
+    ("period_start", "DATE NOT NULL"),
+    ("period_end", "DATE NOT NULL"),
+    ("frequency", f"{FREQUENCY} NOT NULL"),
+    ("hs_code", "VARCHAR NOT NULL"),
+    ("hs_level", "TINYINT NOT NULL"),
+    ("hs_version", "SMALLINT"),
+    ("value_usd", "DOUBLE"),
+    ("net_weight_kg", "DOUBLE"),
+    ("quantity", "DOUBLE"),
+    ("quantity_unit", "VARCHAR"),
+    ("is_aggregate", "BOOLEAN NOT NULL"),
+    ("ingest_key", "INTEGER NOT NULL"),
+    ("source_row", "BIGINT NOT NULL"),
+)
+STORED = tuple(name for name, _ in _COLUMNS)
+
+# The canonical columns, each as the view computes it from the stored row `f`.
+_CANONICAL = {
+    "reporter_iso3": "reporter.iso3",
+    "partner_iso3": "partner.iso3",
+    "flow": "CAST(f.flow AS VARCHAR)",
+    "frequency": "CAST(f.frequency AS VARCHAR)",
+    "ingest_id": "ingest.ingest_id",
+    "source_file": "ingest.source_file",
+}
+
+
+def _enum(values: Any) -> str:
+    return ", ".join("'" + value + "'" for value in values)
+
+
+def _view() -> str:
+    columns = ", ".join(f"{_CANONICAL.get(name, 'f.' + name)} AS {name}" for name in FLOWS.names)
+    return (
+        f"CREATE OR REPLACE VIEW flows AS SELECT {columns} FROM {FLOW_ROWS} AS f "
+        f"LEFT JOIN {COUNTRIES} AS reporter ON reporter.code = f.reporter_code "
+        f"LEFT JOIN {COUNTRIES} AS partner ON partner.code = f.partner_code "
+        f"LEFT JOIN {INGEST_KEYS} AS ingest ON ingest.ingest_key = f.ingest_key"
+    )
+
+
+def create_layout(con: Any) -> None:
+    """Make the stored rows, their tables and the `flows` view where they are missing, moving
+    the rows of a `flows` table that an earlier version of this layout kept whole."""
+    kinds = {
+        row[0]: row[1]
+        for row in con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_catalog = current_database() "
+            f"AND table_name IN ('flows', '{FLOW_ROWS}')"
+        ).fetchall()
+    }
+    if FLOW_ROWS in kinds:
+        if kinds.get("flows") != "VIEW":
+            con.execute(_view())
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        whole = kinds.get("flows") == "BASE TABLE"
+        if whole:
+            con.execute("ALTER TABLE flows RENAME TO _flows_whole")
+        con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({_enum(FLOW_KINDS.values())})")
+        con.execute(f"CREATE TYPE {FREQUENCY} AS ENUM ({_enum(FREQUENCIES)})")
+        con.execute(f"CREATE TABLE {COUNTRIES} (code INTEGER NOT NULL, iso3 VARCHAR)")
+        con.execute(
+            f"CREATE TABLE {INGEST_KEYS} (ingest_key INTEGER NOT NULL, "
+            "ingest_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL)"
+        )
+        columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
+        con.execute(f"CREATE TABLE {FLOW_ROWS} ({columns})")
+        refresh_countries(con)
+        if whole:
+            _move_whole_rows(con)
+        con.execute(_view())
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _move_whole_rows(con: Any) -> None:
+    """The rows of a `flows` table into the stored rows, each of its ingests numbered."""
+    con.execute(
+        f"INSERT INTO {INGEST_KEYS} SELECT row_number() OVER (ORDER BY ingest_id), "
+        "ingest_id, min(source_file) FROM _flows_whole GROUP BY ingest_id"
+    )
+    con.execute(
+        f"INSERT INTO {FLOW_ROWS} SELECT {stored_select('w', 'keys.ingest_key')} "
+        f"FROM _flows_whole AS w JOIN {INGEST_KEYS} AS keys USING (ingest_id) "
+        "ORDER BY w.partner_code"
+    )
+    con.execute("DROP TABLE _flows_whole")
+
+
+def stored_select(row: str, key: str) -> str:
+    """The stored columns, from canonical columns of `row` (a relation's name) and the ingest
+    key `key` (SQL)."""
+    parts = {
+        "flow": f"CAST({row}.flow AS {FLOW_KIND})",
+        "frequency": f"CAST({row}.frequency AS {FREQUENCY})",
+        "ingest_key": key,
+    }
+    return ", ".join(f"{parts.get(name, f'{row}.{name}')} AS {name}" for name in STORED)
+
+
+def refresh_countries(con: Any) -> None:
+    """`_countries` as the code table ingest checks against has it now."""
+    con.register("_country_codes_now", country_codes())
+    try:
+        con.execute(f"DELETE FROM {COUNTRIES}")
+        con.execute(f"INSERT INTO {COUNTRIES} SELECT code, iso3 FROM _country_codes_now")
+    finally:
+        con.unregister("_country_codes_now")
+
+
+def new_ingest_key(con: Any, ingest_id: str, source_file: str) -> int:
+    """A number for the rows of a new ingest, and its id and file under that number."""
+    row = con.execute(f"SELECT coalesce(max(ingest_key), 0) + 1 FROM {INGEST_KEYS}").fetchone()
+    key = int(row[0])
+    con.execute(f"INSERT INTO {INGEST_KEYS} VALUES (?, ?, ?)", [key, ingest_id, source_file])
+    return key
