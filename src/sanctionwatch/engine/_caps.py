@@ -186,13 +186,15 @@ def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
         "measure_id", "window_start", "window_end", "supplier", "period_end", "period"
     ).aggregate(
         rows=t.count(),
-        reporters=t.reporter.collect(distinct=True),
-        flows=t.flow.collect(distinct=True),
-        frequencies=t.frequency.collect(distinct=True),
-        sources=t.source_file.collect(distinct=True),
-        ingests=t.ingest_id.collect(distinct=True),
-        notes=t.frequency_note.collect(distinct=True),
-        scope_notes=t.scope_note.collect(distinct=True),
+        # Lists with repeats: their readers make sets of them, and a distinct aggregate
+        # costs each of them a hash table of its own.
+        reporters=t.reporter.collect(),
+        flows=t.flow.collect(),
+        frequencies=t.frequency.collect(),
+        sources=t.source_file.collect(),
+        ingests=t.ingest_id.collect(),
+        notes=t.frequency_note.collect(),
+        scope_notes=t.scope_note.collect(),
         after_end_rows=t.after_end.sum(),
         after_end_usd=t.value_usd.sum(where=t.after_end),
         outside_window_rows=t.outside_window.sum(),

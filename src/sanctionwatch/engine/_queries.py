@@ -1,16 +1,17 @@
 """The queries of a check, and how they run: on DuckDB as one statement, compiled once, kept.
 
-A check reads the target's counted-once flows, pairs them with the measures whose scope holds
-them, and reads bans, cap steps and per-supplier baselines from the pairs, and the HS
-editions present from the flows. Building and compiling the Ibis expressions costs more than
+A check reads the target's rows in the chapters that the measures' scopes name (no other row
+can be in scope), counts them once, pairs the flows counted with the measures whose scope
+holds them, and reads bans, cap steps and per-supplier baselines from the pairs, and the HS
+editions present from the rows. Building and compiling the Ibis expressions costs more than
 running them on a store of ten million rows, so on DuckDB all of it is one statement written
 against tables with fixed names, compiled once, then kept in the process and on disk
-(`_compiled`): the regime's measures, scopes and cap periods are data in those tables, and the
-statement's text depends only on the code, the flows table, the target and the period asked
-for. The target's finest-level rows, its counted-once flows and the pairs are materialised
-common tables of that statement, so the store is read once, and its four results come back
-side by side as columns of rows (structs), their types kept whole. Other backends (PySpark)
-get the same expressions, built and run through Ibis on every call.
+(`_compiled`): the regime's measures, scopes and cap periods are data in those tables, and
+the statement's text depends only on the code, the flows table, the target and the period
+asked for. Those rows, the finest-level ones among them, the counted-once flows and the pairs
+are materialised common tables of that statement, so the store is read once, and its four
+results come back side by side as columns of rows (structs), their types kept whole. Other
+backends (PySpark) get the same expressions, built and run through Ibis on every call.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sanctionwatch.engine._scope import (
     SCOPES,
     editions,
     in_scope,
+    in_scope_chapters,
     scoped,
     with_measures,
 )
@@ -45,7 +47,8 @@ __all__ = ["Found", "find"]
 @dataclass(frozen=True)
 class Found:
     """What a check reads from the store: rows of `ban_findings`, `cap_steps` and
-    `supplier_baselines`, and the (`chapter`, `version`) HS editions of the target's flows."""
+    `supplier_baselines`, and the (`chapter`, `version`) HS editions of the target's rows in
+    the chapters the scopes name."""
 
     bans: pa.Table
     steps: pa.Table
@@ -55,10 +58,11 @@ class Found:
 
 @dataclass(frozen=True)
 class _Parts:
-    """What the queries read: the target's counted-once flows, those flows paired with the
-    measures whose scope holds them (`in_scope`), and the cap periods the flows reach."""
+    """What the queries read: the target's rows in the scopes' chapters (`in_scope_chapters`),
+    its counted-once flows paired with the measures whose scope holds them (`in_scope`), and
+    the cap periods those rows reach."""
 
-    flows: ir.Table
+    rows: ir.Table
     matched: ir.Table
     windows: ir.Table
 
@@ -67,7 +71,7 @@ _QUERIES: dict[str, Callable[[_Parts], ir.Table]] = {
     "bans": lambda parts: ban_findings(parts.matched),
     "steps": lambda parts: cap_steps(parts.matched, parts.windows),
     "baselines": lambda parts: supplier_baselines(parts.matched),
-    "editions": lambda parts: editions(parts.flows),
+    "editions": lambda parts: editions(parts.rows),
 }
 """`Found`'s tables, each a query."""
 
@@ -111,9 +115,6 @@ class _Target:
         # Narrowed before counting: fewer columns through its joins are cheaper to compile.
         return rows.select(*_KEPT_ROWS)
 
-    def flows(self, flows: ir.Table) -> ir.Table:
-        return counted_once(self.rows(flows)).select(*_KEPT)
-
 
 def find(
     backend: Any,
@@ -145,18 +146,18 @@ def _find_through_ibis(
     flows: ir.Table, who: _Target, tables: dict[str, pa.Table], *, overlapping: bool
 ) -> Found:
     """Expressions built and compiled on every call and run through Ibis: any backend."""
-    with who.flows(flows).cache() as target_flows:
-        # The pairs are not cached: caching runs a query without registering the in-memory
-        # tables it reads on every backend, so each query computes them on the cached flows.
-        matched = in_scope(
-            target_flows,
-            ibis.memtable(tables[_SCOPES]),
-            ibis.memtable(tables[_MEASURES]),
-            overlapping=overlapping,
-        )
-        parts = _Parts(
-            target_flows, matched, within_data(ibis.memtable(tables[_WINDOWS]), target_flows)
-        )
+    scopes, measures = ibis.memtable(tables[_SCOPES]), ibis.memtable(tables[_MEASURES])
+    with (
+        who.rows(flows).cache() as rows,
+        counted_once(rows).select(*_KEPT).cache() as target_flows,
+    ):
+        # Nothing made from the regime's tables is cached: caching runs a query without
+        # registering the in-memory tables it reads on every backend. So each query finds
+        # the pairs and the rows of the scopes' chapters again, and every chapter is counted
+        # once, not only those (which gives the same pairs).
+        matched = in_scope(target_flows, scopes, measures, overlapping=overlapping)
+        chapters = in_scope_chapters(rows, scopes, measures)
+        parts = _Parts(chapters, matched, within_data(ibis.memtable(tables[_WINDOWS]), chapters))
         return Found(**{name: query(parts).to_pyarrow() for name, query in _QUERIES.items()})
 
 
@@ -225,6 +226,7 @@ def _frame(name: str, table: pa.Table) -> tuple[pd.DataFrame, str]:
 _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
+_CHAPTERS = "_sanctionwatch_scope_chapters"
 _FINEST = "_sanctionwatch_finest"
 _FLOWS = "_sanctionwatch_target_flows"
 _MATCHED = "_sanctionwatch_matched"
@@ -275,22 +277,28 @@ class _Plan:
         return self._sql[name]
 
     def _statement(self, *, overlapping: bool) -> str:
-        # Counting once reads the finest-level rows twice (per year, then each row): kept as a
-        # common table, they are found once.
-        finest = finest_level(self._target.rows(self._flows_table.unbound()))
+        measures = _unbound(MEASURES, _MEASURES)
+        scopes = _unbound(SCOPES, _SCOPES)
+        chapters = in_scope_chapters(
+            self._target.rows(self._flows_table.unbound()), scopes, measures
+        )
+        rows = ibis.table(chapters.schema(), name=_CHAPTERS)
+        # Finding the finest level reads the rows three times, counting once reads the
+        # finest-level rows twice (per year, then each row): each kept as a common table.
+        finest = finest_level(rows)
         target_flows = one_frequency(ibis.table(finest.schema(), name=_FINEST)).select(*_KEPT)
         flows = ibis.table(target_flows.schema(), name=_FLOWS)
-        measures = _unbound(MEASURES, _MEASURES)
-        pairs = scoped(flows, _unbound(SCOPES, _SCOPES), measures, overlapping=overlapping)
+        pairs = scoped(flows, scopes, measures, overlapping=overlapping)
         # The pairs are kept without the measures' columns (long notes), joined to them as read.
         matched = with_measures(ibis.table(pairs.schema(), name=_MATCHED), measures)
-        parts = _Parts(flows, matched, within_data(_unbound(WINDOWS, _WINDOWS), flows))
+        parts = _Parts(rows, matched, within_data(_unbound(WINDOWS, _WINDOWS), rows))
         results = " UNION ALL ".join(
             f'SELECT {self._columns(position)} FROM ({self._select(query(parts))}) AS "r"'
             for position, query in enumerate(_QUERIES.values())
         )
         return (
-            f'WITH "{_FINEST}" AS MATERIALIZED ({self._select(finest)}), '
+            f'WITH "{_CHAPTERS}" AS MATERIALIZED ({self._select(chapters)}), '
+            f'"{_FINEST}" AS MATERIALIZED ({self._select(finest)}), '
             f'"{_FLOWS}" AS MATERIALIZED ({self._select(target_flows)}), '
             f'"{_MATCHED}" AS MATERIALIZED ({self._select(pairs)}) {results}'
         )

@@ -25,6 +25,7 @@ __all__ = [
     "editions_of",
     "every_edition",
     "in_scope",
+    "in_scope_chapters",
     "match_scope",
     "measure_rows",
     "scope_table",
@@ -358,6 +359,24 @@ def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) 
         ],
     )
     return kept.drop("_chapter", "_version")
+
+
+def in_scope_chapters(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.Table:
+    """The `rows` (with `direction`) in a chapter that a measure's scope names, going the way
+    that measure looks: all that its scope can hold, and all that decides which of those rows
+    count, since a row's finer rows share its chapter and its flow.
+
+    `scopes` as `scope_table` makes them, `measures` as `measure_rows` does.
+    """
+    named = (
+        scopes.filter(~scopes.excluded)
+        .join(measures, "measure_id")
+        .select("chapter", "direction")
+        .distinct()
+    )
+    return rows.semi_join(
+        named, [rows.hs_code.substr(0, 2) == named.chapter, rows.direction == named.direction]
+    )
 
 
 def in_scope(
