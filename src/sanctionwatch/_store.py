@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -21,12 +22,13 @@ import ibis.expr.operations as ops
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._layout import create_layout
+from sanctionwatch.trade._layout import create_layout, drop_unlisted
 from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
 
 __all__ = ["DEFAULT_STORE", "SPARK_SCHEME", "Store", "default_store_location"]
 
 DEFAULT_STORE = "sanctionwatch.duckdb"
+_SHARED_MEMORY = Path("/dev/shm")
 SPARK_SCHEME = "spark://"
 _TABLES: dict[str, pa.Schema] = {"rejects": REJECTS, "ingests": INGESTS}
 # What the store's own tables (and the `flows` view over its stored rows) hold.
@@ -84,8 +86,9 @@ class Store:
         store = cls(backend, path)
         store._create_tables()
         # What an ingest killed mid-way left: no other process can be using it now.
-        if store.scratch_folder is not None:
-            shutil.rmtree(store.scratch_folder, ignore_errors=True)
+        for folder in (store.scratch_folder, store.memory_scratch_folder):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         return store
 
     @property
@@ -97,20 +100,38 @@ class Store:
         path = Path(self.location)
         return path.with_name(f".{path.name}.scratch")
 
+    @property
+    def memory_scratch_folder(self) -> Path | None:
+        """Where ingests keep passing work that fits in memory: a folder of this store's in
+        the system's shared memory (Linux's /dev/shm), where no disk is written; None where
+        there is none."""
+        if self.scratch_folder is None or not _SHARED_MEMORY.is_dir():
+            return None
+        named = hashlib.sha256(str(Path(self.location).resolve()).encode()).hexdigest()[:16]
+        return _SHARED_MEMORY / f"sanctionwatch-{named}"
+
+    def scratch_places(self, size: int) -> list[Path | None]:
+        """Where an ingest may keep `size` bytes of passing work, best first: in memory when
+        they take at most a quarter of the free shared memory and of the memory available,
+        then beside the store (None: the system's temporary folder)."""
+        memory = self.memory_scratch_folder
+        if memory is not None and size <= min(_free_shared_memory(), _available_memory()) // 4:
+            return [memory, self.scratch_folder]
+        return [self.scratch_folder]
+
     @contextmanager
-    def scratch(self) -> Iterator[Path]:
-        """A folder of its own for one ingest's passing work, removed when done, and the
-        store's scratch folder with it once no other ingest uses it."""
-        folder = self.scratch_folder
-        if folder is not None:
-            folder.mkdir(exist_ok=True)
+    def scratch(self, place: Path | None) -> Iterator[Path]:
+        """A folder of its own in `place` (one of `scratch_places`) for one ingest's passing
+        work, removed when done, and `place` with it once no other ingest uses it."""
+        if place is not None:
+            place.mkdir(exist_ok=True)
         try:
-            with tempfile.TemporaryDirectory(prefix="ingest-", dir=folder) as path:
+            with tempfile.TemporaryDirectory(prefix="ingest-", dir=place) as path:
                 yield Path(path)
         finally:
-            if folder is not None:
+            if place is not None:
                 with contextlib.suppress(OSError):
-                    folder.rmdir()
+                    place.rmdir()
 
     def _create_tables(self) -> None:
         existing = set(self.backend.list_tables())
@@ -118,6 +139,8 @@ class Store:
             if name not in existing:
                 self.backend.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
         create_layout(self.backend.con)
+        # What an ingest killed mid-way stored: no other process can be using it now.
+        drop_unlisted(self.backend.con)
 
     def close(self) -> None:
         if self.writable:
@@ -207,6 +230,26 @@ class Store:
             self.backend.raw_sql("ROLLBACK")
             raise
         self.backend.raw_sql("COMMIT")
+
+
+def _free_shared_memory() -> int:
+    try:
+        stats = os.statvfs(_SHARED_MEMORY)
+    except OSError:
+        return 0
+    return stats.f_bavail * stats.f_frsize
+
+
+def _available_memory() -> int:
+    """What Linux says can be had without swapping (MemAvailable); 0 where it does not say."""
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _open_spark(location: str) -> Store:

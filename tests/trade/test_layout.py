@@ -23,7 +23,7 @@ from sanctionwatch import (
 )
 from sanctionwatch.regime import Regime
 from sanctionwatch.synth import synthesize
-from sanctionwatch.trade import FLOWS
+from sanctionwatch.trade import FLOWS, _ingest
 
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
@@ -140,3 +140,29 @@ def test_a_store_that_kept_flows_whole_is_moved_on_opening(
         given = pq.read_table(world).sort_by("source_row").to_pylist()
         assert moved.flows.order_by("source_row").to_pyarrow().to_pylist() == given
         assert check(moved, un_dprk).table.equals(expected)
+        listed = list_ingests(moved).to_pylist()
+        assert [(i["ingest_id"], i["format"], i["rows_read"]) for i in listed] == [
+            ("synth-3-20000", "flows", 20_000)
+        ]
+
+
+def test_rows_of_an_ingest_that_did_not_finish_go(
+    store: Store, write_comtrade: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = ingest(store, write_comtrade(comtrade_record()))
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_ingest, "_settle", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(store, write_comtrade(comtrade_record(period="2016")))
+    assert store.flows.ingest_id.execute().tolist() == [kept.ingest_id]
+    # As a process killed between the two would leave it.
+    connection = store.backend.con
+    connection.execute("INSERT INTO _ingest_keys VALUES (9, 'gone', 'gone.json')")
+    connection.execute("INSERT INTO _flow_rows SELECT * REPLACE (9 AS ingest_key) FROM _flow_rows")
+    location = store.location
+    store.close()
+    with Store.open(location) as reopened:
+        assert reopened.flows.ingest_id.execute().tolist() == [kept.ingest_id]

@@ -18,7 +18,13 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._layout import FLOW_ROWS, STORED, new_ingest_key, refresh_countries
+from sanctionwatch.trade._layout import (
+    FLOW_ROWS,
+    STORED,
+    drop_unlisted,
+    new_ingest_key,
+    refresh_countries,
+)
 from sanctionwatch.trade._schema import INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
@@ -26,6 +32,7 @@ from sanctionwatch.trade._validate import repeats as repeats_sql
 from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._shape import literal
+from sanctionwatch.trade.readers._text import Parts, text_size
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
@@ -124,34 +131,54 @@ def _ingest_in_one_pass(
     store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
 ) -> IngestReport:
     """DuckDB reads the file itself, from plain copies of its rows cut into one part for each
-    of its threads; the lines counted while copying vouch for the line numbers."""
-    with contextlib.ExitStack() as stack:
-        folder = stack.enter_context(store.scratch())
-        size = source.path.stat().st_size
-        copying = None if progress is None else _scaled(progress, 0, size, 2 * size)
-        if copying is not None:
-            copying(0, size)
-        parts = shaped.split(folder, _threads(store), copying)
-        if parts is None:
-            raise _NotAsRead
-        connection = store.backend.con
-        for name, table in shaped.tables.items():
-            connection.register(name, table)
-            stack.callback(connection.unregister, name)
-        for view, query in (
-            (_RAW_VIEW, shaped.query(parts)),
-            (_RAW_COLUMNS_VIEW, shaped.query(parts, with_columns=True)),
-        ):
-            store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
-            stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
+    of its threads, kept in memory where they fit; the lines counted while copying vouch for
+    the line numbers."""
+    size = source.path.stat().st_size
+    copying = None if progress is None else _scaled(progress, 0, size, 2 * size)
+    for place in store.scratch_places(text_size(source.path)):
+        with contextlib.ExitStack() as stack:
+            if copying is not None:
+                copying(0, size)
+            try:
+                folder = stack.enter_context(store.scratch(place))
+                parts = shaped.split(folder, _threads(store), copying)
+            except OSError:  # the place cannot be written, or is full
+                continue
+            if parts is None:
+                raise _NotAsRead
+            return _load_parts(store, source, shaped, parts, stack, progress)
+    raise _NotAsRead
 
-        def rows_read() -> int:
-            return parts.count.lines - shaped.source.header_line - parts.count.trailing_blank
 
-        if progress is not None:
-            stack.enter_context(_reading(parts.files, _scaled(progress, size, size, 2 * size)))
-        raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record())
-        return _load(store, source, raw, rows_read, exact=False)
+def _load_parts(
+    store: Store,
+    source: _Source,
+    shaped: ShapedText,
+    parts: Parts,
+    stack: contextlib.ExitStack,
+    progress: ProgressCallback | None,
+) -> IngestReport:
+    """The rows of `parts` (`shaped`'s file) checked and stored by DuckDB; what it registers
+    is undone by `stack`."""
+    size = source.path.stat().st_size
+    connection = store.backend.con
+    for name, table in shaped.tables.items():
+        connection.register(name, table)
+        stack.callback(connection.unregister, name)
+    for view, query in (
+        (_RAW_VIEW, shaped.query(parts)),
+        (_RAW_COLUMNS_VIEW, shaped.query(parts, with_columns=True)),
+    ):
+        store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
+        stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
+
+    def rows_read() -> int:
+        return parts.count.lines - shaped.source.header_line - parts.count.trailing_blank
+
+    if progress is not None:
+        stack.enter_context(_reading(parts.files, _scaled(progress, size, size, 2 * size)))
+    raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record())
+    return _load(store, source, raw, rows_read, exact=False)
 
 
 def _threads(store: Store) -> int:
@@ -212,13 +239,13 @@ def _load(
 
     Valid rows are stored straight away, ordered by partner: a check reads one target's
     trade, a small part of the world's, and the engine then skips the blocks of the others.
-    Repeats are found among them there and moved to `rejects`; rows failing a check join them
-    when the counts say some did. With `exact` unset, `rows_read` gives what the file's lines
+    Repeats are found among them once they are committed (DuckDB reads a transaction's own
+    new rows on one core) and moved to `rejects` with the rows failing a check, if the counts
+    say some did, and the ingest's row in `ingests`, in a second transaction. Stored rows
+    that no ingest lists are an ingest that did not finish: they go when it fails, or when
+    the store next opens. With `exact` unset, `rows_read` gives what the file's lines
     promise, and any other count means the rows were not read as numbered.
     """
-    ingest_id = source.ingest_id
-    constants = f"{literal(ingest_id)} AS ingest_id, {literal(str(source.path))} AS source_file"
-    rejects = ", ".join(REJECTS.names)
     sql = store.backend.raw_sql
     connection = store.backend.con
     connection.register(COUNTRY_CODES_VIEW, country_codes())
@@ -226,61 +253,84 @@ def _load(
     try:
         with store.transaction():
             refresh_countries(connection)
-            key = new_ingest_key(connection, ingest_id, str(source.path))
-            mine = f"FROM {FLOW_ROWS} WHERE ingest_key = {key}"
+            key = new_ingest_key(connection, source.ingest_id, str(source.path))
             # The ingest's key, the same on every row, is added after the sort: carried
             # through it, it would cost as much as a column of the file.
             varying = ", ".join(name for name in STORED if name != "ingest_key")
             keyed = ", ".join(str(key) if name == "ingest_key" else name for name in STORED)
             sql(
                 f"INSERT INTO {FLOW_ROWS} ({', '.join(STORED)}) SELECT {keyed} FROM "
-                f"(SELECT {varying} FROM ({judged_sql(raw.fields)}) WHERE _ok "
+                f"(SELECT {varying} FROM ({judged_sql(raw.fields, passing=True)}) "
                 "ORDER BY partner_code)"
             )
-            sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
-            removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
-            if removed:
-                sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
-            accepted = _count(store, f"SELECT count(*) {mine}")
-            read = rows_read()
-            if removed or accepted + removed != read:
-                # The record is built above the filter: only for the rows rejected.
-                sql(
-                    f"INSERT INTO rejects ({rejects}) "
-                    f"SELECT {constants}, source_row, "
-                    f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
-                    f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
-                    f"LEFT JOIN {_REPEATS} USING (source_row) "
-                    "WHERE NOT _ok OR _repeat IS NOT NULL"
-                )
-            rejected, duplicates = (
-                _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = '{ingest_id}'"),
-                _count(
-                    store,
-                    f"SELECT count(*) FROM {_REPEATS} WHERE starts_with(_repeat, '{DUPLICATE}')",
-                ),
-            )
-            if read != accepted + rejected:
-                if not exact:
-                    raise _NotAsRead
-                raise SanctionwatchError(
-                    f"{source.path}: row accounting failed ({read} read, {accepted} accepted, "
-                    f"{rejected} rejected); nothing was stored"
-                )
-            report = IngestReport(
-                ingest_id=ingest_id,
-                source_file=str(source.path),
-                format=source.format,
-                rows_read=read,
-                rows_accepted=accepted,
-                rows_rejected=rejected,
-                rows_duplicate=duplicates,
-            )
-            store.backend.insert("ingests", ingest_row(report, source.digest))
+        try:
+            with store.transaction():
+                return _settle(store, source, raw, key, rows_read, exact=exact)
+        except BaseException:
+            with store.transaction():
+                drop_unlisted(connection)
+            raise
     finally:
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         connection.unregister(COUNTRY_CODES_VIEW)
         connection.unregister(PERIODS_VIEW)
+
+
+def _settle(
+    store: Store,
+    source: _Source,
+    raw: _Raw,
+    key: int,
+    rows_read: Callable[[], int],
+    *,
+    exact: bool,
+) -> IngestReport:
+    """Repeats and failed rows of the ingest stored under `key` into `rejects`, the counts
+    checked, and the ingest listed: see `_load`."""
+    ingest_id = source.ingest_id
+    constants = f"{literal(ingest_id)} AS ingest_id, {literal(str(source.path))} AS source_file"
+    sql = store.backend.raw_sql
+    mine = f"FROM {FLOW_ROWS} WHERE ingest_key = {key}"
+    sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
+    removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
+    if removed:
+        sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
+    accepted = _count(store, f"SELECT count(*) {mine}")
+    read = rows_read()
+    if removed or accepted + removed != read:
+        # The record is built above the filter: only for the rows rejected.
+        sql(
+            f"INSERT INTO rejects ({', '.join(REJECTS.names)}) "
+            f"SELECT {constants}, source_row, "
+            f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
+            f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
+            f"LEFT JOIN {_REPEATS} USING (source_row) "
+            "WHERE NOT _ok OR _repeat IS NOT NULL"
+        )
+    rejected, duplicates = (
+        _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = {literal(ingest_id)}"),
+        _count(
+            store,
+            f"SELECT count(*) FROM {_REPEATS} WHERE starts_with(_repeat, '{DUPLICATE}')",
+        ),
+    )
+    if read != accepted + rejected:
+        if not exact:
+            raise _NotAsRead
+        raise SanctionwatchError(
+            f"{source.path}: row accounting failed ({read} read, {accepted} accepted, "
+            f"{rejected} rejected); nothing was stored"
+        )
+    report = IngestReport(
+        ingest_id=ingest_id,
+        source_file=str(source.path),
+        format=source.format,
+        rows_read=read,
+        rows_accepted=accepted,
+        rows_rejected=rejected,
+        rows_duplicate=duplicates,
+    )
+    store.backend.insert("ingests", ingest_row(report, source.digest))
     return report
 
 

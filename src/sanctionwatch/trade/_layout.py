@@ -29,6 +29,7 @@ __all__ = [
     "INGEST_KEYS",
     "STORED",
     "create_layout",
+    "drop_unlisted",
     "new_ingest_key",
     "refresh_countries",
     "stored_select",
@@ -128,7 +129,13 @@ def create_layout(con: Any) -> None:
 
 
 def _move_whole_rows(con: Any) -> None:
-    """The rows of a `flows` table into the stored rows, each of its ingests numbered."""
+    """The rows of a `flows` table into the stored rows, each of its ingests numbered, and
+    listed in `ingests` where it was not (rows loaded by hand)."""
+    con.execute(
+        "INSERT INTO ingests SELECT ingest_id, min(source_file), '', 'flows', count(*), "
+        "count(*), 0, 0, now() FROM _flows_whole "
+        "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingests) GROUP BY ingest_id"
+    )
     con.execute(
         f"INSERT INTO {INGEST_KEYS} SELECT row_number() OVER (ORDER BY ingest_id), "
         "ingest_id, min(source_file) FROM _flows_whole GROUP BY ingest_id"
@@ -168,3 +175,15 @@ def new_ingest_key(con: Any, ingest_id: str, source_file: str) -> int:
     key = int(row[0])
     con.execute(f"INSERT INTO {INGEST_KEYS} VALUES (?, ?, ?)", [key, ingest_id, source_file])
     return key
+
+
+def drop_unlisted(con: Any) -> None:
+    """Remove stored rows whose ingest is not listed in `ingests`: an ingest that did not
+    finish (the ingest's row there is written last)."""
+    unlisted = (
+        f"SELECT ingest_key FROM {INGEST_KEYS} "
+        "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingests)"
+    )
+    if con.execute(f"SELECT count(*) FROM ({unlisted})").fetchone()[0]:
+        con.execute(f"DELETE FROM {FLOW_ROWS} WHERE ingest_key IN ({unlisted})")
+        con.execute(f"DELETE FROM {INGEST_KEYS} WHERE ingest_key IN ({unlisted})")

@@ -181,17 +181,24 @@ def periods() -> pa.Table:
     )
 
 
-def judged(raw: str, *, carry: Sequence[str] = ()) -> str:
+def judged(raw: str, *, carry: Sequence[str] = (), passing: bool = False) -> str:
     """The query typing the raw rows of `raw` (a table or view name, or a subquery) as the
     rows a store keeps (`_layout.STORED`, but for the ingest's key, the same on every row and
     left to the caller), with `raw`'s columns named in `carry` alongside, `_ok` (the row passes
-    every check) and `_reason` (the first it fails).
+    every check) and `_reason` (the first it fails); with `passing`, only the rows that pass.
 
     Country codes and periods come from the views `COUNTRY_CODES_VIEW` (`code`, `iso3`) and
     `PERIODS_VIEW` (`periods()`), which the caller registers.
     """
     # Whether a row fails any check is cheap to tell; which one, only for the rows that do.
     failing = " OR ".join(f"({condition})" for condition, _ in _CHECKS)
+    # Filtering where the checks are made, so that the filter is not pushed below a step that
+    # works them out and has them worked out again.
+    checked = (
+        f"SELECT *, true AS _ok FROM flagged WHERE NOT coalesce({failing}, false)"
+        if passing
+        else f"SELECT *, NOT coalesce({failing}, false) AS _ok FROM flagged"
+    )
     first_failure = " ".join(f"WHEN {condition} THEN {message}" for condition, message in _CHECKS)
     carried = "".join(f'"{name}", ' for name in carry)
     # The only valid code of five characters is TOTAL, in whatever case it was written.
@@ -252,11 +259,17 @@ valued AS (
             AS value_text
     FROM parsed
 ),
-flagged AS (
-    SELECT valued.*,
+-- Figures are parsed before the joins: the checks above them read the parsed figures as
+-- columns, where a figure parsed in the same step would be parsed again for the output.
+figured AS (
+    SELECT *,
         TRY_CAST(value_text AS DOUBLE) AS value,
         TRY_CAST(weight_text AS DOUBLE) AS weight,
-        TRY_CAST(qty_text AS DOUBLE) AS qty,
+        TRY_CAST(qty_text AS DOUBLE) AS qty
+    FROM valued
+),
+flagged AS (
+    SELECT figured.*,
         periods.period_start,
         periods.period_end,
         periods.frequency,
@@ -266,15 +279,15 @@ flagged AS (
         partner_named.iso3 AS partner_iso3_of_code,
         partner_named.code IS NOT NULL AS partner_code_known,
         partner_coded.code AS partner_code_of_iso3
-    FROM valued
+    FROM figured
     LEFT JOIN by_period AS periods
-        ON periods.freq_code = valued.freq AND periods.period = valued.period
-    LEFT JOIN by_code AS reporter_named ON reporter_named.code = valued.reporter_code
-    LEFT JOIN by_iso3 AS reporter_coded ON reporter_coded.iso3 = valued.reporter_iso
-    LEFT JOIN by_code AS partner_named ON partner_named.code = valued.partner_code
-    LEFT JOIN by_iso3 AS partner_coded ON partner_coded.iso3 = valued.partner_iso
+        ON periods.freq_code = figured.freq AND periods.period = figured.period
+    LEFT JOIN by_code AS reporter_named ON reporter_named.code = figured.reporter_code
+    LEFT JOIN by_iso3 AS reporter_coded ON reporter_coded.iso3 = figured.reporter_iso
+    LEFT JOIN by_code AS partner_named ON partner_named.code = figured.partner_code
+    LEFT JOIN by_iso3 AS partner_coded ON partner_coded.iso3 = figured.partner_iso
 ),
-checked AS (SELECT *, NOT coalesce({failing}, false) AS _ok FROM flagged)
+checked AS ({checked})
 SELECT source_row, {carried}
     coalesce(reporter_code, reporter_code_of_iso3) AS reporter_code,
     coalesce(partner_code, partner_code_of_iso3) AS partner_code,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import gzip
 import io
 import re
@@ -41,6 +42,7 @@ __all__ = [
     "is_gzip",
     "literal",
     "split_lines",
+    "text_size",
 ]
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -331,7 +333,8 @@ def split_lines(
     DuckDB's reader ends lines). Gzipped files are inflated on the way.
 
     None when the file also ends lines with a bare `\\r`, or cannot be read to its end: those
-    go to the batches, which number their lines and say what is wrong.
+    go to the batches, which number their lines and say what is wrong. A full `folder` is
+    raised (OSError, ENOSPC), for the caller to try another.
     """
     size = path.stat().st_size
     counter = _LineCounter()
@@ -367,12 +370,27 @@ def split_lines(
             finally:
                 if out is not None:
                     out.close()
-    except (OSError, EOFError, zlib.error):
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise
+        return None
+    except (EOFError, zlib.error):
         return None
     count = counter.result()
     if count is None:
         return None
     return Parts(tuple(files), tuple(first_lines), count)
+
+
+def text_size(path: Path) -> int:
+    """How many bytes the text of `path` takes: its size, or for gzip the size its trailer
+    records (exact below 4 GiB of text; above, only what is left over)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if handle.read(2) != GZIP_MAGIC or size < 18:
+            return size
+        handle.seek(-4, io.SEEK_END)
+        return int.from_bytes(handle.read(4), "little")
 
 
 def _inflating(raw: io.BufferedIOBase) -> io.BufferedIOBase:
