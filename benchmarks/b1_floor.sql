@@ -23,7 +23,7 @@ with_target AS (
     WHERE partner_iso3 = '{target}' AND partner_code IS DISTINCT FROM {target_code}
       AND hs_level > 0
 ),
-t AS MATERIALIZED (
+directed AS (
     SELECT *,
         CASE WHEN flow IN ('import', 're-import') THEN 'from_target' ELSE 'to_target' END
             AS direction,
@@ -31,6 +31,16 @@ t AS MATERIALIZED (
         coalesce(partner_iso3, CAST(partner_code AS VARCHAR)) AS partner,
         year(period_start) AS year
     FROM with_target
+),
+-- Only the chapters, and the directions, that some measure's scope names: no other row can be
+-- in scope, and a row's finer rows share its chapter and its flow.
+chapters AS (
+    SELECT DISTINCT left(s.prefix, 2) AS chapter, m.direction
+    FROM scopes s JOIN measures m USING (measure_id) WHERE NOT s.excluded
+),
+t AS MATERIALIZED (
+    SELECT d.* FROM directed d
+    SEMI JOIN chapters c ON left(d.hs_code, 2) = c.chapter AND d.direction = c.direction
 ),
 -- The finest level present: a chapter or heading row goes when rows below it are present.
 -- Parents are left repeated: the anti-join needs one, and removing repeats costs more.
