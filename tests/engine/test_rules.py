@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import comtrade_record
-from tests.engine.conftest import CheckRunner, regime_from
+from tests.engine.conftest import CheckRunner, ban_on, regime_from
 from tests.regime.test_load_errors import VALID
 
 from sanctionwatch import Regime, Store, ingest
@@ -191,3 +191,26 @@ def test_an_open_ended_cap_year_ends_with_the_data_and_later_years_are_not_repor
     rows = run_check(store, regime_from(tmp_path, "endless", endless)).records()
     periods = [r["cap_period"] for r in rows if r["measure_id"] == "coal-cap"]
     assert periods == ["2017", "2018-01-01..2018-02-28"]
+
+
+def test_a_rows_level_is_decided_by_its_own_flow_whatever_else_the_target_trades(
+    store: Store, write_comtrade: Callable[..., Path], run_check: CheckRunner, tmp_path: Path
+) -> None:
+    def row(code: str, flow: str = "M", value: float = 100.0) -> dict[str, Any]:
+        return comtrade_record(period="2019", flowCode=flow, cmdCode=code, primaryValue=value)
+
+    ingest(
+        store,
+        write_comtrade(
+            row("67", value=500),  # a chapter beside its heading: the heading counts
+            row("6704", value=400),
+            row("68", value=300),  # a chapter with headings only in the other direction
+            row("6802", flow="X"),
+            row("85", value=200),  # out of every scope, with a heading below it
+            row("8517"),
+        ),
+    )
+    regime = regime_from(tmp_path, "wigs", ban_on("67", "68"))
+    rows = run_check(store, regime).records()
+    found = sorted((r["hs_code"], r["flow"], r["value_usd"]) for r in rows if r["kind"] == "ban")
+    assert found == [("6704", "import", 400.0), ("68", "import", 300.0)]
