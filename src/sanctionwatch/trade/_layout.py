@@ -41,7 +41,7 @@ INGEST_KEYS = "_ingest_keys"
 FLOW_KIND = "_flow_kind"
 FREQUENCY = "_frequency"
 
-FREQUENCIES = ("annual", "monthly")
+_FREQUENCIES = ("annual", "monthly")
 
 # The stored columns, in order, and their DuckDB types.
 _COLUMNS: tuple[tuple[str, str], ...] = (
@@ -110,7 +110,7 @@ def create_layout(con: Any) -> None:
         if whole:
             con.execute("ALTER TABLE flows RENAME TO _flows_whole")
         con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({_enum(FLOW_KINDS.values())})")
-        con.execute(f"CREATE TYPE {FREQUENCY} AS ENUM ({_enum(FREQUENCIES)})")
+        con.execute(f"CREATE TYPE {FREQUENCY} AS ENUM ({_enum(_FREQUENCIES)})")
         con.execute(f"CREATE TABLE {COUNTRIES} (code INTEGER NOT NULL, iso3 VARCHAR)")
         con.execute(
             f"CREATE TABLE {INGEST_KEYS} (ingest_key INTEGER NOT NULL, "
