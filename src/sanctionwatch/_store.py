@@ -261,6 +261,7 @@ def _open_spark(location: str) -> Store:
     warehouse = options.get("warehouse", ["sanctionwatch-warehouse"])[0]
     try:
         from pyspark.sql import SparkSession
+        from pyspark.sql.functions import lit
     except ImportError as error:
         raise SanctionwatchError(
             f"{location}: Spark stores need PySpark: pip install 'sanctionwatch[spark]'"
@@ -275,6 +276,10 @@ def _open_spark(location: str) -> Store:
         .config("spark.default.parallelism", str(os.cpu_count() or 2))
         .getOrCreate()
     )
+    # Other Spark settings ride in the location: `?spark.sql.shuffle.partitions=8`.
+    for key, values in options.items():
+        if key.startswith("spark."):
+            session.conf.set(key, values[-1])
     session.sparkContext.setLogLevel("ERROR")
     backend = ibis.pyspark.connect(session)
     root = Path(warehouse)
@@ -285,5 +290,10 @@ def _open_spark(location: str) -> Store:
         )
     for folder in sorted(root.iterdir()):
         if folder.is_dir() and any(folder.glob("*.parquet")):
-            backend.read_parquet(str(folder), table_name=folder.name)
+            table = backend.read_parquet(str(folder), table_name=folder.name)
+            if folder.name == "flows" and "reconciled" not in table.columns:
+                # Exported before flows said whether they are reconciled: read, as
+                # `load_flows` reads such files, as reports.
+                frame = session.table("flows").withColumn("reconciled", lit(False))
+                frame.createOrReplaceTempView("flows")
     return Store(backend, location, writable=False)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.conftest import comtrade_record
 
 from sanctionwatch import SanctionwatchError, Store, ingest
 from sanctionwatch.trade.readers import ReaderOptions
@@ -169,3 +171,14 @@ def test_ingest_baci_end_to_end(store: Store) -> None:
     assert str(wigs["period_start"]) == "2019-01-01"
     assert flows[3]["hs_code"] == "010121"
     assert flows[3]["net_weight_kg"] is None
+
+
+def test_baci_rows_are_reconciled_where_comtrade_rows_are_reports(
+    store: Store, write_comtrade: Callable[..., Path]
+) -> None:
+    baci = ingest(store, EXAMPLE)
+    reported = ingest(store, write_comtrade(comtrade_record()))
+    flags = store.flows.select("ingest_id", "reconciled").to_pyarrow().to_pylist()
+    assert sorted((r["ingest_id"], r["reconciled"]) for r in flags) == sorted(
+        [(baci.ingest_id, True)] * baci.rows_accepted + [(reported.ingest_id, False)]
+    )

@@ -3,6 +3,7 @@ loaded from canonical Parquet, and stores that kept flows whole moved on opening
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import comtrade_record
+from tests.trade.test_baci import EXAMPLE
 
 from sanctionwatch import (
     SanctionwatchError,
@@ -23,7 +25,7 @@ from sanctionwatch import (
 )
 from sanctionwatch.regime import Regime
 from sanctionwatch.synth import synthesize
-from sanctionwatch.trade import FLOWS, _ingest
+from sanctionwatch.trade import FLOWS, _ingest, _layout
 
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
@@ -160,9 +162,102 @@ def test_rows_of_an_ingest_that_did_not_finish_go(
     assert store.flows.ingest_id.execute().tolist() == [kept.ingest_id]
     # As a process killed between the two would leave it.
     connection = store.backend.con
-    connection.execute("INSERT INTO _ingest_keys VALUES (9, 'gone', 'gone.json')")
+    connection.execute(
+        "INSERT INTO _ingest_keys (ingest_key, ingest_id, source_file) "
+        "VALUES (9, 'gone', 'gone.json')"
+    )
     connection.execute("INSERT INTO _flow_rows SELECT * REPLACE (9 AS ingest_key) FROM _flow_rows")
     location = store.location
     store.close()
     with Store.open(location) as reopened:
         assert reopened.flows.ingest_id.execute().tolist() == [kept.ingest_id]
+
+
+def _flags(store: Store) -> dict[str, bool]:
+    """Whether each ingest's rows are reconciled, checking all its rows say the same."""
+    rows = store.flows.select("ingest_id", "reconciled").distinct().to_pyarrow().to_pylist()
+    flags = {row["ingest_id"]: row["reconciled"] for row in rows}
+    assert len(flags) == len(rows)
+    return flags
+
+
+def test_a_store_whose_ingests_kept_no_flag_is_given_it_on_opening(
+    tmp_path: Path, write_comtrade: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.duckdb"
+    with Store.open(path) as made:
+        reported = ingest(made, write_comtrade(comtrade_record()))
+        baci = ingest(made, EXAMPLE)
+    # The layout before `reconciled`: its keys without the flag, its view without the column.
+    connection = duckdb.connect(str(path))
+    connection.execute("DROP VIEW flows")
+    connection.execute("ALTER TABLE _ingest_keys DROP COLUMN reconciled")
+    with monkeypatch.context() as earlier:
+        earlier.setattr(_layout, "FLOWS", FLOWS.remove(FLOWS.get_field_index("reconciled")))
+        connection.execute(_layout._view())
+    connection.close()
+    with Store.open(path) as upgraded:
+        assert _described(upgraded) == [(f.name, _DUCKDB_TYPES[f.type]) for f in FLOWS]
+        # The format `ingests` lists tells BACI's rows from reports.
+        assert _flags(upgraded) == {reported.ingest_id: False, baci.ingest_id: True}
+        later = ingest(upgraded, write_comtrade(comtrade_record(period="2016")))
+    with Store.open(path) as reopened:
+        assert _flags(reopened) == {
+            reported.ingest_id: False,
+            baci.ingest_id: True,
+            later.ingest_id: False,
+        }
+
+
+def test_canonical_parquet_says_which_ingests_are_reconciled(
+    store: Store, world: Path, tmp_path: Path
+) -> None:
+    table = pq.read_table(world)
+    flagged = tmp_path / "flagged.parquet"
+    # One row saying so makes its ingest reconciled.
+    column = table.schema.get_field_index("reconciled")
+    flags = pa.array([True] + [False] * (table.num_rows - 1), pa.bool_())
+    pq.write_table(table.set_column(column, "reconciled", flags), flagged)
+    older = tmp_path / "older.parquet"
+    renamed = table.set_column(
+        table.schema.get_field_index("ingest_id"),
+        "ingest_id",
+        pa.array(["older"] * table.num_rows, pa.string()),
+    )
+    pq.write_table(renamed.drop_columns(["reconciled"]), older)
+    load_flows(store, flagged)
+    load_flows(store, older)
+    assert _flags(store) == {"synth-3-20000": True, "older": False}
+
+
+def test_exported_flows_keep_the_flag(
+    store: Store, write_comtrade: Callable[..., Path], tmp_path: Path
+) -> None:
+    reported = ingest(store, write_comtrade(comtrade_record()))
+    baci = ingest(store, EXAMPLE)
+    store.export(tmp_path / "warehouse")
+    exported = tmp_path / "warehouse" / "flows" / "part-0.parquet"
+    assert pq.read_schema(exported).field("reconciled").type == pa.bool_()
+    with Store.open(tmp_path / "copy.duckdb") as copy:
+        load_flows(copy, exported)
+        assert _flags(copy) == {reported.ingest_id: False, baci.ingest_id: True}
+
+
+@pytest.mark.slow
+def test_a_spark_store_reads_the_flag(
+    store: Store, write_comtrade: Callable[..., Path], tmp_path: Path
+) -> None:
+    pytest.importorskip("pyspark", reason="PySpark is not installed (pip install '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("PySpark needs Java on the PATH; none found")
+    reported = ingest(store, write_comtrade(comtrade_record()))
+    baci = ingest(store, EXAMPLE)
+    warehouse = tmp_path / "warehouse"
+    store.export(warehouse)
+    with Store.open(f"spark://local[2]?warehouse={warehouse}") as spark:
+        assert _flags(spark) == {reported.ingest_id: False, baci.ingest_id: True}
+    # A warehouse exported before flows had the flag: read as reports.
+    exported = warehouse / "flows" / "part-0.parquet"
+    pq.write_table(pq.read_table(exported).drop_columns(["reconciled"]), exported)
+    with Store.open(f"spark://local[2]?warehouse={warehouse}") as spark:
+        assert _flags(spark) == {reported.ingest_id: False, baci.ingest_id: False}

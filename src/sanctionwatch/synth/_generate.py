@@ -7,9 +7,11 @@ two economies; a pair trades a basket of popular products whose values follow a 
 (Pareto) law and whose net weights follow each chapter's typical price per kg.
 
 Trade with the DPRK gets blocks of its own: background trade only in goods and months that
-no measure of the UN regime covers, and the planted rows of `_plants`, whose findings are
-known. Everything depends on the seed and the row count only; the chunk size changes how
-rows are cut into Arrow tables, never which rows are written.
+no measure of the UN regime covers, its heading and chapter rows summing its leaves exactly so
+that none is coarser than a scope, and the planted rows of `_plants`, whose findings are
+known. The DPRK itself never reports: its own rows would be the target's trade in every
+chapter, seen from its side. Everything depends on the seed and the row count only; the
+chunk size changes how rows are cut into Arrow tables, never which rows are written.
 """
 
 from __future__ import annotations
@@ -268,6 +270,7 @@ class _World:
         rest = [i for i in rng.permutation(n) if i not in ranking]
         size = np.empty(n)
         size[np.array([*ranking, *rest])] = 1.0 / np.arange(1, n + 1) ** 1.1
+        # Never the target: its exports and imports would be its own trade, in scope or not.
         reporters = np.array(
             [i for i in [*ranking, *rest] if i != self.target][:_REPORTERS], dtype=np.int16
         )
@@ -495,6 +498,9 @@ def _unsafe(regime: Regime, codes: Codes) -> dict[int, np.ndarray]:
 
     Background trade with the target stays off the mask, so the only findings in a world
     are the planted ones. Exclusions are ignored: a leaf any scope names is never background.
+    The heading and chapter rows above background leaves may still lie over a scope (chapter
+    26 over 2601): they find nothing only because they sum their leaves exactly, as a coarse
+    row is judged for the value its finer rows leave unexplained.
     """
     leaves = np.array(codes.leaves)
     months = [month_bounds(m) for m in range(MONTHS)]
@@ -555,14 +561,16 @@ def _annual_blocks(
     countries: Countries,
     codes: Codes,
 ) -> _Annual:
-    """Planted annual rows, each with the chapter (for a heading) and TOTAL rows above it."""
+    """Planted annual rows, each with its heading, its chapter and TOTAL rows above it (the
+    aggregates of a block sum the planted rows beneath them, so only a planted row can be
+    coarser than a scope with nothing finer to explain it)."""
     blocks: dict[tuple[int, int, int], dict[str, tuple[int, int]]] = {}
     for p in PLANTS:
         if len(p.period) != 4:
             continue
         key = (countries.index(p.reporter), _M if p.flow == IMPORT else _X, _period_index(p.period))
         rows = blocks.setdefault(key, {})
-        for code in {p.hs_code, p.hs_code[:2], "TOTAL"}:
+        for code in {p.hs_code, p.hs_code[:4], p.hs_code[:2], "TOTAL"}:
             value, weight = rows.get(code, (0, 0))
             rows[code] = (value + p.value_usd, weight + p.net_weight_kg)
     columns: dict[str, list[int]] = {n: [] for n in _COLUMNS}
@@ -683,6 +691,7 @@ class _ParquetSink(_Sink):
                 pa.array(np.full(n, self.ingest_id), pa.string()),
                 pa.array(np.full(n, self.source), pa.string()),
                 pa.array(np.arange(offset + 2, offset + 2 + n), pa.int64()),
+                pa.array(np.zeros(n, dtype=np.bool_), pa.bool_()),  # reports, as bulk rows are
             ],
             schema=FLOWS,
         )

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["load_flows"]
 
 _FORMAT = "flows"
+# The one canonical column older files lack: their rows are read as reports (false).
+_RECONCILED = "reconciled"
 
 
 def load_flows(store: Store, path: str | Path) -> list[IngestReport]:
@@ -35,9 +37,11 @@ def load_flows(store: Store, path: str | Path) -> list[IngestReport]:
     parquet` writes them, one report per ingest they name.
 
     Rows keep the ingest id and file they carry, and each ingest is listed among the store's
-    ingests; one the store already holds is not added again. The rows were checked when they
-    were first ingested or made: only what the store keeps is checked again (known country
-    codes, flow and frequency), and a file failing that adds nothing.
+    ingests; one the store already holds is not added again. An ingest is reconciled if any
+    of its rows says so; a file written before `reconciled` was canonical has no such rows.
+    The rows were checked when they were first ingested or made: only what the store keeps is
+    checked again (known country codes, flow and frequency), and a file failing that adds
+    nothing.
     """
     path = Path(path)
     store.require_writable("load flows")
@@ -51,7 +55,8 @@ def load_flows(store: Store, path: str | Path) -> list[IngestReport]:
         raise SanctionwatchError(
             f"{path}: not a Parquet file of flows ({_first_line(error)})"
         ) from error
-    missing = [name for name in FLOWS.names if name not in {row[0] for row in described}]
+    columns = {row[0] for row in described}
+    missing = [name for name in FLOWS.names if name not in columns | {_RECONCILED}]
     if missing:
         raise SanctionwatchError(
             f"{path}: not a Parquet file of flows: missing column {', '.join(missing)}"
@@ -76,25 +81,28 @@ def load_flows(store: Store, path: str | Path) -> list[IngestReport]:
             held = {
                 row[0] for row in connection.execute("SELECT ingest_id FROM ingests").fetchall()
             }
+            reconciled = (
+                f"coalesce(bool_or({_RECONCILED}), false)" if _RECONCILED in columns else "false"
+            )
             named = connection.execute(
-                f"SELECT ingest_id, min(source_file), count(*) FROM {rows} "
+                f"SELECT ingest_id, min(source_file), count(*), {reconciled} FROM {rows} "
                 "GROUP BY ingest_id ORDER BY ingest_id"
             ).fetchall()
-            fresh = [(i, source, int(count)) for i, source, count in named if i not in held]
-            for ingest_id, source_file, count in fresh:
-                new_ingest_key(connection, ingest_id, source_file)
+            fresh = [row for row in named if row[0] not in held]
+            for ingest_id, source_file, count, flagged in fresh:
+                new_ingest_key(connection, ingest_id, source_file, reconciled=bool(flagged))
                 report = IngestReport(
                     ingest_id=ingest_id,
                     source_file=source_file,
                     format=_FORMAT,
-                    rows_read=count,
-                    rows_accepted=count,
+                    rows_read=int(count),
+                    rows_accepted=int(count),
                     rows_rejected=0,
                 )
                 store.backend.insert("ingests", ingest_row(report, digest))
                 reports.append(report)
             if fresh:
-                chosen = ", ".join(literal(ingest_id) for ingest_id, _, _ in fresh)
+                chosen = ", ".join(literal(row[0]) for row in fresh)
                 connection.execute(
                     f"INSERT INTO {FLOW_ROWS} ({', '.join(STORED)}) "
                     f"SELECT {stored_select('given', 'keys.ingest_key')} FROM {rows} AS given "

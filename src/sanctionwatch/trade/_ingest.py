@@ -29,7 +29,14 @@ from sanctionwatch.trade._schema import INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
-from sanctionwatch.trade.readers import READERS, SHAPED, ReaderOptions, ShapedText, detect_format
+from sanctionwatch.trade.readers import (
+    READERS,
+    RECONCILED,
+    SHAPED,
+    ReaderOptions,
+    ShapedText,
+    detect_format,
+)
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._shape import literal
 from sanctionwatch.trade.readers._text import Parts, text_size
@@ -253,7 +260,12 @@ def _load(
     try:
         with store.transaction():
             refresh_countries(connection)
-            key = new_ingest_key(connection, source.ingest_id, str(source.path))
+            key = new_ingest_key(
+                connection,
+                source.ingest_id,
+                str(source.path),
+                reconciled=source.format in RECONCILED,
+            )
             # The ingest's key, the same on every row, is added after the sort: carried
             # through it, it would cost as much as a column of the file.
             varying = ", ".join(name for name in STORED if name != "ingest_key")

@@ -8,7 +8,9 @@ the canonical table has text:
   table ingest checks against), which is why ingest rejects a row whose ISO3 code names
   another country than its numeric code;
 - flow and frequency as enumerations;
-- the ingest's id and file as a number, named in `_ingest_keys`.
+- the ingest's id and file as a number, named in `_ingest_keys`, which also says whether the
+  ingest's rows are reconciled figures (one file is of one format, so the flag is the
+  ingest's).
 
 The view `flows` turns them back into the canonical schema (`FLOWS`), so that everything
 that reads flows, here or in a Spark warehouse, sees one table of one shape.
@@ -20,6 +22,7 @@ from typing import Any
 
 from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS
+from sanctionwatch.trade.readers import RECONCILED
 
 __all__ = [
     "COUNTRIES",
@@ -72,6 +75,8 @@ _CANONICAL = {
     "frequency": "CAST(f.frequency AS VARCHAR)",
     "ingest_id": "ingest.ingest_id",
     "source_file": "ingest.source_file",
+    # Never null, as in FLOWS: a column added to an older store's keys may hold nulls.
+    "reconciled": "coalesce(ingest.reconciled, false)",
 }
 
 
@@ -91,7 +96,8 @@ def _view() -> str:
 
 def create_layout(con: Any) -> None:
     """Make the stored rows, their tables and the `flows` view where they are missing, moving
-    the rows of a `flows` table that an earlier version of this layout kept whole."""
+    the rows of a `flows` table that an earlier version of this layout kept whole, and giving
+    `_ingest_keys` the `reconciled` flag where an earlier version did not keep it."""
     kinds = {
         row[0]: row[1]
         for row in con.execute(
@@ -101,8 +107,21 @@ def create_layout(con: Any) -> None:
         ).fetchall()
     }
     if FLOW_ROWS in kinds:
-        if kinds.get("flows") != "VIEW":
+        flagged = _has_column(con, INGEST_KEYS, "reconciled")
+        if flagged and kinds.get("flows") == "VIEW":
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if not flagged:
+                con.execute(
+                    f"ALTER TABLE {INGEST_KEYS} ADD COLUMN reconciled BOOLEAN DEFAULT false"
+                )
+                _mark_reconciled(con)
             con.execute(_view())
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         return
     con.execute("BEGIN TRANSACTION")
     try:
@@ -114,7 +133,8 @@ def create_layout(con: Any) -> None:
         con.execute(f"CREATE TABLE {COUNTRIES} (code INTEGER NOT NULL, iso3 VARCHAR)")
         con.execute(
             f"CREATE TABLE {INGEST_KEYS} (ingest_key INTEGER NOT NULL, "
-            "ingest_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL)"
+            "ingest_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, "
+            "reconciled BOOLEAN NOT NULL DEFAULT false)"
         )
         columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
         con.execute(f"CREATE TABLE {FLOW_ROWS} ({columns})")
@@ -137,15 +157,37 @@ def _move_whole_rows(con: Any) -> None:
         "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingests) GROUP BY ingest_id"
     )
     con.execute(
-        f"INSERT INTO {INGEST_KEYS} SELECT row_number() OVER (ORDER BY ingest_id), "
-        "ingest_id, min(source_file) FROM _flows_whole GROUP BY ingest_id"
+        f"INSERT INTO {INGEST_KEYS} (ingest_key, ingest_id, source_file) "
+        "SELECT row_number() OVER (ORDER BY ingest_id), ingest_id, min(source_file) "
+        "FROM _flows_whole GROUP BY ingest_id"
     )
+    _mark_reconciled(con)
     con.execute(
         f"INSERT INTO {FLOW_ROWS} SELECT {stored_select('w', 'keys.ingest_key')} "
         f"FROM _flows_whole AS w JOIN {INGEST_KEYS} AS keys USING (ingest_id) "
         "ORDER BY w.partner_code"
     )
     con.execute("DROP TABLE _flows_whole")
+
+
+def _has_column(con: Any, table: str, column: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() AND table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _mark_reconciled(con: Any) -> None:
+    """Flag the ingests that `ingests` lists in a reconciled format, in a store whose layout
+    did not keep the flag: the rest were their reporters' reports, or are not known to be
+    other (flows loaded from Parquet)."""
+    formats = _enum(sorted(RECONCILED))
+    con.execute(
+        f"UPDATE {INGEST_KEYS} SET reconciled = true WHERE ingest_id IN "
+        f"(SELECT ingest_id FROM ingests WHERE format IN ({formats}))"
+    )
 
 
 def stored_select(row: str, key: str) -> str:
@@ -169,11 +211,16 @@ def refresh_countries(con: Any) -> None:
         con.unregister("_country_codes_now")
 
 
-def new_ingest_key(con: Any, ingest_id: str, source_file: str) -> int:
-    """A number for the rows of a new ingest, and its id and file under that number."""
+def new_ingest_key(con: Any, ingest_id: str, source_file: str, *, reconciled: bool = False) -> int:
+    """A number for the rows of a new ingest, and its id, file and whether its rows are
+    reconciled figures (no country's report) under that number."""
     row = con.execute(f"SELECT coalesce(max(ingest_key), 0) + 1 FROM {INGEST_KEYS}").fetchone()
     key = int(row[0])
-    con.execute(f"INSERT INTO {INGEST_KEYS} VALUES (?, ?, ?)", [key, ingest_id, source_file])
+    con.execute(
+        f"INSERT INTO {INGEST_KEYS} (ingest_key, ingest_id, source_file, reconciled) "
+        "VALUES (?, ?, ?, ?)",
+        [key, ingest_id, source_file, reconciled],
+    )
     return key
 
 

@@ -46,6 +46,10 @@ FLOWS = pa.schema(
         pa.field("ingest_id", pa.string(), nullable=False),
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_row", pa.int64(), nullable=False),
+        # True for reconciled data sets such as CEPII BACI, whose rows are no country's report
+        # (BACI gives each flow once, its figure reconciled from both sides' reports); false
+        # where the reporter reported the row.
+        pa.field("reconciled", pa.bool_(), nullable=False),
     ]
 )
 

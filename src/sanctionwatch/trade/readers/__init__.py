@@ -18,7 +18,15 @@ from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import ShapedText
 from sanctionwatch.trade.readers._text import GZIP_MAGIC
 
-__all__ = ["READERS", "SHAPED", "Reader", "ReaderOptions", "ShapedText", "detect_format"]
+__all__ = [
+    "READERS",
+    "RECONCILED",
+    "SHAPED",
+    "Reader",
+    "ReaderOptions",
+    "ShapedText",
+    "detect_format",
+]
 
 Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
 
@@ -29,6 +37,10 @@ READERS: dict[str, Reader] = {
     "baci": baci.read_baci,
     "mapping": mapping.read_mapped,
 }
+
+# Formats of reconciled data sets: their rows are no country's report, where every other
+# format's rows are what their reporter reported.
+RECONCILED: frozenset[str] = frozenset({"baci"})
 
 SHAPED: dict[str, Callable[[Path, ReaderOptions], ShapedText]] = {
     "comtrade-bulk": comtrade_bulk.shape_bulk,
