@@ -16,6 +16,7 @@ EXPECTED_IDS = {
     "2270-op29",
     "2270-op30",
     "2270-op31",
+    "2321-op26",
     "2321-op26b",
     "2321-op28",
     "2321-op29",
@@ -83,7 +84,8 @@ def test_textile_ban_covers_chapters_50_to_63_with_90_days_grace(un_dprk: Regime
     assert textiles.scope.prefixes == tuple(str(c) for c in range(50, 64))
     assert textiles.direction is Direction.FROM_TARGET
     assert textiles.kind is MeasureKind.BAN
-    assert textiles.grace_end == dt.date(2017, 12, 9)
+    # "up to 90 days from the date of adoption": China cleared goods through 2017-12-10.
+    assert textiles.grace_end == dt.date(2017, 12, 10)
 
 
 def test_coal_ban_replaces_the_cap_on_2017_08_05(un_dprk: Regime) -> None:
@@ -91,10 +93,38 @@ def test_coal_ban_replaces_the_cap_on_2017_08_05(un_dprk: Regime) -> None:
     in_force = {m.id for m in un_dprk.in_force(dt.date(2017, 10, 1))}
     assert "2371-op8" in in_force
     assert "2321-op26b" not in in_force
-    assert "2270-op29" not in in_force
+    assert "2321-op26" not in in_force
     before = {m.id for m in un_dprk.in_force(dt.date(2017, 6, 1))}
-    assert {"2321-op26b", "2270-op29"} <= before
+    assert {"2321-op26b", "2321-op26"} <= before
     assert "2371-op8" not in before
+
+
+def test_2321_replaces_the_2270_coal_ban_on_adoption(un_dprk: Regime) -> None:
+    assert un_dprk.effective_end("2270-op29") == dt.date(2016, 11, 29)
+    in_force = {m.id for m in un_dprk.in_force(dt.date(2016, 12, 15))}
+    assert {"2321-op26", "2321-op26b"} <= in_force
+    assert "2270-op29" not in in_force
+    cap = un_dprk.measure("2321-op26b").cap
+    assert cap is not None
+    december = cap.terms[0]
+    assert (december.from_, december.to) == (dt.date(2016, 11, 30), dt.date(2016, 12, 31))
+    assert [(x.amount, x.unit.value) for x in december.limits] == [
+        (53_495_894, "USD"),
+        (1_000_866, "tonne"),
+    ]
+
+
+def test_grace_and_exemptions_cover_only_their_codes(un_dprk: Regime) -> None:
+    coal_ban = un_dprk.measure("2371-op8")
+    assert coal_ban.grace is not None
+    assert coal_ban.grace.prefixes == ("2601",)
+    assert coal_ban.grace_end == dt.date(2017, 9, 4)
+    (rajin,) = coal_ban.exemptions
+    assert rajin.prefixes == ("2701", "2702")
+    assert rajin.ruled_out_by_origin
+    (aircraft,) = un_dprk.measure("2397-op7").exemptions
+    assert "8803" in aircraft.prefixes
+    assert "8429" not in aircraft.prefixes
 
 
 def test_2397_petroleum_cap_replaces_2375(un_dprk: Regime) -> None:

@@ -152,3 +152,48 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RegimeError, match=r"nope\.yaml: No such file or directory"):
         load_regime(tmp_path / "nope.yaml")
+
+
+def test_an_exemption_outside_its_measures_scope(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    supersedes:\n      - {measure: coal-cap",
+        "    exemptions:\n"
+        '      - {id: aircraft, text: Aircraft parts, observable: false, hs: ["8803"]}\n'
+        "    supersedes:\n      - {measure: coal-cap",
+    )
+    assert error_for(tmp_path, text) == (
+        "regime.yaml:42: measures[1] (coal-ban).exemptions[0] (aircraft).hs: "
+        'exemption "aircraft" names HS code 8803, outside the measure\'s scope'
+    )
+
+
+def test_a_grace_outside_its_measures_scope(tmp_path: Path) -> None:
+    text = VALID.replace("      days: 30\n", '      days: 30\n      hs: ["2601"]\n')
+    assert error_for(tmp_path, text) == (
+        "regime.yaml:41: measures[1] (coal-ban).grace.hs: "
+        "grace names HS code 2601, outside the measure's scope"
+    )
+
+
+def test_cap_terms_that_overlap(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    cap:\n      limits:",
+        "    cap:\n"
+        "      terms:\n"
+        "        - {from: 2017-01-01, to: 2017-03-31, limits: [{amount: 1, unit: USD}]}\n"
+        "        - {from: 2017-03-01, to: 2017-06-30, limits: [{amount: 2, unit: USD}]}\n"
+        "      limits:",
+    )
+    assert error_for(tmp_path, text) == (
+        "regime.yaml:24: measures[0] (coal-cap).cap.terms[1].from: "
+        "cap term 2017-03-01..2017-06-30 overlaps the term 2017-01-01..2017-03-31"
+    )
+
+
+def test_an_item_value_threshold_with_no_unit(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    grace:\n      days: 30\n", '    item_value:\n      - {hs: ["2701"], over: 500}\n'
+    )
+    assert error_for(tmp_path, text) == (
+        "regime.yaml:40: measures[1] (coal-ban).item_value[0].unit: Field required"
+    )

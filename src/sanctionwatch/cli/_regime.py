@@ -60,7 +60,7 @@ def show(
             ", ".join(measure.scope.hs) or "(none in HS)",
             measure.kind.value,
             f"{measure.start} .. {end or ''}",
-            f"{measure.grace.days} d" if measure.grace else "",
+            _grace(measure),
         )
     console.print(table)
     console.print(
@@ -90,3 +90,11 @@ def _as_json(regime: Regime, measure: Measure) -> dict[str, object]:
         end.isoformat() if (end := regime.effective_end(measure.id)) is not None else None
     )
     return data
+
+
+def _grace(measure: Measure) -> str:
+    """Days of grace, and the codes they cover when not the whole scope."""
+    if measure.grace is None:
+        return ""
+    covered = f" ({', '.join(measure.grace.hs)})" if measure.grace.hs else ""
+    return f"{measure.grace.days} d{covered}"

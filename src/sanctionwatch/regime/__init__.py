@@ -1,17 +1,22 @@
 """The sanctions regime as data: measures over HS scopes, with citations."""
 
+from sanctionwatch.regime._attribution import consignment_reporters
 from sanctionwatch.regime._load import RegimeError, catalog_names, load_regime, resolve_regime
 from sanctionwatch.regime._model import (
+    BarrelFactors,
     Cap,
     CapPeriod,
+    CapTerm,
     Citation,
     Direction,
     Exemption,
     Factor,
     Grace,
+    ItemValue,
     Limit,
     Measure,
     MeasureKind,
+    ProductFactor,
     Regime,
     Scope,
     Supersession,
@@ -20,16 +25,20 @@ from sanctionwatch.regime._model import (
 )
 
 __all__ = [
+    "BarrelFactors",
     "Cap",
     "CapPeriod",
+    "CapTerm",
     "Citation",
     "Direction",
     "Exemption",
     "Factor",
     "Grace",
+    "ItemValue",
     "Limit",
     "Measure",
     "MeasureKind",
+    "ProductFactor",
     "Regime",
     "RegimeError",
     "Scope",
@@ -37,6 +46,7 @@ __all__ = [
     "SupplierBaseline",
     "Unit",
     "catalog_names",
+    "consignment_reporters",
     "load_regime",
     "resolve_regime",
 ]

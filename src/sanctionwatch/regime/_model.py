@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -12,16 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sanctionwatch.hs import expand_scope_item
 
 __all__ = [
+    "BarrelFactors",
     "Cap",
     "CapPeriod",
+    "CapTerm",
     "Citation",
     "Direction",
     "Exemption",
     "Factor",
     "Grace",
+    "ItemValue",
     "Limit",
     "Measure",
     "MeasureKind",
+    "ProductFactor",
     "Regime",
     "RegimeConsistencyError",
     "Scope",
@@ -79,17 +84,12 @@ class Scope(_Frozen):
     @field_validator("hs", "exclude", mode="before")
     @classmethod
     def _strings(cls, value: object) -> object:
-        # YAML reads 27 or 03 as numbers unless quoted; codes are text.
-        if isinstance(value, list | tuple):
-            return tuple(str(v) if isinstance(v, str) else _code_from_number(v) for v in value)
-        return value
+        return _codes(value)
 
     @field_validator("hs", "exclude")
     @classmethod
     def _valid_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            expand_scope_item(item)
-        return value
+        return _valid_codes(value)
 
     @model_validator(mode="after")
     def _coherent(self) -> Scope:
@@ -105,11 +105,19 @@ class Scope(_Frozen):
     @property
     def prefixes(self) -> tuple[str, ...]:
         """Included code prefixes, ranges expanded, in order, without repeats."""
-        return tuple(dict.fromkeys(c for item in self.hs for c in expand_scope_item(item)))
+        return _prefixes(self.hs)
 
     @property
     def excluded_prefixes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c for item in self.exclude for c in expand_scope_item(item)))
+        return _prefixes(self.exclude)
+
+    def holds(self, prefixes: tuple[str, ...]) -> str | None:
+        """The first of `prefixes` outside this scope, or None when the scope holds them all."""
+        for code in prefixes:
+            inside = any(code.startswith(p) for p in self.prefixes)
+            if not inside or any(code.startswith(x) for x in self.excluded_prefixes):
+                return code
+        return None
 
 
 def _code_from_number(value: object) -> str:
@@ -118,20 +126,74 @@ def _code_from_number(value: object) -> str:
     raise ValueError(f"HS code must be text, not {type(value).__name__}")
 
 
-class Grace(_Frozen):
-    """Days after entry into force during which contracts made before adoption may be run off."""
+def _codes(value: object) -> object:
+    """HS codes as text: YAML reads 27 or 03 as numbers unless quoted."""
+    if isinstance(value, list | tuple):
+        return tuple(str(v) if isinstance(v, str) else _code_from_number(v) for v in value)
+    return value
+
+
+def _valid_codes(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        expand_scope_item(item)
+    return value
+
+
+def _prefixes(items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for item in items for c in expand_scope_item(item)))
+
+
+class _Coded(_Frozen):
+    """A rule that may hold for part of a measure's scope: `hs` names that part, and an
+    empty `hs` means the whole scope."""
+
+    hs: tuple[str, ...] = ()
+
+    @field_validator("hs", mode="before")
+    @classmethod
+    def _strings(cls, value: object) -> object:
+        return _codes(value)
+
+    @field_validator("hs")
+    @classmethod
+    def _valid_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _valid_codes(value)
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The code prefixes the rule covers; empty for the whole scope."""
+        return _prefixes(self.hs)
+
+
+class Grace(_Coded):
+    """Days from adoption during which contracts made before it may be run off: "up to N days
+    from the date of adoption", so the last day of grace is the adoption date plus N days."""
 
     days: int = Field(gt=0, le=3650)
     verified: bool = True
     note: str | None = None
 
 
-class Exemption(_Frozen):
+class Exemption(_Coded):
     id: str
     text: str
     observable: bool = Field(
         description="Whether trade statistics can ever show that a flow used the exemption."
     )
+    ruled_out_by_origin: bool = Field(
+        default=False,
+        description=(
+            "The exemption covers only goods that did not originate in the target, so it cannot "
+            "apply to a reporter's imports attributed to the target by country of origin."
+        ),
+    )
+
+
+class ItemValue(_Coded):
+    """ "Valued over US$500": a per-item value threshold, below which goods are not in scope."""
+
+    over: float = Field(gt=0)
+    unit: Literal["USD"]
 
 
 class Supersession(_Frozen):
@@ -149,6 +211,44 @@ class Factor(_Frozen):
 
     value: float = Field(gt=0)
     source: str
+
+
+class ProductFactor(_Coded):
+    """Barrels per tonne of one product, for the HS codes that hold only it."""
+
+    product: str
+    value: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _named(self) -> ProductFactor:
+        if not self.hs:
+            raise ValueError("a product factor names the HS codes it converts")
+        return self
+
+
+class BarrelFactors(_Frozen):
+    """How tonnes become barrels where a state reported no volume: a factor per product, by
+    HS code, and a cited default for codes that mix products."""
+
+    source: str
+    products: tuple[ProductFactor, ...] = ()
+    default: Factor
+
+    @model_validator(mode="after")
+    def _one_factor_per_code(self) -> BarrelFactors:
+        seen: dict[str, str] = {}
+        for product in self.products:
+            for code in product.prefixes:
+                for other, name in seen.items():
+                    if code.startswith(other) or other.startswith(code):
+                        raise ValueError(
+                            f'HS code "{code}" of {product.product} overlaps "{other}" of {name}'
+                        )
+                seen[code] = product.product
+        return self
+
+    def factor_for(self, code: str) -> ProductFactor | None:
+        return next((p for p in self.products if any(code.startswith(x) for x in p.prefixes)), None)
 
 
 class CapPeriod(_Frozen):
@@ -180,11 +280,38 @@ class SupplierBaseline(_Frozen):
         return self
 
 
+def _distinct_units(limits: tuple[Limit, ...]) -> None:
+    units = [limit.unit for limit in limits]
+    if len(set(units)) != len(units):
+        raise ValueError("a cap lists the same unit twice")
+
+
+class CapTerm(_Frozen):
+    """A stretch of a cap's life with limits of its own, such as the rest of a year in which
+    the cap was adopted; thresholds are found within each of its periods."""
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    limits: tuple[Limit, ...] = Field(min_length=1)
+    period: CapPeriod = CapPeriod(kind="whole")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CapTerm:
+        if self.to < self.from_:
+            raise ValueError(f"cap term ends on {self.to}, before it starts on {self.from_}")
+        _distinct_units(self.limits)
+        return self
+
+
 class Cap(_Frozen):
-    """A ceiling on trade in scope; several limits mean "whichever is lower"."""
+    """A ceiling on trade in scope; several limits mean "whichever is lower".
+
+    `terms` are stretches with limits of their own; outside them, `limits` and `period` apply.
+    """
 
     limits: tuple[Limit, ...] = ()
     period: CapPeriod
+    terms: tuple[CapTerm, ...] = ()
     thresholds: tuple[float, ...] = (75.0, 90.0, 95.0)
     barrels_per_tonne: Factor | None = None
     supplier_baseline: SupplierBaseline | None = Field(
@@ -196,18 +323,24 @@ class Cap(_Frozen):
     def _coherent(self) -> Cap:
         if not self.limits and self.supplier_baseline is None:
             raise ValueError("a cap needs at least one limit (amount and unit)")
+        _distinct_units(self.limits)
         units = [limit.unit for limit in self.limits]
-        if len(set(units)) != len(units):
-            raise ValueError("a cap lists the same unit twice")
+        units += [limit.unit for term in self.terms for limit in term.limits]
         if self.supplier_baseline is not None:
             units.append(self.supplier_baseline.unit)
-        if Unit.BARREL in units and self.barrels_per_tonne is None:
-            raise ValueError("a cap in barrels needs barrels_per_tonne to convert net weights")
         if any(not 0 < t <= 100 for t in self.thresholds):
             raise ValueError("thresholds are percentages between 0 and 100")
         if list(self.thresholds) != sorted(self.thresholds):
             raise ValueError("thresholds must be in ascending order")
         return self
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        """Every unit the cap is measured in, over all its terms, in order."""
+        listed = [x.unit for x in self.limits] + [x.unit for t in self.terms for x in t.limits]
+        if self.supplier_baseline is not None:
+            listed.append(self.supplier_baseline.unit)
+        return tuple(dict.fromkeys(listed))
 
 
 class Measure(_Frozen):
@@ -226,6 +359,10 @@ class Measure(_Frozen):
     exemptions: tuple[Exemption, ...] = ()
     supersedes: tuple[Supersession, ...] = ()
     cap: Cap | None = None
+    item_value: tuple[ItemValue, ...] = Field(
+        default=(),
+        description="Per-item value thresholds: goods in their codes are in scope only above them.",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Measure:
@@ -235,14 +372,50 @@ class Measure(_Frozen):
             raise RegimeConsistencyError(("cap",), "a cap measure needs a cap: section")
         if self.kind is MeasureKind.BAN and self.cap is not None:
             raise RegimeConsistencyError(("cap",), "a ban cannot have a cap: section")
+        parts: list[tuple[tuple[str | int, ...], _Coded, str]] = []
+        if self.grace is not None:
+            parts.append((("grace", "hs"), self.grace, "grace"))
+        parts += [
+            (("exemptions", i, "hs"), e, f'exemption "{e.id}"')
+            for i, e in enumerate(self.exemptions)
+        ]
+        parts += [
+            (("item_value", i, "hs"), t, "item value threshold")
+            for i, t in enumerate(self.item_value)
+        ]
+        for loc, part, name in parts:
+            if (outside := self.scope.holds(part.prefixes)) is not None:
+                raise RegimeConsistencyError(
+                    loc, f"{name} names HS code {outside}, outside the measure's scope"
+                )
+        if self.cap is not None:
+            self._check_terms(self.cap)
         return self
+
+    def _check_terms(self, cap: Cap) -> None:
+        terms = sorted(enumerate(cap.terms), key=lambda pair: pair[1].from_)
+        for (_, earlier), (index, later) in itertools.pairwise(terms):
+            if later.from_ <= earlier.to:
+                raise RegimeConsistencyError(
+                    ("cap", "terms", index, "from"),
+                    f"cap term {later.from_}..{later.to} overlaps the term "
+                    f"{earlier.from_}..{earlier.to}",
+                )
+        for index, term in enumerate(cap.terms):
+            if term.from_ < self.start or (self.end is not None and term.to > self.end):
+                raise RegimeConsistencyError(
+                    ("cap", "terms", index, "from"),
+                    f"cap term {term.from_}..{term.to} lies outside the measure "
+                    f"({self.start}..{self.end or ''})",
+                )
 
     @property
     def grace_end(self) -> dt.date | None:
-        """Last day of the grace period, if the measure has one."""
+        """Last day of the grace period: "up to N days from the date of adoption" runs through
+        the adoption date plus N days (China cleared 2371's goods through 2017-09-04)."""
         if self.grace is None:
             return None
-        return self.start + dt.timedelta(days=self.grace.days) - ONE_DAY
+        return self.start + dt.timedelta(days=self.grace.days)
 
     @property
     def has_unobservable_exemption(self) -> bool:
@@ -257,6 +430,7 @@ class Regime(_Frozen):
     target: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     target_code: int
     description: str | None = None
+    barrels_per_tonne: BarrelFactors | None = None
     measures: tuple[Measure, ...]
 
     @model_validator(mode="after")
@@ -264,6 +438,17 @@ class Regime(_Frozen):
         seen = Counter(m.id for m in self.measures)
         ids = set(seen)
         for index, measure in enumerate(self.measures):
+            cap = measure.cap
+            if (
+                cap
+                and Unit.BARREL in cap.units
+                and not (cap.barrels_per_tonne or self.barrels_per_tonne)
+            ):
+                raise RegimeConsistencyError(
+                    ("measures", index, "cap"),
+                    "a cap in barrels needs barrels_per_tonne, on the cap or the regime, "
+                    "to convert net weights",
+                )
             if seen[measure.id] > 1:
                 first = next(i for i, m in enumerate(self.measures) if m.id == measure.id)
                 if first != index:
