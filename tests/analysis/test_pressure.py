@@ -83,9 +83,11 @@ def test_overlapping_measures_count_once_and_go_to_the_earlier(
     result = pressure(demo_store, un_dprk)
     by_year = [r for r in result.records()["by_year"] if r["year"] == 2017]
     scopes = {r["scope"]: r["value_usd"] for r in by_year}
-    # 2017 coal and iron ore lie under both 2270 OP29 and 2371 OP8: counted once, under 2270.
-    assert scopes["2270-op29"] == 410_358_802 + 103_370_110
+    # 2017 coal and iron ore lie under both 2321 OP26 (which replaced 2270 OP29 on 2016-11-30)
+    # and 2371 OP8: counted once, under 2321 OP26.
+    assert scopes["2321-op26"] == 410_358_802 + 103_370_110
     assert "2371-op8" not in scopes
+    assert "2270-op29" not in scopes
     assert sum(scopes.values()) == pytest.approx(1_730_986_921)
     assert scopes[REST] == pytest.approx(1_730_986_921 - 513_728_912 - 163_029_081 - 561_787_103)
     assert "took force first" in result.overlap_rule

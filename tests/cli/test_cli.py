@@ -120,6 +120,10 @@ def test_demo_writes_findings(tmp_path: Path) -> None:
     assert "ingested 69 published figures" in out
     assert "cap_exceeded" in out
     payload = json.loads((tmp_path / "demo" / "findings.json").read_text(encoding="utf-8"))
-    cap = next(f for f in payload["findings"] if f["measure_id"] == "2321-op26b")
+    cap = next(
+        f
+        for f in payload["findings"]
+        if f["measure_id"] == "2321-op26b" and f.get("cap_period") == "2017"
+    )
     assert round(cap["used_pct"], 1) == 102.4
     assert (tmp_path / "demo" / "findings.csv").is_file()

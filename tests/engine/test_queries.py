@@ -39,7 +39,7 @@ def test_one_store_checked_against_regimes_in_turn_reads_each_of_them(
 
     assert bans(mandarins) == [("coal-ban", "080521", "breach")]
     assert bans(un_dprk) == [
-        ("2371-op8", "2701", "exemption_claimable"),
+        ("2371-op8", "2701", "breach"),
         ("2397-op6", "080521", "breach"),
     ]
     assert bans(late) == [("coal-ban", "080521", "undetermined")]

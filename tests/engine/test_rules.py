@@ -87,11 +87,11 @@ def test_an_unobservable_exemption_makes_a_breach_claimable(
     findings_for: Callable[..., list[dict[str, Any]]],
 ) -> None:
     rows = findings_for(
-        comtrade_record(freqCode="M", period="201901", cmdCode="270112"),
+        comtrade_record(freqCode="M", period="201901", flowCode="X", cmdCode="880330"),
     )
-    coal = next(r for r in rows if r["measure_id"] == "2371-op8")
-    assert coal["status"] == "exemption_claimable"
-    assert "rajin-transit" in coal["reason"]
+    parts = next(r for r in rows if r["measure_id"] == "2397-op7")
+    assert parts["status"] == "exemption_claimable"
+    assert "trade data cannot rule it out: aircraft-spare-parts" in parts["reason"]
 
 
 def test_supply_to_the_target_is_seen_as_partners_exports(
@@ -131,17 +131,18 @@ def test_a_cap_sums_every_reporting_state_and_dates_each_threshold(
             netWgt=tonnes * 1000,
         )
 
-    # 500,000 bbl at 7.5 bbl/t is 66,666.7 t: 75% is 50,000 t, 90% 60,000 t, 95% 63,333 t.
+    # 500,000 bbl at the default 7.98 bbl/t is 62,657 t: 75% is 46,992 t, 90% 56,391 t,
+    # 95% 59,524 t.
     rows = findings_for(
         petroleum("CHN", 156, 1, 30_000),
-        petroleum("RUS", 643, 2, 21_000),
-        petroleum("CHN", 156, 3, 10_000),
-        petroleum("RUS", 643, 4, 8_000),
+        petroleum("RUS", 643, 2, 18_000),
+        petroleum("CHN", 156, 3, 9_000),
+        petroleum("RUS", 643, 4, 6_000),
     )
     cap = next(r for r in rows if r["measure_id"] == "2397-op5")
     assert cap["cap_period"] == "2020"
     assert cap["reporter"] == "CHN,RUS"
-    assert cap["used"] == 69_000 * 7.5
+    assert cap["used"] == pytest.approx(63_000 * 7.98)
     assert cap["status"] == "cap_exceeded"
     assert cap["thresholds_crossed"] == [
         {"threshold": 75.0, "period": "2020-02"},

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings
+from sanctionwatch.engine._barrels import default_factor, product_rows, with_barrels
 from sanctionwatch.engine._flows import target_flows
 from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
-from sanctionwatch.regime import Regime, Unit
+from sanctionwatch.regime import Measure, Regime, Unit
 
 __all__ = ["RUNNING_TOTALS", "cap_running_totals"]
 
@@ -33,7 +35,6 @@ RUNNING_TOTALS = pa.schema(
         ("running_pct", pa.float64()),
     ]
 )
-_BARREL_UNITS = ("bbl", "barrel", "barrels")
 
 
 def _window(label: str) -> tuple[dt.date, dt.date]:
@@ -47,8 +48,8 @@ def _window(label: str) -> tuple[dt.date, dt.date]:
 def cap_running_totals(store: Store, regime: Regime, findings: Findings) -> pa.Table:
     """For each cap finding: its counted rows summed per data period and cumulated.
 
-    Amounts are in the unit that decided the finding; barrels come from reported barrels or
-    net weight times the finding's own factor, as `check` computed them.
+    Amounts are in the unit that decided the finding; barrels by the rules `check` used
+    (`_barrels`). Rows that begin before the cap period are not summed, as in `check`.
     """
     caps = [r for r in findings.records() if r["kind"] == "cap" and r["unit"] and r["limit"]]
     if not caps:
@@ -68,21 +69,16 @@ def cap_running_totals(store: Store, regime: Regime, findings: Findings) -> pa.T
             & (matched.direction == measure.direction.value)
             & (matched.period_end >= measure.start)
             & (matched.period_start <= end)
-            & (ibis.greatest(matched.period_start, measure.start) >= first)
+            & (matched.period_start >= first)
             & (ibis.greatest(matched.period_start, measure.start) <= last)
         )
         if measure.cap is not None and measure.cap.supplier_baseline is not None:
             t = t.filter(t.reporter == cap["reporter"])
-        tonnes = t.net_weight_kg / 1000
-        amount = {
-            Unit.USD.value: t.value_usd,
-            Unit.TONNE.value: tonnes,
-            Unit.BARREL.value: ibis.ifelse(
-                t.quantity_unit.lower().isin(_BARREL_UNITS),
-                t.quantity,
-                tonnes * (cap["barrels_per_tonne"] or 0.0),
-            ),
-        }[cap["unit"]]
+        if cap["unit"] == Unit.BARREL.value:
+            t = _with_barrels(t, regime, measure, cap["barrels_per_tonne"])
+            amount = t.barrels
+        else:
+            amount = t.value_usd if cap["unit"] == Unit.USD.value else t.net_weight_kg / 1000
         label = ibis.ifelse(
             t.frequency == "monthly",
             t.period_start.strftime("%Y-%m"),
@@ -113,3 +109,12 @@ def cap_running_totals(store: Store, regime: Regime, findings: Findings) -> pa.T
                 }
             )
     return pa.Table.from_pylist(rows, schema=RUNNING_TOTALS)
+
+
+def _with_barrels(t: ir.Table, regime: Regime, measure: Measure, factor: float | None) -> ir.Table:
+    """`with_barrels` as `check` applied it to a finding: at the one factor the finding names,
+    which converted every net weight in it, else by the regime's product factors and default."""
+    fallback = default_factor(regime, measure, factor)
+    assert fallback is not None
+    products = ibis.memtable(product_rows(regime, factor))
+    return with_barrels(t, products, ibis.literal(fallback.value), ibis.literal(fallback.rule))

@@ -18,6 +18,7 @@ import pyarrow as pa
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._store import Store
+from sanctionwatch.engine._barrels import default_factor
 from sanctionwatch.engine._flows import target_flows
 from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
@@ -204,31 +205,33 @@ class Exports:
             measure = by_id[row["measure_id"]]
             value = row["value"] or 0.0
             if measure.kind is MeasureKind.CAP:
-                value = cap_cut(measure, value, row["tonnes"] if row["weighed"] else None).cut_usd
+                tonnes = row["tonnes"] if row["weighed"] else None
+                value = cap_cut(self.regime, measure, value, tonnes).cut_usd
             alone[(row["year"], measure.id)] = value
         for row in banned:
             cut[row["year"]] += row["value"] or 0.0
         for row in capped_rows:
             measure = by_id[row["cap_id"]]
             result = cap_cut(
-                measure, row["value"] or 0.0, row["tonnes"] if row["weighed"] else None
+                self.regime, measure, row["value"] or 0.0, row["tonnes"] if row["weighed"] else None
             )
             cap_cuts[(row["year"], measure.id)] = result
             cut[row["year"]] += result.cut_usd
         return Reach(earnings, alone, cut, cap_cuts)
 
 
-def cap_cut(measure: Measure, value_usd: float, tonnes: float | None) -> CapCut:
+def cap_cut(regime: Regime, measure: Measure, value_usd: float, tonnes: float | None) -> CapCut:
     """How much of a year's trade in a cap's scope its limits allow, in US$.
 
     A limit in tonnes is turned into dollars at the trade's own unit value; barrels through the
-    cap's factor. Limits the data cannot price are named in the note and left out; several
-    limits mean "whichever is lower".
+    cap's factor, else the regime's default. Limits the data cannot price are named in the note
+    and left out; several limits mean "whichever is lower".
     """
     assert measure.cap is not None
     allowed: list[tuple[float, str]] = []
     unpriced: list[str] = []
-    factor = measure.cap.barrels_per_tonne.value if measure.cap.barrels_per_tonne else None
+    default = default_factor(regime, measure, None)
+    factor = default.value if default else None
     for limit in measure.cap.limits:
         label = f"{limit.amount:,.0f} {limit.unit.value}"
         if limit.unit is Unit.USD:

@@ -207,6 +207,23 @@ def _misfit(package: Package, regime: Regime) -> tuple[tuple[str | int, ...], st
     return None
 
 
+def _narrow_rules(measure: dict[str, Any], lifted: set[str]) -> None:
+    """Rules of a measure whose scope lost the `lifted` codes keep only the codes left; one
+    that covered nothing else goes with them."""
+    for part in ("exemptions", "item_value"):
+        kept = []
+        for rule in measure[part]:
+            left = [code for code in rule["hs"] if code not in lifted]
+            if rule["hs"] and not left:
+                continue
+            kept.append({**rule, "hs": left})
+        measure[part] = kept
+    grace = measure["grace"]
+    if grace and grace["hs"]:
+        left = [code for code in grace["hs"] if code not in lifted]
+        measure["grace"] = {**grace, "hs": left} if left else None
+
+
 def apply_package(regime: Regime, package: Package) -> Regime:
     """The regime as it would stand once the package applies.
 
@@ -232,6 +249,7 @@ def apply_package(regime: Regime, package: Package) -> Regime:
                 *m["scope"]["exclude"],
                 *(code for code in step.hs if code not in regime.measure(m["id"]).scope.hs),
             ]
+            _narrow_rules(m, lifted)
         elif step.from_ <= m["start"]:
             dropped.add(m["id"])
         else:

@@ -65,7 +65,10 @@ def check_command(
         typer.Option(
             "--barrels-per-tonne",
             min=0.1,
-            help="Replace every cap's cited barrels-per-tonne factor with this one.",
+            help=(
+                "Convert net weights in barrel caps at this factor, in place of the product "
+                "factors and the default; reported barrels and litres still come first."
+            ),
         ),
     ] = None,
     format: Annotated[

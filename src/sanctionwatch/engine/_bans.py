@@ -1,4 +1,5 @@
-"""Ban findings: flows in a banned scope and direction while the ban was in force."""
+"""Ban findings: flows in a banned scope and direction while the ban was in force, and rows
+too coarse to tell."""
 
 from __future__ import annotations
 
@@ -8,19 +9,69 @@ import ibis.expr.types as ir
 from sanctionwatch.engine._findings import Status
 from sanctionwatch.regime import MeasureKind
 
-__all__ = ["ban_findings"]
+__all__ = ["ITEM_UNITS", "ban_findings", "coarse_findings", "with_rules"]
+
+# Comtrade's quantity units that count items, and how many items one unit is.
+ITEM_UNITS = {"u": 1, "2u": 2, "12u": 12, "1000u": 1000}
+
+_PAIR = ("ingest_id", "source_row", "measure_id")
+
+
+def with_rules(matched: ir.Table, rules: ir.Table, consignment: ir.Table) -> ir.Table:
+    """`matched` (as `in_scope` makes it) with the rules that hold for each flow's code.
+
+    `rules` as `rule_rows` makes them, `consignment` as `consignment_rows` does. Adds:
+    `graced` (the measure's grace covers the code), `claimable` and `ruled_out` (the
+    exemptions that may apply, and those the reporter's attribution by origin rules out, as
+    text), `not_covering` (why the other exemptions do not apply) and `item_over` (a per-item
+    value threshold).
+    """
+    # A partner's import attributed by origin names the target as the goods' origin.
+    by_origin = (
+        (matched.side == "partner")
+        & (matched.flow == "import")
+        & ~matched.reporter.isin(consignment.reporter)
+    )
+    pairs = matched.select(*_PAIR, "hs_code", _by_origin=by_origin)
+    j = pairs.join(rules, pairs.measure_id == rules.measure_id)
+    covers = (j.prefix == "") | j.hs_code.startswith(j.prefix)
+    # One row per rule: an exemption over several codes covers a flow if any of them does.
+    per_rule = j.group_by(*_PAIR, "rule", "name", "codes").aggregate(
+        covered=covers.any(),
+        ruled=(j.ruled_out_by_origin & j._by_origin).any(),
+        over=j.over.max(where=covers),
+    )
+    r = per_rule
+    exemption = r.rule == "exemption"
+
+    def listed(values: ir.StringValue, where: ir.BooleanValue) -> ir.StringValue:
+        return values.collect(where=where).sort().join(", ").nullif("")
+
+    per_pair = r.group_by(*_PAIR).aggregate(
+        graced=((r.rule == "grace") & r.covered).any(),
+        claimable=listed(r.name, exemption & r.covered & ~r.ruled),
+        ruled_out=listed(r.name, exemption & r.covered & r.ruled),
+        not_covering=listed(r.name + " covers only HS " + r.codes, exemption & ~r.covered),
+        item_over=r.over.max(where=r.rule == "item_value"),
+    )
+    joined = matched.left_join(per_pair, list(_PAIR))
+    return joined.drop(*(f"{name}_right" for name in _PAIR)).mutate(
+        graced=joined.graced.fill_null(False)
+    )
 
 
 def ban_findings(matched: ir.Table) -> ir.Table:
     """One row per flow and ban; status says how sure the data lets us be.
 
-    `matched` as `in_scope` makes it. Only flows that moved something count: a row with no
+    `matched` as `with_rules` makes it. Only flows that moved something count: a row with no
     value, weight or quantity is no evidence of trade.
 
-    breach: the whole period lies after the start and after any grace period.
+    breach: the whole period lies after the start and after any grace period for its code.
     in_grace: the whole period lies inside the grace period.
-    undetermined: the period straddles the start, the end of grace, or the end of the measure.
-    exemption_claimable: otherwise a breach, but an exemption trade data cannot see may apply.
+    undetermined: the period straddles the start, the end of grace, or the end of the measure;
+        or a per-item value threshold that the data cannot show was passed.
+    exemption_claimable: otherwise a breach, but an exemption covering the code, which trade
+        data cannot see, may apply.
     """
     m = matched
     f = m.filter(
@@ -29,22 +80,62 @@ def ban_findings(matched: ir.Table) -> ir.Table:
         m.period_end >= m.start,
         m.effective_end.isnull() | (m.period_start <= m.effective_end),
     )
+    grace_end = ibis.ifelse(f.graced, f.grace_end, ibis.null("date"))
     straddles_start = f.period_start < f.start
     straddles_end = f.effective_end.notnull() & (f.period_end > f.effective_end)
-    in_grace = f.grace_end.notnull() & (f.period_end <= f.grace_end)
+    in_grace = grace_end.notnull() & (f.period_end <= grace_end)
     straddles_grace = (
-        f.grace_end.notnull() & (f.period_start <= f.grace_end) & (f.period_end > f.grace_end)
+        grace_end.notnull() & (f.period_start <= grace_end) & (f.period_end > grace_end)
     )
+    items = f.quantity * f.quantity_unit.lower().substitute(ITEM_UNITS, else_=ibis.null("int64"))
+    per_item = f.value_usd / ibis.ifelse(items > 0, items, ibis.null("float64"))
+    threshold = f.item_over.notnull()
+    above = threshold & (per_item > f.item_over)
     status = ibis.cases(
         (straddles_start | straddles_end | straddles_grace, Status.UNDETERMINED.value),
         (in_grace, Status.IN_GRACE.value),
-        (f.exemption_note.notnull(), Status.EXEMPTION_CLAIMABLE.value),
+        (threshold & ~above.fill_null(False), Status.UNDETERMINED.value),
+        (f.claimable.notnull(), Status.EXEMPTION_CLAIMABLE.value),
         else_=Status.BREACH.value,
     )
-    period = ibis.ifelse(
-        f.frequency == "monthly", f.period_start.strftime("%Y-%m"), f.period_start.strftime("%Y")
-    )
+    period = _period(f)
     none = ibis.null("string")
+    over = "US$" + f.item_over.round(0).cast("int64").cast("string")
+    average = "US$" + per_item.round(2).cast("string")
+    item_note = ibis.cases(
+        (
+            threshold & per_item.isnull(),
+            "banned only above "
+            + over
+            + " an item: the data gives no count of items, so none can be shown above it",
+        ),
+        (
+            threshold & above,
+            "the average of "
+            + average
+            + " an item is above the "
+            + over
+            + " threshold, so at least one item was above it",
+        ),
+        (
+            threshold,
+            "the average of "
+            + average
+            + " an item is not above the "
+            + over
+            + " threshold: single items may or may not have been",
+        ),
+        else_=none,
+    )
+    in_force = (
+        "period "
+        + period
+        + " lies wholly inside "
+        + f.in_force_note
+        + ibis.ifelse(
+            grace_end.notnull(), ", after its grace period ended on " + grace_end.cast("string"), ""
+        )
+    )
     notes = ibis.array(
         [
             ibis.ifelse(
@@ -60,15 +151,131 @@ def ban_findings(matched: ir.Table) -> ir.Table:
                 straddles_end, "period " + period + " straddles the end: " + f.end_note, none
             ),
             ibis.ifelse(
-                ~(straddles_start | straddles_end | straddles_grace | in_grace),
-                "period " + period + " lies wholly inside " + f.in_force_note,
+                ~(straddles_start | straddles_end | straddles_grace | in_grace), in_force, none
+            ),
+            ibis.ifelse(~f.graced, f.no_grace_note, none),
+            item_note,
+            ibis.ifelse(
+                f.claimable.notnull(),
+                "exemption claimable, trade data cannot rule it out: " + f.claimable,
                 none,
             ),
-            f.exemption_note,
+            ibis.ifelse(
+                f.ruled_out.notnull(),
+                f.ruled_out
+                + " ruled out: "
+                + f.reporter
+                + " attributes imports to their country of origin, so these goods originated in "
+                + f.partner,
+                none,
+            ),
+            ibis.ifelse(f.not_covering.notnull(), "not applicable: " + f.not_covering, none),
             f.scope_note,
             f.frequency_note,
         ]
     )
+    return _finding(f, status, notes, period, f.counted, f.value_usd)
+
+
+def coarse_findings(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.Table:
+    """Rows coarser than a ban's scope (a chapter 26 row against 2601) for the part of their
+    value that their own finer rows do not explain: undetermined, never counted.
+
+    `rows` are the target's rows before counting, as `in_scope_chapters` keeps them; `scopes`
+    as `scope_table` makes them, `measures` as `measure_rows` does. A scope code lying under
+    a finer row that is present is that row's to judge. Rows of the same reporter, partner,
+    flow and period under the coarse one explain it: the most that one finer level sums to.
+    """
+    flow_keys = ("reporter", "partner", "flow", "period_start", "period_end")
+    coarse = rows.filter(rows.hs_level.isin([2, 4])).mutate(_version=rows.hs_version.fill_null(-1))
+    bans = measures.filter(measures.kind == MeasureKind.BAN.value)
+    included = scopes.filter(~scopes.excluded).join(bans.select("measure_id"), "measure_id")
+    candidates = coarse.join(
+        included,
+        [
+            coarse.hs_code.substr(0, 2) == included.chapter,
+            included.prefix.length() > coarse.hs_level,
+            included.prefix.startswith(coarse.hs_code),
+            included.data_version.isnull() | (coarse._version == included.data_version),
+        ],
+    ).select(*coarse.columns, measure_id=included.measure_id, prefix=included.prefix)
+    finer = rows.select(
+        *flow_keys, _child=rows.hs_code, _child_level=rows.hs_level, _child_value=rows.value_usd
+    )
+
+    def under(table: ir.Table) -> list[ir.BooleanValue]:
+        return [
+            *(table[k] == finer[k] for k in flow_keys),
+            finer._child_level > table.hs_level,
+            finer._child.startswith(table.hs_code),
+        ]
+
+    row_key = ("ingest_id", "source_row")
+    # Found by an inner join and taken away by keys, so that both joins hash their equalities.
+    pair_key = (*row_key, "measure_id", "prefix")
+    inner = candidates.join(finer, [*under(candidates), candidates.prefix.startswith(finer._child)])
+    covered = inner.select(*(inner[k] for k in pair_key))
+    unexplained = candidates.anti_join(covered, list(pair_key))
+    named = unexplained.group_by(*row_key, "measure_id").aggregate(
+        prefixes=unexplained.prefix.collect().sort().join(", ")
+    )
+    distinct_rows = coarse.semi_join(named, list(row_key))
+    levels = (
+        distinct_rows.join(finer, under(distinct_rows))
+        .group_by(*row_key, "_child_level")
+        .aggregate(total=finer._child_value.sum())
+    )
+    explained = levels.group_by(*row_key).aggregate(explained=levels.total.max())
+    t = distinct_rows.join(named, list(row_key)).left_join(explained, list(row_key))
+    t = t.drop(*(c for c in t.columns if c.endswith("_right")))
+    t = t.join(measures, ["measure_id", "direction"])
+    residual = ibis.ifelse(
+        t.explained.isnull(), t.value_usd, t.value_usd - t.explained.fill_null(0)
+    )
+    f = t.mutate(_residual=residual).filter(
+        (residual > 1) | (t.explained.isnull() & ((t.net_weight_kg > 0) | (t.quantity > 0))),
+        t.period_end >= t.start,
+        t.effective_end.isnull() | (t.period_start <= t.effective_end),
+    )
+    period = _period(f)
+    level = ibis.ifelse(f.hs_level == 2, "chapter ", "heading ")
+    reason = (
+        level
+        + f.hs_code
+        + " is coarser than the scope's "
+        + f.prefixes
+        + ": "
+        + ibis.ifelse(
+            f.explained.isnull(),
+            "no finer rows of this flow in period " + period,
+            "its finer rows of period " + period + " leave part of its value unexplained",
+        )
+        + ", which may or may not hold goods in scope; not counted"
+    )
+    return _finding(
+        f,
+        ibis.literal(Status.UNDETERMINED.value),
+        ibis.array([reason]),
+        period,
+        ibis.literal(False),
+        f._residual,
+    )
+
+
+def _period(f: ir.Table) -> ir.StringValue:
+    return ibis.ifelse(
+        f.frequency == "monthly", f.period_start.strftime("%Y-%m"), f.period_start.strftime("%Y")
+    )
+
+
+def _finding(
+    f: ir.Table,
+    status: ir.StringValue,
+    notes: ir.ArrayValue,
+    period: ir.StringValue,
+    counted: ir.BooleanValue,
+    value: ir.FloatingValue,
+) -> ir.Table:
     return f.select(
         measure_id=f.measure_id,
         resolution=f.resolution,
@@ -83,10 +290,11 @@ def ban_findings(matched: ir.Table) -> ir.Table:
         period=period,
         frequency=f.frequency,
         hs_code=f.hs_code,
-        value_usd=f.value_usd,
+        value_usd=value,
         net_weight_kg=f.net_weight_kg,
-        counted=f.counted,
+        counted=counted,
         source_file=f.source_file,
         source_row=f.source_row,
         ingest_id=f.ingest_id,
+        side=f.side,
     )

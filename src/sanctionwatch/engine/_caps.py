@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +11,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from sanctionwatch.engine._barrels import with_barrels
 from sanctionwatch.engine._findings import FINDINGS, Status
-from sanctionwatch.engine._scope import barrels_factor
-from sanctionwatch.regime import Measure, MeasureKind, Regime, Unit
+from sanctionwatch.regime import CapPeriod, CapTerm, Limit, Measure, MeasureKind, Regime, Unit
 
 __all__ = [
     "WINDOWS",
@@ -25,8 +25,8 @@ __all__ = [
     "within_data",
 ]
 
-_BARREL_UNITS = ("bbl", "barrel", "barrels")
 _ALL_SUPPLIERS = "*"
+_ONE_DAY = dt.timedelta(days=1)
 
 
 # An open-ended cap runs to the data's last day, which only the query reads: its periods are
@@ -34,13 +34,26 @@ _ALL_SUPPLIERS = "*"
 _LAST_POSSIBLE_DAY = dt.date(2100, 12, 31)
 
 
-def cap_windows(measure: Measure) -> Iterator[tuple[dt.date, dt.date]]:
-    """The periods a cap's limit applies to, from its start to its end (or the last day a
-    flow can have: `within_data` cuts them to the data's)."""
+def cap_windows(measure: Measure) -> Iterator[tuple[dt.date, dt.date, CapTerm | None]]:
+    """The periods a cap's limits apply to, each with the term whose limits hold in it (None
+    for the standing limits): each term's periods, cut to the term; then the standing periods
+    from the day after the last term (or the cap's start) to the cap's end, or to the last day
+    a flow can have (`within_data` cuts them to the data's)."""
     assert measure.cap is not None
-    start = measure.start
-    stop = measure.end or _LAST_POSSIBLE_DAY
-    period = measure.cap.period
+    cap = measure.cap
+    for term in sorted(cap.terms, key=lambda t: t.from_):
+        for first, last in _periods(term.period, term.from_, term.to):
+            yield first, min(last, term.to), term
+    start = max(t.to for t in cap.terms) + _ONE_DAY if cap.terms else measure.start
+    for first, last in _periods(cap.period, start, measure.end or _LAST_POSSIBLE_DAY):
+        yield first, last, None
+
+
+def _periods(period: CapPeriod, start: dt.date, stop: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
+    """The windows of `period` from `start` to `stop`; twelve-month windows run their full
+    twelve months past `stop`."""
+    if start > stop:
+        return
     if period.kind == "whole":
         yield start, stop
         return
@@ -51,7 +64,9 @@ def cap_windows(measure: Measure) -> Iterator[tuple[dt.date, dt.date]]:
     anchor = period.start or start
     k = 0
     while (first := _add_months(anchor, 12 * k)) <= stop:
-        yield first, _add_months(anchor, 12 * (k + 1)) - dt.timedelta(days=1)
+        last = _add_months(anchor, 12 * (k + 1)) - _ONE_DAY
+        if last >= start:
+            yield max(first, start), last
         k += 1
 
 
@@ -92,9 +107,9 @@ def window_rows(caps: list[Measure]) -> pa.Table:
                 "window_start": first,
                 "window_end": last,
                 "until_data": open_ended,
-                "to_data_end": to_data_end,
+                "to_data_end": to_data_end and term is None,
             }
-            for first, last in cap_windows(m)
+            for first, last, term in cap_windows(m)
         )
     return pa.Table.from_pylist(rows, schema=WINDOWS)
 
@@ -114,44 +129,45 @@ def within_data(windows: ir.Table, flows: ir.Table) -> ir.Table:
 
 
 def cap_findings(
-    regime: Regime,
-    caps: list[Measure],
-    steps: list[dict[str, Any]],
-    baselines: list[dict[str, Any]],
-    barrels_per_tonne: float | None = None,
+    regime: Regime, steps: list[dict[str, Any]], baselines: list[dict[str, Any]]
 ) -> pa.Table:
     """One finding per cap, cap period and (for per-supplier caps) supplier.
 
     `steps` are the rows of `cap_steps`, `baselines` those of `supplier_baselines`.
     """
-    factors = {m.id: barrels_factor(m, barrels_per_tonne) for m in caps}
     limits = {
         (r["measure_id"], r["reporter"]): r["total"] for r in baselines if r["total"] is not None
     }
     rows = [
-        _finding(regime, regime.measure(key[0]), key, group, factors[key[0]], limits)
+        _finding(regime, regime.measure(key[0]), key, group, limits)
         for key, group in _grouped(steps).items()
     ]
     return pa.Table.from_pylist(rows, schema=FINDINGS)
 
 
-def _counted_in_caps(matched: ir.Table) -> ir.Table:
-    return matched.filter(matched.kind == MeasureKind.CAP.value, matched.counted)
+def _counted_in_caps(matched: ir.Table, products: ir.Table) -> ir.Table:
+    """Counted flows in a cap's scope, with their barrels (`with_barrels`)."""
+    t = matched.filter(matched.kind == MeasureKind.CAP.value, matched.counted)
+    return with_barrels(t, products, t.factor, t.factor_rule)
 
 
-def _quantities(t: ir.Table, factor: ir.FloatingValue) -> dict[str, ir.FloatingValue]:
-    tonnes = t.net_weight_kg / 1000
-    barrels = ibis.ifelse(t.quantity_unit.lower().isin(_BARREL_UNITS), t.quantity, tonnes * factor)
-    return {Unit.USD.value: t.value_usd, Unit.TONNE.value: tonnes, Unit.BARREL.value: barrels}
+def _quantities(t: ir.Table) -> dict[str, ir.FloatingValue]:
+    return {
+        Unit.USD.value: t.value_usd,
+        Unit.TONNE.value: t.net_weight_kg / 1000,
+        Unit.BARREL.value: t.barrels,
+    }
 
 
-def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
+def cap_steps(matched: ir.Table, windows: ir.Table, products: ir.Table) -> ir.Table:
     """Per cap period and data period: the sums a running total is made of.
 
-    `matched` as `in_scope` makes it, `windows` as `within_data` does; only counted flows are
-    summed.
+    `matched` as `in_scope` makes it, `windows` as `within_data` does, `products` as
+    `product_rows` does; only counted flows are summed. A flow that begins before its cap
+    period cannot be split between the period and what came before: it is counted apart
+    (`before_*`), not summed.
     """
-    in_cap = _counted_in_caps(matched)
+    in_cap = _counted_in_caps(matched, products)
     anchor = ibis.greatest(in_cap.period_start, in_cap.start)
     t = in_cap.filter(
         (in_cap.period_end >= in_cap.start)
@@ -165,7 +181,8 @@ def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
             t._anchor <= windows.window_end,
         ],
     )
-    amounts = _quantities(t, t.factor)
+    amounts = _quantities(t)
+    before = t.period_start < t.window_start
     t = t.mutate(
         supplier=ibis.ifelse(t.per_supplier, t.reporter, _ALL_SUPPLIERS),
         period=ibis.ifelse(
@@ -173,19 +190,21 @@ def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
             t.period_start.strftime("%Y-%m"),
             t.period_start.strftime("%Y"),
         ),
-        after_end=t.effective_end.notnull() & (t.period_end > t.effective_end),
-        outside_window=(t.period_start < t.window_start) | (t.period_end > t.window_end),
+        before_window=before,
+        after_end=~before & t.effective_end.notnull() & (t.period_end > t.effective_end),
+        past_window=~before & (t.period_end > t.window_end),
         **{f"q_{unit}": amount for unit, amount in amounts.items()},
     )
+    summed = ~t.before_window
     sums: dict[str, Any] = {}
     for unit in amounts:
         column = t[f"q_{unit}"]
-        sums[f"used_{unit}"] = column.sum()
-        sums[f"missing_{unit}"] = column.isnull().sum()
+        sums[f"used_{unit}"] = column.sum(where=summed)
+        sums[f"missing_{unit}"] = (column.isnull() & summed).sum()
     return t.group_by(
         "measure_id", "window_start", "window_end", "supplier", "period_end", "period"
     ).aggregate(
-        rows=t.count(),
+        rows=summed.sum(),
         # Lists with repeats: their readers make sets of them, and a distinct aggregate
         # costs each of them a hash table of its own.
         reporters=t.reporter.collect(),
@@ -195,22 +214,29 @@ def cap_steps(matched: ir.Table, windows: ir.Table) -> ir.Table:
         ingests=t.ingest_id.collect(),
         notes=t.frequency_note.collect(),
         scope_notes=t.scope_note.collect(),
+        barrel_rules=t.barrel_rule.collect(where=summed),
+        net_factors=t.net_factor.collect(where=summed),
+        before_rows=t.before_window.sum(),
+        before_usd=t.value_usd.sum(where=t.before_window),
         after_end_rows=t.after_end.sum(),
         after_end_usd=t.value_usd.sum(where=t.after_end),
-        outside_window_rows=t.outside_window.sum(),
+        past_window_rows=t.past_window.sum(),
         **sums,
     )
 
 
-def supplier_baselines(matched: ir.Table) -> ir.Table:
-    """Each supplier's own trade over a per-supplier cap's baseline window: its limit."""
-    in_cap = _counted_in_caps(matched)
+def supplier_baselines(matched: ir.Table, products: ir.Table) -> ir.Table:
+    """Each supplier's own trade over a per-supplier cap's baseline window: its limit.
+
+    `matched` as `in_scope` makes it, `products` as `product_rows` does.
+    """
+    in_cap = _counted_in_caps(matched, products)
     t = in_cap.filter(
         in_cap.per_supplier
         & (in_cap.period_end >= in_cap.baseline_start)
         & (in_cap.period_start <= in_cap.baseline_end)
     )
-    amounts = _quantities(t, t.factor)
+    amounts = _quantities(t)
     amount = ibis.cases(
         *((t.baseline_unit == unit, value) for unit, value in amounts.items()),
         else_=ibis.null("float64"),
@@ -227,14 +253,38 @@ def _grouped(steps: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str
 
 
 def _limits(
-    measure: Measure, supplier: str, baselines: dict[tuple[str, str], float]
+    measure: Measure,
+    window_start: dt.date,
+    supplier: str,
+    baselines: dict[tuple[str, str], float],
 ) -> list[tuple[str, float | None]]:
+    """The limits of the term that holds the cap period starting on `window_start`, else the
+    standing ones; and, for a per-supplier cap, the supplier's own baseline."""
     assert measure.cap is not None
-    limits: list[tuple[str, float | None]] = [(x.unit.value, x.amount) for x in measure.cap.limits]
-    if measure.cap.supplier_baseline is not None:
-        unit = measure.cap.supplier_baseline.unit.value
+    cap = measure.cap
+    term = next((t for t in cap.terms if t.from_ <= window_start <= t.to), None)
+    listed: tuple[Limit, ...] = term.limits if term else cap.limits
+    limits: list[tuple[str, float | None]] = [(x.unit.value, x.amount) for x in listed]
+    if cap.supplier_baseline is not None:
+        unit = cap.supplier_baseline.unit.value
         limits.append((unit, baselines.get((measure.id, supplier))))
     return limits
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _barrel_notes(steps: list[dict[str, Any]]) -> tuple[list[str], float | None]:
+    """What the barrels summed rest on, rule by rule, and the one factor their net weights
+    were converted at (None where there were none, or several)."""
+    rules = Counter(rule for s in steps for rule in s["barrel_rules"] or [])
+    factors = {f for s in steps for f in s["net_factors"] or []}
+    notes = []
+    if rules:
+        ranked = sorted(rules.items(), key=lambda pair: (-pair[1], pair[0]))
+        notes.append("barrels: " + "; ".join(f"{_rows(n)} {rule}" for rule, n in ranked))
+    return notes, (next(iter(factors)) if len(factors) == 1 else None)
 
 
 def _finding(
@@ -242,13 +292,13 @@ def _finding(
     measure: Measure,
     key: tuple[Any, ...],
     steps: list[dict[str, Any]],
-    factor: float | None,
     baselines: dict[tuple[str, str], float],
 ) -> dict[str, Any]:
     assert measure.cap is not None
     _, window_start, window_end, supplier = key
+    label = _label(window_start, window_end)
     rows = sum(s["rows"] for s in steps)
-    limits = _limits(measure, supplier, baselines)
+    limits = _limits(measure, window_start, supplier, baselines)
     notes: list[str] = []
 
     running = {unit: 0.0 for unit, _ in limits}
@@ -274,6 +324,8 @@ def _finding(
         )
         if limit is None:
             notes.append(f"no {unit} figures for this supplier's baseline window")
+        elif not rows:
+            continue
         elif not known:
             notes.append(
                 f"no {unit} figures in the data: the {limit:,.0f} {unit} limit is unchecked"
@@ -287,22 +339,33 @@ def _finding(
     )
     if decided is not None and len([d for d in dimensions if d["limit"]]) > 1:
         notes.append(f"decided by the {decided['unit']} limit, the nearer one")
-    if any(unit == Unit.BARREL.value for unit, _ in limits) and factor is not None:
-        notes.append(f"barrels from net weight at {factor:g} bbl/t unless reported in barrels")
+    factor = None
+    if any(unit == Unit.BARREL.value for unit, _ in limits):
+        barrel_notes, factor = _barrel_notes(steps)
+        notes.extend(barrel_notes)
 
+    before = sum(s["before_rows"] for s in steps)
+    if before:
+        usd = [s["before_usd"] for s in steps if s["before_usd"] is not None]
+        value = f" (US${sum(usd):,.0f})" if usd else ""
+        verb = "begins" if before == 1 else "begin"
+        notes.append(
+            f"{_rows(before)}{value} {verb} before the cap period {label} and cannot be split: "
+            "not summed"
+        )
     after_rows = sum(s["after_end_rows"] for s in steps)
     if after_rows:
         end = regime.effective_end(measure.id)
         replaced = regime.superseded_by(measure.id)
         by = f" (superseded by {replaced[0].id})" if replaced else ""
-        usd = sum(s["after_end_usd"] or 0.0 for s in steps)
+        usd_after = sum(s["after_end_usd"] or 0.0 for s in steps)
         notes.append(
-            f"{after_rows} of {rows} rows (US${usd:,.0f}) cover periods reaching past the cap's "
-            f"end on {end}{by}; still summed"
+            f"{after_rows} of {rows} rows (US${usd_after:,.0f}) cover periods reaching past the "
+            f"cap's end on {end}{by}; still summed"
         )
-    outside = sum(s["outside_window_rows"] for s in steps)
-    if outside:
-        notes.append(f"{outside} rows straddle the cap period {window_start}..{window_end}")
+    past = sum(s["past_window_rows"] for s in steps)
+    if past:
+        notes.append(f"{past} rows straddle the cap period {window_start}..{window_end}")
     notes.extend(sorted({n for s in steps for n in s["notes"] or [] if n}))
     notes.extend(sorted({n for s in steps for n in s["scope_notes"] or [] if n}))
 
@@ -330,7 +393,7 @@ def _finding(
         "reporter": joined("reporters"),
         "partner": regime.target,
         "flow": joined("flows"),
-        "period": _label(window_start, window_end),
+        "period": label,
         "frequency": joined("frequencies"),
         "hs_code": ",".join(measure.scope.prefixes),
         "value_usd": dimensions[0]["used"] if limits[0][0] == Unit.USD.value else _usd(steps),
@@ -339,7 +402,7 @@ def _finding(
         "source_file": joined("sources"),
         "source_row": None,
         "ingest_id": joined("ingests"),
-        "cap_period": _label(window_start, window_end),
+        "cap_period": label,
         "used": decided["used"] if decided else None,
         "limit": decided["limit"] if decided else None,
         "unit": decided["unit"] if decided else None,

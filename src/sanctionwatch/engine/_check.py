@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import pyarrow as pa
@@ -10,19 +11,22 @@ import pyarrow.compute as pc
 
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
+from sanctionwatch.engine._barrels import product_rows
 from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
 from sanctionwatch.engine._flows import target_rows
 from sanctionwatch.engine._queries import find
 from sanctionwatch.engine._scope import (
     checkable,
+    consignment_rows,
     editions_by_chapter,
     editions_of,
     every_edition,
     measure_rows,
+    rule_rows,
     scope_table,
 )
-from sanctionwatch.regime import MeasureKind, Regime
+from sanctionwatch.regime import MeasureKind, Regime, consignment_reporters
 
 __all__ = ["check"]
 
@@ -34,11 +38,16 @@ def check(
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
     barrels_per_tonne: float | None = None,
+    consignment: Collection[str] | None = None,
 ) -> Findings:
     """Every ban and cap of `regime` against the store's flows with the regime's target.
 
     `period_from`/`period_to` keep flows whose period overlaps that span;
-    `barrels_per_tonne` replaces each cap's own cited conversion factor.
+    `barrels_per_tonne` converts every net weight in a cap in barrels, in place of the
+    product factors and the default (barrels reported, or litres, still come first);
+    `consignment` names the reporters (ISO3) that attribute imports to the country of
+    consignment rather than of origin, by default those listed in the shipped
+    `attribution.yaml`.
     """
     bans = checkable(regime, MeasureKind.BAN)
     caps = checkable(regime, MeasureKind.CAP)
@@ -60,13 +69,16 @@ def check(
         scopes=scopes.rows,
         measures=measure_rows(regime, bans + caps, barrels_per_tonne),
         windows=window_rows(caps),
+        rules=rule_rows(bans + caps),
+        consignment=consignment_rows(
+            consignment_reporters() if consignment is None else consignment
+        ),
+        products=product_rows(regime, barrels_per_tonne),
         overlapping=scopes.overlapping,
     )
     warnings = scopes.warnings(editions_of(found.editions))
-    found_caps = cap_findings(
-        regime, caps, found.steps.to_pylist(), found.baselines.to_pylist(), barrels_per_tonne
-    )
-    table = pa.concat_tables([_widen(found.bans), found_caps]).sort_by(
+    found_caps = cap_findings(regime, found.steps.to_pylist(), found.baselines.to_pylist())
+    table = pa.concat_tables([_widen(found.bans), _widen(found.coarse), found_caps]).sort_by(
         [
             ("kind", "ascending"),
             ("measure_id", "ascending"),

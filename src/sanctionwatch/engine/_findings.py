@@ -58,6 +58,9 @@ FINDINGS = pa.schema(
         ("source_file", pa.string()),
         ("source_row", pa.int64()),
         ("ingest_id", pa.string()),
+        # Whose figure a ban finding's row is: a partner's report, a reconciled data set's, or
+        # the target's own report (see `SIDES`).
+        ("side", pa.string()),
         ("cap_period", pa.string()),
         ("used", pa.float64()),
         ("limit", pa.float64()),

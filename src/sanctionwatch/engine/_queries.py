@@ -6,9 +6,9 @@ holds them, and reads bans, cap steps and per-supplier baselines from the pairs,
 editions present from the rows. Building and compiling the Ibis expressions costs more than
 running them on a store of ten million rows, so on DuckDB all of it is one statement written
 against tables with fixed names, compiled once, then kept in the process and on disk
-(`_compiled`): the regime's measures, scopes and cap periods are data in those tables, and
-the statement's text depends only on the code, the flows table, the target and the period
-asked for. Those rows, the finest-level ones among them, the counted-once flows and the pairs
+(`_compiled`): the regime's measures, scopes, cap periods and barrel factors are data in those
+tables, and the statement's text depends only on the code, the flows table, the target and the
+period asked for. Those rows, the finest-level ones among them, the counted-once flows and the pairs
 are materialised common tables of that statement, so the store is read once, and its four
 results come back side by side as columns of rows (structs), their types kept whole. Other
 backends (PySpark) get the same expressions, built and run through Ibis on every call.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +29,20 @@ import pandas as pd
 import pyarrow as pa
 
 from sanctionwatch.engine import _compiled
-from sanctionwatch.engine._bans import ban_findings
+from sanctionwatch.engine._bans import ban_findings, coarse_findings, with_rules
+from sanctionwatch.engine._barrels import PRODUCTS
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, within_data
-from sanctionwatch.engine._flows import counted_once, finest_level, one_frequency, target_rows
+from sanctionwatch.engine._flows import (
+    counted_once,
+    finest_level,
+    one_frequency,
+    one_side,
+    target_rows,
+)
 from sanctionwatch.engine._scope import (
+    CONSIGNMENT,
     MEASURES,
+    RULES,
     SCOPES,
     editions,
     in_scope,
@@ -46,11 +56,12 @@ __all__ = ["Found", "find"]
 
 @dataclass(frozen=True)
 class Found:
-    """What a check reads from the store: rows of `ban_findings`, `cap_steps` and
-    `supplier_baselines`, and the (`chapter`, `version`) HS editions of the target's rows in
-    the chapters the scopes name."""
+    """What a check reads from the store: rows of `ban_findings`, `coarse_findings`,
+    `cap_steps` and `supplier_baselines`, and the (`chapter`, `version`) HS editions of the
+    target's rows in the chapters the scopes name."""
 
     bans: pa.Table
+    coarse: pa.Table
     steps: pa.Table
     baselines: pa.Table
     editions: pa.Table
@@ -60,17 +71,23 @@ class Found:
 class _Parts:
     """What the queries read: the target's rows in the scopes' chapters (`in_scope_chapters`),
     its counted-once flows paired with the measures whose scope holds them (`in_scope`), and
-    the cap periods those rows reach."""
+    the cap periods those rows reach, and the regime's tables the queries read besides."""
 
     rows: ir.Table
     matched: ir.Table
     windows: ir.Table
+    scopes: ir.Table
+    measures: ir.Table
+    rules: ir.Table
+    consignment: ir.Table
+    products: ir.Table
 
 
 _QUERIES: dict[str, Callable[[_Parts], ir.Table]] = {
-    "bans": lambda parts: ban_findings(parts.matched),
-    "steps": lambda parts: cap_steps(parts.matched, parts.windows),
-    "baselines": lambda parts: supplier_baselines(parts.matched),
+    "bans": lambda parts: ban_findings(with_rules(parts.matched, parts.rules, parts.consignment)),
+    "coarse": lambda parts: coarse_findings(parts.rows, parts.scopes, parts.measures),
+    "steps": lambda parts: cap_steps(parts.matched, parts.windows, parts.products),
+    "baselines": lambda parts: supplier_baselines(parts.matched, parts.products),
     "editions": lambda parts: editions(parts.rows),
 }
 """`Found`'s tables, each a query."""
@@ -95,10 +112,16 @@ _KEPT = (
     "source_file",
     "source_row",
     "ingest_id",
+    "side",
 )
 
 # What counting once reads besides them.
-_KEPT_ROWS = (*(c for c in _KEPT if c not in ("counted", "frequency_note")), "hs_level", "year")
+_KEPT_ROWS = (
+    *(c for c in _KEPT if c not in ("counted", "frequency_note")),
+    "hs_level",
+    "year",
+    "counterpart",
+)
 
 
 @dataclass(frozen=True)
@@ -127,38 +150,69 @@ def find(
     scopes: pa.Table,
     measures: pa.Table,
     windows: pa.Table,
+    rules: pa.Table,
+    consignment: pa.Table,
+    products: pa.Table,
     overlapping: bool,
 ) -> Found:
     """Everything a check reads from `flows` (a table of `backend`) about the target's trade.
 
     `scopes` as `scope_table` makes them (for data of any edition: `every_edition`),
-    `measures` as `measure_rows` does, `windows` as `window_rows` does; `overlapping` as
-    `Scopes.overlapping` says.
+    `measures` as `measure_rows` does, `windows` as `window_rows` does, `rules` as
+    `rule_rows` does, `consignment` as `consignment_rows` does, `products` as `product_rows`
+    does; `overlapping` as `Scopes.overlapping` says.
     """
     who = _Target(target, target_code, period_from, period_to)
-    tables = {_SCOPES: scopes, _MEASURES: measures, _WINDOWS: windows}
+    tables = {
+        _SCOPES: scopes,
+        _MEASURES: measures,
+        _WINDOWS: windows,
+        _RULES: rules,
+        _CONSIGNMENT: consignment,
+        _PRODUCTS: products,
+    }
     if backend.name == "duckdb":
         return _find_on_duckdb(backend, flows, who, tables, overlapping=overlapping)
-    return _find_through_ibis(flows, who, tables, overlapping=overlapping)
+    return _find_through_ibis(backend, flows, who, tables, overlapping=overlapping)
 
 
 def _find_through_ibis(
-    flows: ir.Table, who: _Target, tables: dict[str, pa.Table], *, overlapping: bool
+    backend: Any, flows: ir.Table, who: _Target, tables: dict[str, pa.Table], *, overlapping: bool
 ) -> Found:
-    """Expressions built and compiled on every call and run through Ibis: any backend."""
-    scopes, measures = ibis.memtable(tables[_SCOPES]), ibis.memtable(tables[_MEASURES])
-    with (
-        who.rows(flows).cache() as rows,
-        counted_once(rows).select(*_KEPT).cache() as target_flows,
-    ):
-        # Nothing made from the regime's tables is cached: caching runs a query without
-        # registering the in-memory tables it reads on every backend. So each query finds
-        # the pairs and the rows of the scopes' chapters again, and every chapter is counted
-        # once, not only those (which gives the same pairs).
-        matched = in_scope(target_flows, scopes, measures, overlapping=overlapping)
-        chapters = in_scope_chapters(rows, scopes, measures)
-        parts = _Parts(chapters, matched, within_data(ibis.memtable(tables[_WINDOWS]), chapters))
-        return Found(**{name: query(parts).to_pyarrow() for name, query in _QUERIES.items()})
+    """Expressions built and compiled on every call and run through Ibis: any backend.
+
+    The regime's tables become views of the backend for the call, so that what is made from
+    them can be cached: the pairs and the rows of the scopes' chapters are read by several
+    queries, which would otherwise each find them again.
+    """
+    suffix = uuid.uuid4().hex[:12]
+    views: dict[str, ir.Table] = {}
+    try:
+        for name, table in tables.items():
+            views[name] = backend.create_view(
+                f"{name}_{suffix}", ibis.memtable(table), overwrite=True
+            )
+        scopes, measures = views[_SCOPES], views[_MEASURES]
+        with (
+            who.rows(flows).cache() as rows,
+            counted_once(rows).select(*_KEPT).cache() as target_flows,
+            in_scope(target_flows, scopes, measures, overlapping=overlapping).cache() as matched,
+            in_scope_chapters(rows, scopes, measures).cache() as chapters,
+        ):
+            parts = _Parts(
+                chapters,
+                matched,
+                within_data(views[_WINDOWS], chapters),
+                scopes,
+                measures,
+                views[_RULES],
+                views[_CONSIGNMENT],
+                views[_PRODUCTS],
+            )
+            return Found(**{name: query(parts).to_pyarrow() for name, query in _QUERIES.items()})
+    finally:
+        for name in views:
+            backend.drop_view(f"{name}_{suffix}", force=True)
 
 
 def _find_on_duckdb(
@@ -226,6 +280,9 @@ def _frame(name: str, table: pa.Table) -> tuple[pd.DataFrame, str]:
 _SCOPES = "_sanctionwatch_scopes"
 _MEASURES = "_sanctionwatch_measures"
 _WINDOWS = "_sanctionwatch_windows"
+_RULES = "_sanctionwatch_rules"
+_CONSIGNMENT = "_sanctionwatch_consignment"
+_PRODUCTS = "_sanctionwatch_barrel_products"
 _CHAPTERS = "_sanctionwatch_scope_chapters"
 _FINEST = "_sanctionwatch_finest"
 _FLOWS = "_sanctionwatch_target_flows"
@@ -286,12 +343,23 @@ class _Plan:
         # Finding the finest level reads the rows three times, counting once reads the
         # finest-level rows twice (per year, then each row): each kept as a common table.
         finest = finest_level(rows)
-        target_flows = one_frequency(ibis.table(finest.schema(), name=_FINEST)).select(*_KEPT)
+        target_flows = one_side(one_frequency(ibis.table(finest.schema(), name=_FINEST))).select(
+            *_KEPT
+        )
         flows = ibis.table(target_flows.schema(), name=_FLOWS)
         pairs = scoped(flows, scopes, measures, overlapping=overlapping)
         # The pairs are kept without the measures' columns (long notes), joined to them as read.
         matched = with_measures(ibis.table(pairs.schema(), name=_MATCHED), measures)
-        parts = _Parts(rows, matched, within_data(_unbound(WINDOWS, _WINDOWS), rows))
+        parts = _Parts(
+            rows,
+            matched,
+            within_data(_unbound(WINDOWS, _WINDOWS), rows),
+            scopes,
+            measures,
+            _unbound(RULES, _RULES),
+            _unbound(CONSIGNMENT, _CONSIGNMENT),
+            _unbound(PRODUCTS, _PRODUCTS),
+        )
         results = " UNION ALL ".join(
             f'SELECT {self._columns(position)} FROM ({self._select(query(parts))}) AS "r"'
             for position, query in enumerate(_QUERIES.values())

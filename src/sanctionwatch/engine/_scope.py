@@ -11,15 +11,18 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._concordance import map_codes
+from sanctionwatch.engine._barrels import default_factor
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.regime import Measure, MeasureKind, Regime
 
 __all__ = [
+    "CONSIGNMENT",
     "MEASURES",
+    "RULES",
     "SCOPES",
     "Scopes",
-    "barrels_factor",
     "checkable",
+    "consignment_rows",
     "editions",
     "editions_by_chapter",
     "editions_of",
@@ -28,6 +31,7 @@ __all__ = [
     "in_scope_chapters",
     "match_scope",
     "measure_rows",
+    "rule_rows",
     "scope_table",
     "scoped",
     "with_measures",
@@ -64,8 +68,8 @@ def measure_rows(
                 if replaced and replaced[1] <= (m.end or replaced[1])
                 else ""
             )
-        unobservable = [e for e in m.exemptions if not e.observable]
         baseline = m.cap.supplier_baseline if m.cap else None
+        factor = default_factor(regime, m, barrels_per_tonne)
         rows.append(
             {
                 "measure_id": m.id,
@@ -78,21 +82,21 @@ def measure_rows(
                 "effective_end": end,
                 "grace_end": m.grace_end,
                 "start_note": f"{m.id} took force on {m.start}",
-                "in_force_note": f"{m.id}, in force from {m.start}"
-                + (f", after its grace period ended on {m.grace_end}" if m.grace else ""),
+                "in_force_note": f"{m.id}, in force from {m.start}",
                 "end_note": end_note,
                 "grace_note": (
                     f"its {m.grace.days}-day grace period ended on {m.grace_end}"
                     if m.grace
                     else None
                 ),
-                "exemption_note": (
-                    "exemption claimable, trade data cannot rule it out: "
-                    + ", ".join(e.id for e in unobservable)
-                    if unobservable
+                "no_grace_note": (
+                    f"no grace for this code: its {m.grace.days}-day grace covers only HS "
+                    + ", ".join(m.grace.prefixes)
+                    if m.grace and m.grace.hs
                     else None
                 ),
-                "factor": barrels_factor(m, barrels_per_tonne),
+                "factor": factor.value if factor else None,
+                "factor_rule": factor.rule if factor else None,
                 "per_supplier": baseline is not None,
                 "baseline_start": baseline.start if baseline else None,
                 "baseline_end": baseline.end if baseline else None,
@@ -117,8 +121,9 @@ MEASURES = pa.schema(
         ("in_force_note", pa.string()),
         ("end_note", pa.string()),
         ("grace_note", pa.string()),
-        ("exemption_note", pa.string()),
+        ("no_grace_note", pa.string()),
         ("factor", pa.float64()),
+        ("factor_rule", pa.string()),
         ("per_supplier", pa.bool_()),
         ("baseline_start", pa.date32()),
         ("baseline_end", pa.date32()),
@@ -127,12 +132,58 @@ MEASURES = pa.schema(
 )
 
 
-def barrels_factor(measure: Measure, barrels_per_tonne: float | None) -> float | None:
-    """Barrels per tonne for a cap: the caller's figure, else the cap's own cited one."""
-    cap = measure.cap
-    return barrels_per_tonne or (
-        cap.barrels_per_tonne.value if cap and cap.barrels_per_tonne else None
+def rule_rows(measures: list[Measure]) -> pa.Table:
+    """The rules that may hold for part of a measure's scope, one row per rule and code:
+    grace periods, exemptions trade data cannot observe, per-item value thresholds. An empty
+    `prefix` is the whole scope; `codes` lists a rule's codes for the reasons that cite it."""
+    rows: list[dict[str, object]] = []
+    for m in measures:
+        rules: list[tuple[str, str | None, tuple[str, ...], bool, float | None]] = []
+        if m.grace is not None:
+            rules.append(("grace", None, m.grace.prefixes, False, None))
+        rules += [
+            ("exemption", e.id, e.prefixes, e.ruled_out_by_origin, None)
+            for e in m.exemptions
+            if not e.observable
+        ]
+        rules += [("item_value", None, t.prefixes, False, t.over) for t in m.item_value]
+        for rule, name, prefixes, by_origin, over in rules:
+            rows.extend(
+                {
+                    "measure_id": m.id,
+                    "rule": rule,
+                    "name": name,
+                    "prefix": prefix,
+                    "ruled_out_by_origin": by_origin,
+                    "over": over,
+                    "codes": ", ".join(prefixes),
+                }
+                for prefix in prefixes or ("",)
+            )
+    return pa.Table.from_pylist(rows, schema=RULES)
+
+
+RULES = pa.schema(
+    [
+        ("measure_id", pa.string()),
+        ("rule", pa.string()),
+        ("name", pa.string()),
+        ("prefix", pa.string()),
+        ("ruled_out_by_origin", pa.bool_()),
+        ("over", pa.float64()),
+        ("codes", pa.string()),
+    ]
+)
+
+
+def consignment_rows(reporters: Iterable[str]) -> pa.Table:
+    """Reporters that attribute their imports to the country of consignment, not of origin."""
+    return pa.Table.from_pylist(
+        [{"reporter": r} for r in sorted(set(reporters))], schema=CONSIGNMENT
     )
+
+
+CONSIGNMENT = pa.schema([("reporter", pa.string())])
 
 
 def editions(flows: ir.Table) -> ir.Table:

@@ -168,9 +168,9 @@ def _measure_label(regime: Regime, measure_id: str) -> str:
 
 def _caps(store: Store, regime: Regime, findings: Findings) -> list[Chart]:
     totals = cap_running_totals(store, regime, findings).to_pylist()
-    charts = []
+    charts: list[Chart] = []
     caps = [r for r in findings.records() if r["kind"] == "cap"]
-    for index, cap in enumerate(caps):
+    for cap in caps:
         steps = [
             s
             for s in totals
@@ -182,6 +182,8 @@ def _caps(store: Store, regime: Regime, findings: Findings) -> list[Chart]:
             continue
         measure = regime.measure(cap["measure_id"])
         thresholds = measure.cap.thresholds if measure.cap else ()
+        # Numbered by chart: a finding with nothing summed (undetermined) has none.
+        index = len(charts)
         title = (
             f"{_measure_label(regime, measure.id)} cap, {cap['cap_period']}: running total "
             f"against the limit of {_amount(cap['limit'], cap['unit'])}"
