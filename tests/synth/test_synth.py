@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from sanctionwatch import Regime, SanctionwatchError, Store, check, ingest, load_flows
 from sanctionwatch.cli import app
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
+from sanctionwatch.synth._evasion import evasion_flows
+from sanctionwatch.synth._plants import PLANTS
 
 ROWS = 20_000
 _COLUMNS = (
@@ -63,15 +65,87 @@ def test_the_ground_truth_covers_every_kind_of_plant(world: Path) -> None:
         ("cap", "within_cap"),
         ("cap", "threshold_reached"),
     } <= statuses
-    crossed = [f["thresholds_crossed"] for f in findings if f["status"] == "threshold_reached"]
-    assert crossed == [
-        [
+    crossed = {
+        (f["measure_id"], f["period"]): f["thresholds_crossed"]
+        for f in findings
+        if f["status"] == "threshold_reached"
+    }
+    assert crossed == {
+        # The December-2016 term of the 2321 coal cap, not its annual limit.
+        ("2321-op26b", "2016-11-30..2016-12-31"): [{"threshold": 75.0, "period": "2016-12"}],
+        ("2397-op5", "2019"): [
             {"threshold": 75.0, "period": "2019-06"},
             {"threshold": 90.0, "period": "2019-09"},
             {"threshold": 95.0, "period": "2019-11"},
-        ]
-    ]
+        ],
+    }
     assert {len(f["hs_code"]) for f in findings if f["kind"] == "ban"} == {2, 4, 6}
+    # Rows coarser than a scope: undetermined for each ban they may hold.
+    bans = [f for f in findings if f["kind"] == "ban"]
+    assert [(f["measure_id"], f["status"]) for f in bans if f["hs_code"] == "2616"] == [
+        ("2321-op28", "undetermined")
+    ]
+
+
+def test_the_dprk_never_reports(world: Path) -> None:
+    """Its own report would be the target's trade in any chapter: only partners report."""
+    import duckdb
+
+    parquet = world / "flows.parquet"
+    row = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{parquet}') "
+        "WHERE reporter_code = 408 OR reporter_iso3 = 'PRK'"
+    ).fetchone()
+    assert row == (0,)
+    assert all(p.reporter != "PRK" for p in PLANTS)
+    assert all(f.reporter != "PRK" for f in evasion_flows())
+
+
+def test_only_planted_dprk_rows_are_coarser_than_their_finer_rows(world: Path) -> None:
+    """A chapter or heading row with the DPRK sums the rows under it, unless planted alone."""
+    import duckdb
+
+    parquet = world / "flows.parquet"
+    rows = duckdb.sql(
+        f"""
+        WITH f AS (
+            SELECT * FROM read_parquet('{parquet}') WHERE partner_code = 408
+        ),
+        children AS (
+            SELECT p.source_row, c.hs_level, sum(c.value_usd) AS value
+            FROM f p JOIN f c
+              ON c.reporter_code = p.reporter_code AND c.flow = p.flow
+             AND c.period_start = p.period_start AND c.frequency = p.frequency
+             AND c.hs_level > p.hs_level AND starts_with(c.hs_code, p.hs_code)
+            WHERE p.hs_level IN (2, 4)
+            GROUP BY p.source_row, c.hs_level
+        )
+        SELECT p.reporter_iso3, p.flow,
+               CASE WHEN p.frequency = 'annual' THEN strftime(p.period_start, '%Y')
+                    ELSE strftime(p.period_start, '%Y-%m') END,
+               p.hs_code,
+               count(c.value) AS levels,
+               count(c.value) FILTER (WHERE c.value <> p.value_usd) AS wrong
+        FROM f p LEFT JOIN children c ON c.source_row = p.source_row
+        WHERE p.hs_level IN (2, 4)
+        GROUP BY p.source_row, p.reporter_iso3, p.flow, p.frequency, p.period_start,
+                 p.hs_code, p.value_usd
+        """
+    ).fetchall()
+    assert len(rows) > 100
+    assert [r for r in rows if r[5]] == [], "an aggregate its finer rows do not sum to"
+    alone = sorted(r[:4] for r in rows if r[4] == 0)
+    planted = sorted(
+        (p.reporter, "import" if p.flow == "M" else "export", p.period, p.hs_code)
+        for p in PLANTS
+        if len(p.hs_code) < 6
+        and not any(
+            q.hs_code.startswith(p.hs_code) and len(q.hs_code) > len(p.hs_code)
+            for q in PLANTS
+            if (q.reporter, q.flow, q.period) == (p.reporter, p.flow, p.period)
+        )
+    )
+    assert alone == planted
 
 
 def test_aggregates_sum_their_leaves(world: Path) -> None:
