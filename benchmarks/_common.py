@@ -19,7 +19,8 @@ from typing import Any
 import duckdb
 
 from sanctionwatch import Regime, Store, load_flows
-from sanctionwatch.regime import Direction, MeasureKind
+from sanctionwatch.engine._barrels import default_factor
+from sanctionwatch.regime import Direction, MeasureKind, consignment_reporters
 from sanctionwatch.synth import synthesize
 
 __all__ = [
@@ -116,17 +117,17 @@ def _values(rows: Iterable[Iterable[Any]]) -> str:
 
 
 def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
-    """The hand-written floor with the regime's dates, scopes and limits filled in."""
-    measures, scopes, limits = [], [], []
+    """The hand-written floor with the regime's dates, scopes, cap terms, limits and barrel
+    factors filled in."""
+    measures, scopes, terms, limits = [], [], [], []
+    rules: list[tuple[Any, ...]] = []
     for m in regime.measures:
         end = regime.effective_end(m.id)
         if not m.scope.hs or (end is not None and end < m.start):
             continue
         cap = m.cap
         baseline = cap.supplier_baseline if cap else None
-        factor = barrels_per_tonne or (
-            cap.barrels_per_tonne.value if cap and cap.barrels_per_tonne else None
-        )
+        fallback = default_factor(regime, m, barrels_per_tonne)
         measures.append(
             (
                 m.id,
@@ -136,10 +137,7 @@ def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
                 end,
                 m.grace_end,
                 m.has_unobservable_exemption,
-                m.end,
-                cap.period.kind if cap else None,
-                (cap.period.start or m.start) if cap else None,
-                float(factor) if factor is not None else None,
+                fallback.value if fallback else None,
                 baseline is not None,
                 list(cap.thresholds) if cap else [],
                 baseline.start if baseline else None,
@@ -148,15 +146,48 @@ def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
             )
         )
         scopes += [(m.id, p, False) for p in m.scope.prefixes]
+        if m.grace is not None:
+            rules += [(m.id, "grace", p, False, None) for p in m.grace.prefixes or ("",)]
+        for e in m.exemptions:
+            if not e.observable:
+                rules += [
+                    (m.id, "exemption", p, e.ruled_out_by_origin, None) for p in e.prefixes or ("",)
+                ]
+        for threshold in m.item_value:
+            rules += [
+                (m.id, "item_value", p, False, threshold.over) for p in threshold.prefixes or ("",)
+            ]
         scopes += [(m.id, p, True) for p in m.scope.excluded_prefixes]
         if m.kind is MeasureKind.CAP and cap is not None:
-            limits += [(m.id, x.unit.value, float(x.amount)) for x in cap.limits]
-    if not limits:
-        limits.append(("", "USD", 0.0))
+            # Each term, then the standing limits from the day after the last term.
+            for term in sorted(cap.terms, key=lambda t: t.from_):
+                period = term.period
+                terms.append((m.id, term.from_, term.to, False, period.kind, period.start))
+                limits += [(m.id, term.from_, x.unit.value, float(x.amount)) for x in term.limits]
+            standing = max(t.to for t in cap.terms) + dt.timedelta(days=1) if cap.terms else m.start
+            terms.append((m.id, standing, m.end, True, cap.period.kind, cap.period.start))
+            limits += [(m.id, standing, x.unit.value, float(x.amount)) for x in cap.limits]
+    factors = regime.barrels_per_tonne
+    products = [
+        (prefix, p.value)
+        for p in (factors.products if factors and barrels_per_tonne is None else ())
+        for prefix in p.prefixes
+    ]
+    # VALUES cannot be empty: rows that match nothing stand in.
+    never = dt.date(1900, 1, 1)
+    terms = terms or [("", never, never, False, "whole", None)]
+    limits = limits or [("", never, "USD", 0.0)]
+    products = products or [("X", 0.0)]
+    rules = rules or [("", "none", "", False, None)]
+    consignment = [(r,) for r in sorted(consignment_reporters())] or [(None,)]
     return FLOOR_SQL.read_text(encoding="utf-8").format(
         measures=_values(measures),
         scopes=_values(scopes),
+        terms=_values(terms),
         limits=_values(limits),
+        products=_values(products),
+        rules=_values(rules),
+        consignment=_values(consignment),
         target=regime.target,
         target_code=regime.target_code,
     )
