@@ -189,26 +189,17 @@ def test_a_chapter_row_is_judged_only_for_what_its_finer_rows_leave_unexplained(
     assert [r["hs_code"] for r in of(rows, "2371-op9")] == ["0302"]
 
 
+def dprk_report(**fields: Any) -> dict[str, Any]:
+    """A record of the DPRK's own report of its trade with China."""
+    return comtrade_record(
+        reporterCode=408, reporterISO="PRK", partnerCode=156, partnerISO="CHN", **fields
+    )
+
+
 def test_the_targets_own_report_is_matched(findings_for: Callable[..., Rows]) -> None:
     rows = findings_for(
-        comtrade_record(
-            period="2019",
-            reporterCode=408,
-            reporterISO="PRK",
-            partnerCode=156,
-            partnerISO="CHN",
-            flowCode="X",
-            cmdCode="610910",
-        ),
-        comtrade_record(
-            period="2019",
-            reporterCode=408,
-            reporterISO="PRK",
-            partnerCode=156,
-            partnerISO="CHN",
-            flowCode="M",
-            cmdCode="870321",
-        ),
+        dprk_report(period="2019", flowCode="X", cmdCode="610910"),
+        dprk_report(period="2019", flowCode="M", cmdCode="870321"),
     )
     (textiles,) = of(rows, "2375-op16")
     assert (textiles["reporter"], textiles["partner"], textiles["side"]) == ("PRK", "CHN", "target")
@@ -220,16 +211,7 @@ def test_the_targets_own_report_is_matched(findings_for: Callable[..., Rows]) ->
 
 def test_one_trade_seen_from_both_sides_counts_once(findings_for: Callable[..., Rows]) -> None:
     chinas = comtrade_record(period="2019", cmdCode="610910", primaryValue=1_000.0)
-    dprks = comtrade_record(
-        period="2019",
-        reporterCode=408,
-        reporterISO="PRK",
-        partnerCode=156,
-        partnerISO="CHN",
-        flowCode="X",
-        cmdCode="610910",
-        primaryValue=900.0,
-    )
+    dprks = dprk_report(period="2019", flowCode="X", cmdCode="610910", primaryValue=900.0)
     rows = of(findings_for(chinas, dprks), "2375-op16")
     counted = {r["side"]: r["counted"] for r in rows}
     assert counted == {"partner": True, "target": False}
