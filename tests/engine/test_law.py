@@ -244,3 +244,23 @@ def test_baci_exports_of_the_target_are_found(
     assert {(r["reporter"], r["side"]) for r in textiles} == {("PRK", "reconciled")}
     (excavator,) = of(rows, "2397-op7")
     assert (excavator["status"], excavator["side"]) == ("breach", "reconciled")
+
+
+def test_a_chapter_row_against_a_cap_is_named_in_the_cap_and_not_summed(
+    findings_for: Callable[..., Rows],
+) -> None:
+    rows = findings_for(
+        comtrade_record(
+            freqCode="M", period="201903", flowCode="X", cmdCode="271019", netWgt=10_000_000.0
+        ),
+        comtrade_record(
+            freqCode="M", period="201904", flowCode="X", cmdCode="27", primaryValue=5e6
+        ),
+    )
+    (cap,) = [r for r in of(rows, "2397-op5") if r["kind"] == "cap"]
+    assert cap["used"] == pytest.approx(10_000 * 7.98)
+    assert (
+        "1 row coarser than the scope (HS 27; US$5,000,000 not explained by finer rows)"
+        in (cap["reason"])
+    )
+    assert not [r for r in rows if r["hs_code"] == "27" and r["kind"] == "cap"]

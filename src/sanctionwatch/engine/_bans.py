@@ -178,8 +178,9 @@ def ban_findings(matched: ir.Table) -> ir.Table:
 
 
 def coarse_findings(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.Table:
-    """Rows coarser than a ban's scope (a chapter 26 row against 2601) for the part of their
-    value that their own finer rows do not explain: undetermined, never counted.
+    """Rows coarser than a measure's scope (a chapter 26 row against 2601) for the part of
+    their value that their own finer rows do not explain: undetermined, never counted. Rows of
+    `kind` cap are not findings of their own: `cap_findings` names them in its reasons.
 
     `rows` are the target's rows before counting, as `in_scope_chapters` keeps them; `scopes`
     as `scope_table` makes them, `measures` as `measure_rows` does. A scope code lying under
@@ -188,8 +189,7 @@ def coarse_findings(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.
     """
     flow_keys = ("reporter", "partner", "flow", "period_start", "period_end")
     coarse = rows.filter(rows.hs_level.isin([2, 4])).mutate(_version=rows.hs_version.fill_null(-1))
-    bans = measures.filter(measures.kind == MeasureKind.BAN.value)
-    included = scopes.filter(~scopes.excluded).join(bans.select("measure_id"), "measure_id")
+    included = scopes.filter(~scopes.excluded)
     candidates = coarse.join(
         included,
         [
@@ -259,6 +259,7 @@ def coarse_findings(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.
         period,
         ibis.literal(False),
         f._residual,
+        f.kind,
     )
 
 
@@ -275,13 +276,14 @@ def _finding(
     period: ir.StringValue,
     counted: ir.BooleanValue,
     value: ir.FloatingValue,
+    kind: ir.StringValue | None = None,
 ) -> ir.Table:
     return f.select(
         measure_id=f.measure_id,
         resolution=f.resolution,
         paragraph=f.paragraph,
         verified=f.verified,
-        kind=ibis.literal(MeasureKind.BAN.value),
+        kind=ibis.literal(MeasureKind.BAN.value) if kind is None else kind,
         status=status,
         reason=notes.filter(lambda note: note.notnull()).join("; "),
         reporter=f.reporter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ibis
@@ -129,11 +129,16 @@ def within_data(windows: ir.Table, flows: ir.Table) -> ir.Table:
 
 
 def cap_findings(
-    regime: Regime, steps: list[dict[str, Any]], baselines: list[dict[str, Any]]
+    regime: Regime,
+    steps: list[dict[str, Any]],
+    baselines: list[dict[str, Any]],
+    coarse: Sequence[dict[str, Any]] = (),
 ) -> pa.Table:
     """One finding per cap, cap period and (for per-supplier caps) supplier.
 
-    `steps` are the rows of `cap_steps`, `baselines` those of `supplier_baselines`.
+    `steps` are the rows of `cap_steps`, `baselines` those of `supplier_baselines`, `coarse`
+    the cap rows of `coarse_findings`: rows too coarse to tell, named in the reasons of the
+    cap periods their periods reach, never summed.
     """
     limits = {
         (r["measure_id"], r["reporter"]): r["total"] for r in baselines if r["total"] is not None
@@ -142,6 +147,26 @@ def cap_findings(
         _finding(regime, regime.measure(key[0]), key, group, limits)
         for key, group in _grouped(steps).items()
     ]
+    for row in rows:
+        reached = [
+            c
+            for c in coarse
+            if c["measure_id"] == row["measure_id"] and _reaches(c, row["cap_period"])
+        ]
+        if reached:
+            usd = sum(c["value_usd"] or 0.0 for c in reached)
+            codes = ", ".join(sorted({c["hs_code"] for c in reached}))
+            row["reason"] = "; ".join(
+                filter(
+                    None,
+                    [
+                        row["reason"],
+                        f"{_rows(len(reached))} coarser than the scope (HS {codes}; "
+                        f"US${usd:,.0f} not explained by finer rows) may hold goods in it: "
+                        "not summed",
+                    ],
+                )
+            )
     return pa.Table.from_pylist(rows, schema=FINDINGS)
 
 
@@ -269,6 +294,23 @@ def _limits(
         unit = cap.supplier_baseline.unit.value
         limits.append((unit, baselines.get((measure.id, supplier))))
     return limits
+
+
+def _reaches(row: dict[str, Any], cap_period: str) -> bool:
+    """Whether a finding's period (YYYY or YYYY-MM) overlaps a cap period as `_label` names it."""
+    start, end = _span(row["period"])
+    first, last = _span(cap_period)
+    return start <= last and first <= end
+
+
+def _span(period: str) -> tuple[dt.date, dt.date]:
+    if ".." in period:
+        first, last = period.split("..")
+        return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    if len(period) == 4:
+        return dt.date(int(period), 1, 1), dt.date(int(period), 12, 31)
+    year, month = int(period[:4]), int(period[5:7])
+    return dt.date(year, month, 1), _add_months(dt.date(year, month, 1), 1) - dt.timedelta(days=1)
 
 
 def _rows(count: int) -> str:

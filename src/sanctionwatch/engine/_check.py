@@ -77,8 +77,16 @@ def check(
         overlapping=scopes.overlapping,
     )
     warnings = scopes.warnings(editions_of(found.editions))
-    found_caps = cap_findings(regime, found.steps.to_pylist(), found.baselines.to_pylist())
-    table = pa.concat_tables([_widen(found.bans), _widen(found.coarse), found_caps]).sort_by(
+    coarse_bans = pc.equal(found.coarse["kind"], MeasureKind.BAN.value)
+    found_caps = cap_findings(
+        regime,
+        found.steps.to_pylist(),
+        found.baselines.to_pylist(),
+        found.coarse.filter(pc.invert(coarse_bans)).to_pylist(),
+    )
+    table = pa.concat_tables(
+        [_widen(found.bans), _widen(found.coarse.filter(coarse_bans)), found_caps]
+    ).sort_by(
         [
             ("kind", "ascending"),
             ("measure_id", "ascending"),
