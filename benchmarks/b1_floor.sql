@@ -176,6 +176,7 @@ coarse_pairs AS (
         SELECT 1 FROM t x
         WHERE x.reporter = c.reporter AND x.partner = c.partner AND x.flow = c.flow
           AND x.period_start = c.period_start AND x.period_end = c.period_end
+          AND left(x.hs_code, 2) = left(c.hs_code, 2)
           AND x.hs_level > c.hs_level AND starts_with(x.hs_code, c.hs_code)
           AND starts_with(s.prefix, x.hs_code)
     )
@@ -189,6 +190,7 @@ explained AS (
         JOIN t x
             ON x.reporter = c.reporter AND x.partner = c.partner AND x.flow = c.flow
            AND x.period_start = c.period_start AND x.period_end = c.period_end
+           AND left(x.hs_code, 2) = left(c.hs_code, 2)
            AND x.hs_level > c.hs_level AND starts_with(x.hs_code, c.hs_code)
         SEMI JOIN coarse_measures u
             ON u.ingest_id = c.ingest_id AND u.source_row = c.source_row

@@ -34,25 +34,23 @@ def with_rules(matched: ir.Table, rules: ir.Table, consignment: ir.Table) -> ir.
     )
     pairs = matched.select(*_PAIR, "hs_code", _by_origin=by_origin)
     j = pairs.join(rules, pairs.measure_id == rules.measure_id)
-    covers = (j.prefix == "") | j.hs_code.startswith(j.prefix)
-    # One row per rule: an exemption over several codes covers a flow if any of them does.
-    per_rule = j.group_by(*_PAIR, "rule", "name", "codes").aggregate(
-        covered=covers.any(),
-        ruled=(j.ruled_out_by_origin & j._by_origin).any(),
-        over=j.over.max(where=covers),
+    codes = j.prefixes.split(",")
+    covers = (j.prefixes == "") | (
+        codes.filter(lambda prefix: j.hs_code.startswith(prefix)).length() > 0
     )
-    r = per_rule
-    exemption = r.rule == "exemption"
+    exemption = j.rule == "exemption"
+    ruled = j.ruled_out_by_origin & j._by_origin
 
     def listed(values: ir.StringValue, where: ir.BooleanValue) -> ir.StringValue:
         return values.collect(where=where).sort().join(", ").nullif("")
 
-    per_pair = r.group_by(*_PAIR).aggregate(
-        graced=((r.rule == "grace") & r.covered).any(),
-        claimable=listed(r.name, exemption & r.covered & ~r.ruled),
-        ruled_out=listed(r.name, exemption & r.covered & r.ruled),
-        not_covering=listed(r.name + " covers only HS " + r.codes, exemption & ~r.covered),
-        item_over=r.over.max(where=r.rule == "item_value"),
+    codes_text = j.prefixes.replace(",", ", ")
+    per_pair = j.group_by(*_PAIR).aggregate(
+        graced=((j.rule == "grace") & covers).any(),
+        claimable=listed(j.name, exemption & covers & ~ruled),
+        ruled_out=listed(j.name, exemption & covers & ruled),
+        not_covering=listed(j.name + " covers only HS " + codes_text, exemption & ~covers),
+        item_over=j.over.max(where=(j.rule == "item_value") & covers),
     )
     joined = matched.left_join(per_pair, list(_PAIR))
     return joined.drop(*(f"{name}_right" for name in _PAIR)).mutate(
@@ -190,22 +188,39 @@ def coarse_findings(rows: ir.Table, scopes: ir.Table, measures: ir.Table) -> ir.
     flow_keys = ("reporter", "partner", "flow", "period_start", "period_end")
     coarse = rows.filter(rows.hs_level.isin([2, 4])).mutate(_version=rows.hs_version.fill_null(-1))
     included = scopes.filter(~scopes.excluded)
-    candidates = coarse.join(
-        included,
-        [
-            coarse.hs_code.substr(0, 2) == included.chapter,
-            included.prefix.length() > coarse.hs_level,
-            included.prefix.startswith(coarse.hs_code),
-            included.data_version.isnull() | (coarse._version == included.data_version),
-        ],
-    ).select(*coarse.columns, measure_id=included.measure_id, prefix=included.prefix)
+    # A scope code under a chapter row shares its chapter, one under a heading row its four
+    # digits: each an equality the join hashes, where the chapter alone would pair every
+    # heading with every scope code of its chapter.
+    finer_scopes = included.filter(included.prefix.length() > 2).mutate(
+        _heading=included.prefix.substr(0, 4)
+    )
+
+    def scopes_under(level: int) -> ir.Table:
+        rows_at = coarse.filter(coarse.hs_level == level)
+        scopes = finer_scopes.filter(finer_scopes.prefix.length() > level)
+        return rows_at.join(
+            scopes,
+            [
+                rows_at.hs_code == (scopes.chapter if level == 2 else scopes._heading),
+                scopes.data_version.isnull() | (rows_at._version == scopes.data_version),
+            ],
+        ).select(*coarse.columns, measure_id=scopes.measure_id, prefix=scopes.prefix)
+
+    candidates = scopes_under(2).union(scopes_under(4))
     finer = rows.select(
-        *flow_keys, _child=rows.hs_code, _child_level=rows.hs_level, _child_value=rows.value_usd
+        *flow_keys,
+        _child=rows.hs_code,
+        _child_chapter=rows.hs_code.substr(0, 2),
+        _child_level=rows.hs_level,
+        _child_value=rows.value_usd,
     )
 
     def under(table: ir.Table) -> list[ir.BooleanValue]:
+        # The chapter is implied by the prefix test, but as an equality it is hashed: a flow's
+        # rows in other chapters never reach the prefix test.
         return [
             *(table[k] == finer[k] for k in flow_keys),
+            finer._child_chapter == table.hs_code.substr(0, 2),
             finer._child_level > table.hs_level,
             finer._child.startswith(table.hs_code),
         ]

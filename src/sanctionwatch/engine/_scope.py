@@ -133,9 +133,9 @@ MEASURES = pa.schema(
 
 
 def rule_rows(measures: list[Measure]) -> pa.Table:
-    """The rules that may hold for part of a measure's scope, one row per rule and code:
-    grace periods, exemptions trade data cannot observe, per-item value thresholds. An empty
-    `prefix` is the whole scope; `codes` lists a rule's codes for the reasons that cite it."""
+    """The rules that may hold for part of a measure's scope, one row each: grace periods,
+    exemptions trade data cannot observe, per-item value thresholds. `prefixes` lists the codes
+    a rule covers, comma-separated (empty for the whole scope)."""
     rows: list[dict[str, object]] = []
     for m in measures:
         rules: list[tuple[str, str | None, tuple[str, ...], bool, float | None]] = []
@@ -147,19 +147,17 @@ def rule_rows(measures: list[Measure]) -> pa.Table:
             if not e.observable
         ]
         rules += [("item_value", None, t.prefixes, False, t.over) for t in m.item_value]
-        for rule, name, prefixes, by_origin, over in rules:
-            rows.extend(
-                {
-                    "measure_id": m.id,
-                    "rule": rule,
-                    "name": name,
-                    "prefix": prefix,
-                    "ruled_out_by_origin": by_origin,
-                    "over": over,
-                    "codes": ", ".join(prefixes),
-                }
-                for prefix in prefixes or ("",)
-            )
+        rows.extend(
+            {
+                "measure_id": m.id,
+                "rule": rule,
+                "name": name,
+                "prefixes": ",".join(prefixes),
+                "ruled_out_by_origin": by_origin,
+                "over": over,
+            }
+            for rule, name, prefixes, by_origin, over in rules
+        )
     return pa.Table.from_pylist(rows, schema=RULES)
 
 
@@ -168,10 +166,9 @@ RULES = pa.schema(
         ("measure_id", pa.string()),
         ("rule", pa.string()),
         ("name", pa.string()),
-        ("prefix", pa.string()),
+        ("prefixes", pa.string()),
         ("ruled_out_by_origin", pa.bool_()),
         ("over", pa.float64()),
-        ("codes", pa.string()),
     ]
 )
 
@@ -400,7 +397,10 @@ def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) 
     ).select(*keyed.columns, measure_id=included.measure_id, scope_note=included.scope_note)
     if overlapping:
         matched = matched.distinct(on=["ingest_id", "source_row", "measure_id"], keep="first")
-    kept = matched.anti_join(
+    # The excluded pairs are found by an inner join, whose equalities the engine hashes, and
+    # taken away by key: an anti-join on the same conditions runs as a nested loop.
+    pair = ("ingest_id", "source_row", "measure_id")
+    hits = matched.join(
         excluded,
         [
             matched.measure_id == excluded.measure_id,
@@ -408,7 +408,8 @@ def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) 
             matched.hs_code.startswith(excluded.prefix),
             excluded.data_version.isnull() | (matched._version == excluded.data_version),
         ],
-    )
+    ).select(*(matched[k] for k in pair))
+    kept = matched.anti_join(hits, list(pair))
     return kept.drop("_chapter", "_version")
 
 
