@@ -52,7 +52,7 @@ def test_regime_validate(tmp_path: Path) -> None:
     code, out, err = run("regime", "validate", str(bad))
     assert code == 1
     assert err.strip() == (
-        f'error: {bad}:35: measures[1] (coal-ban).scope.hs: unknown HS chapter "99"'
+        f'error: {bad}:33: measures[1] (coal-ban).scope.hs: unknown HS chapter "99"'
     )
     assert "Traceback" not in out + err
 
@@ -127,3 +127,46 @@ def test_demo_writes_findings(tmp_path: Path) -> None:
     )
     assert round(cap["used_pct"], 1) == 102.4
     assert (tmp_path / "demo" / "findings.csv").is_file()
+
+
+_EVIDENCED = VALID.replace(
+    "    kind: cap\n",
+    "    kind: cap\n"
+    "    evidence:\n"
+    "      - source: MOFCOM and GACC Announcement No. 81 of 2016\n"
+    "        url: https://english.mofcom.gov.cn/article/policyrelease/buwei/201701/"
+    "20170102497804.shtml\n"
+    '        quote: "shall not exceed USD 400,870,018 or 7,500,000 tonnes"\n'
+    "        supports: [scope, limit]\n",
+)
+
+
+def test_regime_audit_lists_inferred_fields_and_fails_when_strict(tmp_path: Path) -> None:
+    regime = tmp_path / "regime.yaml"
+    regime.write_text(_EVIDENCED, encoding="utf-8")
+    code, out, _ = run("regime", "audit", str(regime), "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["inferred"]["coal-cap"] == ["paragraph", "adoption"]
+    assert payload["confirmed"]["coal-cap"] == ["scope", "limit"]
+    assert payload["inferred"]["coal-ban"] == [
+        "paragraph",
+        "adoption",
+        "scope",
+        "grace",
+        "supersession",
+    ]
+    code, out, _ = run("regime", "audit", str(regime), "--strict")
+    assert code == 1
+    assert "7 of 9 fields inferred in 2 of 2 measures" in out
+
+
+def test_regime_show_marks_inferred_fields(tmp_path: Path) -> None:
+    regime = tmp_path / "regime.yaml"
+    regime.write_text(_EVIDENCED, encoding="utf-8")
+    code, out, _ = run("regime", "show", str(regime))
+    assert code == 0
+    cap_row = next(line for line in out.splitlines() if "coal-cap" in line)
+    assert "OP26(b) (?)" in cap_row
+    assert "2701 (?)" not in cap_row
+    assert "2017-01-01 .. 2017-08-04 (?)" in cap_row

@@ -48,7 +48,6 @@ measures:
     title: Refined petroleum, cap per twelve months
     resolution: "2397"
     paragraph: OP5
-    verified: true
     citation:
       document: S/RES/2397 (2017)
       url: https://undocs.org/S/RES/2397(2017)
@@ -66,7 +65,6 @@ measures:
     title: Crude oil, each supplier held to its previous year
     resolution: "2375"
     paragraph: OP15
-    verified: true
     citation:
       document: S/RES/2375 (2017)
       url: https://undocs.org/S/RES/2375(2017)

@@ -257,8 +257,28 @@ def apply_package(regime: Regime, package: Package) -> Regime:
             m["end"] = min(end, m["end"]) if m["end"] else end
     for m in measures.values():
         m["supersedes"] = [s for s in m["supersedes"] if s["measure"] not in dropped]
+        _fit_evidence(m)
     data["measures"] = [m for m in measures.values() if m["id"] not in dropped]
     return Regime.model_validate(data)
+
+
+def _fit_evidence(measure: dict[str, Any]) -> None:
+    """Evidence for fields a package took away (an exemption over lifted codes) goes with
+    them: what is left of the measure claims no more than before."""
+    gone = {
+        field
+        for field, present in (
+            ("grace", measure["grace"]),
+            ("exemption", measure["exemptions"]),
+            ("supersession", measure["supersedes"]),
+        )
+        if not present
+    }
+    measure["evidence"] = [
+        {**entry, "supports": kept}
+        for entry in measure["evidence"]
+        if (kept := [f for f in entry["supports"] if f not in gone])
+    ]
 
 
 _ROWS = pa.schema(

@@ -55,19 +55,66 @@ def show(
         end = loaded.effective_end(measure.id)
         table.add_row(
             measure.id,
-            f"{measure.resolution} {measure.paragraph}" + ("" if measure.verified else " (?)"),
+            f"{measure.resolution} {_marked(measure, 'paragraph', measure.paragraph)}",
             "from" if measure.direction == "from_target" else "to",
-            ", ".join(measure.scope.hs) or "(none in HS)",
+            _marked(measure, "scope", ", ".join(measure.scope.hs) or "(none in HS)"),
             measure.kind.value,
-            f"{measure.start} .. {end or ''}",
-            _grace(measure),
+            _marked(measure, "adoption", f"{measure.start} .. {end or ''}"),
+            _marked(measure, "grace", _grace(measure)),
         )
     console.print(table)
     console.print(
-        "dir: from = exports from the target, to = supply to the target; "
-        "(?) = paragraph not verified against the resolution text.",
+        "dir: from = exports from the target, to = supply to the target; (?) = inferred: no "
+        "cited source confirms it yet (see `sanctionwatch regime audit`).",
         style="dim",
     )
+
+
+@regime_app.command("audit")
+def audit(
+    regime: Annotated[
+        str,
+        typer.Argument(help="A shipped regime by name (see `regime list`) or a YAML file."),
+    ] = "un-dprk",
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit with status 1 when any field is still inferred."),
+    ] = False,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json (csv is not offered here).")
+    ] = OutputFormat.table,
+) -> None:
+    """List each measure's fields that no cited source confirms (inferred)."""
+    loaded = resolve_regime(regime)
+    unconfirmed = [m for m in loaded.measures if m.inferred]
+    count = sum(len(m.inferred) for m in unconfirmed)
+    if format is OutputFormat.json:
+        payload = {
+            "regime": loaded.id,
+            "inferred": {m.id: list(m.inferred) for m in unconfirmed},
+            "confirmed": {m.id: list(m.confirmed) for m in loaded.measures},
+        }
+        write_text(dumps(payload), None)
+    else:
+        table = Table(title=f"{loaded.name}: fields no cited source confirms", title_justify="left")
+        for column in ("id", "res. / para", "inferred", "confirmed by", "sources"):
+            table.add_column(column, overflow="fold")
+        for m in unconfirmed:
+            table.add_row(
+                m.id,
+                f"{m.resolution} {m.paragraph}",
+                ", ".join(m.inferred),
+                ", ".join(m.confirmed) or "-",
+                str(len(m.evidence)),
+            )
+        console.print(table)
+        fields = sum(len(m.claims) for m in loaded.measures)
+        console.print(
+            f"{count} of {fields} fields inferred in {len(unconfirmed)} of "
+            f"{len(loaded.measures)} measures"
+        )
+    if strict and count:
+        raise typer.Exit(1)
 
 
 @regime_app.command("validate")
@@ -86,6 +133,8 @@ def list_regimes() -> None:
 
 def _as_json(regime: Regime, measure: Measure) -> dict[str, object]:
     data = measure.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["verified"] = measure.verified
+    data["inferred"] = list(measure.inferred)
     data["effective_end"] = (
         end.isoformat() if (end := regime.effective_end(measure.id)) is not None else None
     )
@@ -98,3 +147,8 @@ def _grace(measure: Measure) -> str:
         return ""
     covered = f" ({', '.join(measure.grace.hs)})" if measure.grace.hs else ""
     return f"{measure.grace.days} d{covered}"
+
+
+def _marked(measure: Measure, field: str, text: str) -> str:
+    """`text` with (?) when no cited source confirms `field`."""
+    return f"{text} (?)" if text and field in measure.inferred else text

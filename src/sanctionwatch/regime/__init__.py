@@ -3,12 +3,14 @@
 from sanctionwatch.regime._attribution import consignment_reporters
 from sanctionwatch.regime._load import RegimeError, catalog_names, load_regime, resolve_regime
 from sanctionwatch.regime._model import (
+    EVIDENCED_FIELDS,
     BarrelFactors,
     Cap,
     CapPeriod,
     CapTerm,
     Citation,
     Direction,
+    Evidence,
     Exemption,
     Factor,
     Grace,
@@ -25,12 +27,14 @@ from sanctionwatch.regime._model import (
 )
 
 __all__ = [
+    "EVIDENCED_FIELDS",
     "BarrelFactors",
     "Cap",
     "CapPeriod",
     "CapTerm",
     "Citation",
     "Direction",
+    "Evidence",
     "Exemption",
     "Factor",
     "Grace",

@@ -13,12 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sanctionwatch.hs import expand_scope_item
 
 __all__ = [
+    "EVIDENCED_FIELDS",
     "BarrelFactors",
     "Cap",
     "CapPeriod",
     "CapTerm",
     "Citation",
     "Direction",
+    "Evidence",
     "Exemption",
     "Factor",
     "Grace",
@@ -71,6 +73,41 @@ class Unit(StrEnum):
 class Citation(_Frozen):
     document: str
     url: Annotated[str, Field(pattern=r"^https?://")]
+
+
+EvidencedField = Literal[
+    "paragraph", "adoption", "scope", "limit", "grace", "exemption", "supersession"
+]
+EVIDENCED_FIELDS: tuple[str, ...] = (
+    "paragraph",
+    "adoption",
+    "scope",
+    "limit",
+    "grace",
+    "exemption",
+    "supersession",
+)
+"""The fields of a measure a source can confirm, in the order they are listed."""
+
+
+class Evidence(_Frozen):
+    """What one source says of a measure, in its own words, and the fields it confirms."""
+
+    source: str
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    date: dt.date | None = None
+    quote: str = Field(min_length=1)
+    gloss: str | None = Field(
+        default=None, description="An English rendering of a quotation in another language."
+    )
+    supports: tuple[EvidencedField, ...] = Field(min_length=1)
+
+    @field_validator("quote")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        if len(value.split()) > 30:
+            raise ValueError("a quotation is at most 30 words")
+        return value
 
 
 class Scope(_Frozen):
@@ -170,7 +207,6 @@ class Grace(_Coded):
     from the date of adoption", so the last day of grace is the adoption date plus N days."""
 
     days: int = Field(gt=0, le=3650)
-    verified: bool = True
     note: str | None = None
 
 
@@ -348,7 +384,6 @@ class Measure(_Frozen):
     title: str
     resolution: str
     paragraph: str
-    verified: bool
     citation: Citation
     direction: Direction
     scope: Scope
@@ -363,6 +398,17 @@ class Measure(_Frozen):
         default=(),
         description="Per-item value thresholds: goods in their codes are in scope only above them.",
     )
+    evidence: tuple[Evidence, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_set_by_hand(cls, data: object) -> object:
+        if isinstance(data, dict) and "verified" in data:
+            raise ValueError(
+                "verified is derived from the evidence: remove it and cite the sources that "
+                "confirm each field under evidence:"
+            )
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> Measure:
@@ -390,7 +436,42 @@ class Measure(_Frozen):
                 )
         if self.cap is not None:
             self._check_terms(self.cap)
+        claimed = set(self.claims)
+        for index, entry in enumerate(self.evidence):
+            for field in entry.supports:
+                if field not in claimed:
+                    raise RegimeConsistencyError(
+                        ("evidence", index, "supports"),
+                        f"supports {field}, which the measure does not have",
+                    )
         return self
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The fields this measure states that a source can confirm."""
+        has = {
+            "limit": self.cap is not None,
+            "grace": self.grace is not None,
+            "exemption": bool(self.exemptions),
+            "supersession": bool(self.supersedes),
+        }
+        return tuple(f for f in EVIDENCED_FIELDS if has.get(f, True))
+
+    @property
+    def confirmed(self) -> tuple[str, ...]:
+        """Fields a cited source supports."""
+        supported = {field for entry in self.evidence for field in entry.supports}
+        return tuple(f for f in self.claims if f in supported)
+
+    @property
+    def inferred(self) -> tuple[str, ...]:
+        """Fields no cited source supports yet."""
+        return tuple(f for f in self.claims if f not in self.confirmed)
+
+    @property
+    def verified(self) -> bool:
+        """Every field this measure states is confirmed by a cited source."""
+        return not self.inferred
 
     def _check_terms(self, cap: Cap) -> None:
         terms = sorted(enumerate(cap.terms), key=lambda pair: pair[1].from_)

@@ -566,6 +566,7 @@ def _cited(
             "label": f"{m.resolution} {m.paragraph}",
             "title": m.title,
             "verified": m.verified,
+            "inferred": ", ".join(m.inferred),
             "document": m.citation.document,
             "url": m.citation.url,
             "start": m.start.isoformat(),
