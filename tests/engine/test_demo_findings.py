@@ -157,3 +157,15 @@ def test_period_window_keeps_overlapping_flows(demo_check: Callable[..., Finding
     rows = demo_check(period_from=dt.date(2018, 1, 1), period_to=dt.date(2018, 12, 31)).records()
     assert {r["period"] for r in rows} == {"2018"}
     assert {r["hs_code"] for r in rows} == {"61", "62"}
+
+
+def test_2019_refined_petroleum_beside_the_committees_published_total(
+    demo_check: Callable[..., Findings],
+) -> None:
+    """The Committee counted China's 22,730 t and Russia's 30,180 t as about 418,000 bbl, 83 %
+    of the cap (Korea Herald, 2020-02-21), converting by each reporter's own factors: the
+    product-basket default for heading 2710 (7.98 bbl/t) comes within 1.1 % of it."""
+    cap = only(demo_check().records(), measure_id="2397-op5", cap_period="2019")
+    assert cap["used"] == pytest.approx(418_000, rel=0.011)
+    assert round(cap["used_pct"]) == 84
+    assert "2 rows from net weight at 7.98 bbl/t (default for mixed products)" in cap["reason"]

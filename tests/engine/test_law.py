@@ -264,3 +264,64 @@ def test_a_chapter_row_against_a_cap_is_named_in_the_cap_and_not_summed(
         in (cap["reason"])
     )
     assert not [r for r in rows if r["hs_code"] == "27" and r["kind"] == "cap"]
+
+
+def test_seafood_in_all_forms_and_statues_by_committee_approval(
+    findings_for: Callable[..., Rows],
+) -> None:
+    rows = findings_for(
+        comtrade_record(period="2018", cmdCode="160414"),
+        comtrade_record(period="2018", cmdCode="160510"),
+        comtrade_record(period="2018", cmdCode="970300"),
+    )
+    assert {r["hs_code"]: r["status"] for r in of(rows, "2371-op9")} == {
+        "160414": "breach",
+        "160510": "breach",
+    }
+    (statue,) = of(rows, "2321-op29")
+    assert statue["status"] == "exemption_claimable"
+    assert "committee-approval" in statue["reason"]
+
+
+def test_lpg_counts_under_the_refined_cap_and_condensate_is_left_to_the_crude_caps(
+    findings_for: Callable[..., Rows],
+) -> None:
+    rows = findings_for(
+        comtrade_record(
+            freqCode="M", period="201903", flowCode="X", cmdCode="271112", netWgt=1_000_000.0
+        ),
+        comtrade_record(freqCode="M", period="201903", flowCode="X", cmdCode="271111"),
+        comtrade_record(
+            freqCode="M", period="201904", flowCode="X", cmdCode="270900", netWgt=1_000_000.0
+        ),
+    )
+    (refined,) = [r for r in of(rows, "2397-op5") if r["kind"] == "cap"]
+    assert refined["used"] == pytest.approx(1_000 * 11.6)
+    assert {r["hs_code"]: r["status"] for r in of(rows, "2375-op13")} == {"271111": "breach"}
+    (crude,) = [r for r in of(rows, "2397-op4") if r["kind"] == "cap"]
+    barrels = next(d for d in crude["dimensions"] if d["unit"] == "barrel")
+    assert barrels["used"] == pytest.approx(1_000 * 7.33)
+
+
+def test_the_uns_luxury_annexes(findings_for: Callable[..., Rows]) -> None:
+    rows = findings_for(
+        comtrade_record(period="2018", flowCode="X", cmdCode="910111"),
+        comtrade_record(period="2018", flowCode="X", cmdCode="691110", netWgt=500.0),
+        comtrade_record(
+            period="2018",
+            flowCode="X",
+            cmdCode="570110",
+            primaryValue=9_000.0,
+            qty=6.0,
+            qtyUnitAbbr="u",
+        ),
+    )
+    (watches,) = of(rows, "2270-annex5-luxury")
+    assert watches["status"] == "breach"
+    annex = {r["hs_code"]: r for r in of(rows, "2321-annex4-luxury")}
+    assert annex["691110"]["status"] == "undetermined"
+    assert (
+        "banned only above US$100 an item: the data gives no count of items"
+        in (annex["691110"]["reason"])
+    )
+    assert annex["570110"]["status"] == "breach"

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from sanctionwatch import Regime
 from sanctionwatch.regime import Direction, MeasureKind, Unit, catalog_names
 
+CATALOG = Path(__file__).parents[2] / "src/sanctionwatch/regime/catalog/un-dprk.yaml"
+
 EXPECTED_IDS = {
     "1718-op8a-arms",
     "1718-op8b-arms",
     "1718-op8a-luxury",
+    "1874-arms-exports",
+    "1874-arms-supply",
+    "2094-annex4-luxury",
+    "2270-annex5-luxury",
+    "2270-salw-supply",
+    "2321-annex4-luxury",
     "2270-op29",
     "2270-op30",
     "2270-op31",
@@ -41,7 +50,16 @@ def test_catalog_is_shipped() -> None:
     assert "un-dprk" in catalog_names()
 
 
-ADOPTED = {"1718": 2006, "2270": 2016, "2321": 2016, "2371": 2017, "2375": 2017, "2397": 2017}
+ADOPTED = {
+    "1718": 2006,
+    "1874": 2009,
+    "2094": 2013,
+    "2270": 2016,
+    "2321": 2016,
+    "2371": 2017,
+    "2375": 2017,
+    "2397": 2017,
+}
 
 
 def test_every_measure_is_present_with_a_citation(un_dprk: Regime) -> None:
@@ -53,19 +71,37 @@ def test_every_measure_is_present_with_a_citation(un_dprk: Regime) -> None:
 
 
 @pytest.mark.parametrize(
-    ("measure_id", "verified"),
+    ("measure_id", "inferred"),
     [
-        ("2270-op30", False),
-        ("2371-op8", False),
-        ("2375-op16", False),
-        ("2397-op5", True),
-        ("2321-op26b", True),
+        ("2270-op30", ("paragraph",)),
+        ("2371-op8", ()),
+        ("2375-op16", ("paragraph",)),
+        ("2397-op5", ()),
+        ("2397-op6", ("grace",)),
+        ("2375-op13", ("paragraph",)),
     ],
 )
-def test_unverified_paragraphs_are_flagged(
-    un_dprk: Regime, measure_id: str, verified: bool
+def test_fields_no_source_confirms_are_inferred(
+    un_dprk: Regime, measure_id: str, inferred: tuple[str, ...]
 ) -> None:
-    assert un_dprk.measure(measure_id).verified is verified
+    measure = un_dprk.measure(measure_id)
+    assert measure.inferred == inferred
+    assert measure.verified is not inferred
+
+
+def test_no_measure_claims_more_than_its_evidence(un_dprk: Regime) -> None:
+    """Verified is derived, never written; each confirmed field has an entry behind it; every
+    entry quotes an original source briefly."""
+    text = CATALOG.read_text(encoding="utf-8")
+    assert "verified:" not in text
+    for measure in un_dprk.measures:
+        supported = {field for entry in measure.evidence for field in entry.supports}
+        assert set(measure.confirmed) == supported & set(measure.claims)
+        assert supported <= set(measure.claims), measure.id
+        assert measure.verified == (set(measure.claims) <= supported)
+        for entry in measure.evidence:
+            assert len(entry.quote.split()) <= 30
+            assert not any(own in entry.url for own in ("sanctionwatch", "REGIME-EVIDENCE"))
 
 
 def test_coal_cap_is_whichever_is_lower(un_dprk: Regime) -> None:

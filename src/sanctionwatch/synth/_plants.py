@@ -152,8 +152,9 @@ PLANTS: tuple[Planted, ...] = (
             "2371 OP8 replaced 2321 OP26",
             (("2321-op26", "undetermined"), ("2371-op8", "undetermined"))),
     Planted("RUS", EXPORT, "2013-04", "930690", 180_000, 3_600,
-            "ammunition supplied to the DPRK under the 1718 arms embargo",
-            (("1718-op8a-arms", "breach"),)),
+            "munitions supplied to the DPRK under the 1718 embargo on major arms and 1874's on "
+            "all arms but small arms and light weapons",
+            (("1718-op8a-arms", "breach"), ("1874-arms-supply", "breach"))),
     Planted("CHN", EXPORT, "2018-06", "890190", 3_500_000, 700_000,
             "a vessel supplied to the DPRK: three measures cover it, and only 2321 OP30's "
             "Committee approval can be claimed",
@@ -196,8 +197,9 @@ PLANTS: tuple[Planted, ...] = (
             (("2371-op9", "breach"),)),
     Planted("CHN", IMPORT, "2018", "2616", 130_000, 1_300,
             "precious-metal ores reported only as a heading for a year: 2321 OP28 bans "
-            "silver ore (261610), which the heading may or may not hold; not counted",
-            (("2321-op28", "undetermined"),)),
+            "silver ore (261610) and 2270 OP30 gold ore (261690), which the heading may or may "
+            "not hold; not counted",
+            (("2321-op28", "undetermined"), ("2270-op30", "undetermined"))),
     Planted("CHN", EXPORT, "2016-05", "271020", 400_000, 620_000,
             "refined petroleum supplied before any cap: nothing to find"),
     Planted("CHN", EXPORT, "2017-11", "271311", 4_000_000, round(0.2 * _REFINED_LIMIT_KG),
