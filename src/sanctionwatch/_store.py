@@ -266,7 +266,11 @@ def _open_spark(location: str) -> Store:
         raise SanctionwatchError(
             f"{location}: Spark stores need PySpark: pip install 'sanctionwatch[spark]'"
         ) from error
-    session = (
+    # Other Spark settings ride in the location (`&spark.sql.shuffle.partitions=8`): given to
+    # the builder, for settings read when Spark starts (`spark.driver.memory`), and SQL
+    # settings to the session too, which a session already running takes.
+    settings = {key: values[-1] for key, values in options.items() if key.startswith("spark.")}
+    builder = (
         SparkSession.builder.master(master)
         .appName("sanctionwatch")
         .config("spark.ui.enabled", "false")
@@ -274,12 +278,13 @@ def _open_spark(location: str) -> Store:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
         .config("spark.default.parallelism", str(os.cpu_count() or 2))
-        .getOrCreate()
     )
-    # Other Spark settings ride in the location: `?spark.sql.shuffle.partitions=8`.
-    for key, values in options.items():
-        if key.startswith("spark."):
-            session.conf.set(key, values[-1])
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    for key, value in settings.items():
+        if key.startswith("spark.sql."):
+            session.conf.set(key, value)
     session.sparkContext.setLogLevel("ERROR")
     backend = ibis.pyspark.connect(session)
     root = Path(warehouse)

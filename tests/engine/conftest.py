@@ -54,8 +54,12 @@ def _runner(backend: str, scratch: Path) -> CheckRunner:
         warehouse = scratch / f"warehouse-{next(_warehouses)}"
         store.export(warehouse)
         # A handful of rows: compiling each query's generated code would cost more than
-        # running it.
-        location = f"spark://local[2]?warehouse={warehouse}&spark.sql.codegen.wholeStage=false"
+        # running it. One session serves the whole suite: its driver gets room for the tables
+        # its joins broadcast.
+        location = (
+            f"spark://local[2]?warehouse={warehouse}"
+            "&spark.sql.codegen.wholeStage=false&spark.driver.memory=3g"
+        )
         with Store.open(location) as spark:
             return check(spark, regime, **options)
 
