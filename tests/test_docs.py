@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
+from typer.testing import CliRunner
 
 from sanctionwatch.cli import app
 
@@ -37,3 +40,20 @@ def test_every_command_and_option_is_in_the_readme() -> None:
 def test_the_readme_shows_the_two_commands() -> None:
     assert "make demo" in README
     assert "make test" in README
+
+
+def test_the_tours_example_files_give_what_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tour's commands name files under examples/: run there, they print its lines."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    validated = runner.invoke(app, ["regime", "validate", "examples/my-regime.yaml"])
+    assert validated.exit_code == 1
+    assert f"error: {validated.stderr.strip().removeprefix('error: ')}" in README
+    ingested = runner.invoke(app, ["ingest", "examples/chn-prk-2018.json"])
+    assert ingested.exit_code == 0
+    assert ingested.stdout.strip() in README
+    assert "2 read = 1 accepted + 1 rejected" in ingested.stdout
