@@ -136,7 +136,6 @@ def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
                 m.start,
                 end,
                 m.grace_end,
-                m.has_unobservable_exemption,
                 fallback.value if fallback else None,
                 baseline is not None,
                 list(cap.thresholds) if cap else [],

@@ -7,9 +7,8 @@
 -- reporters, cap period, used share and thresholds crossed for caps), and none of the prose
 -- `check` writes into its reasons.
 WITH
-measures_given (measure_id, kind, direction, start, effective_end, grace_end, exemption,
-          factor, per_supplier, thresholds,
-          baseline_start, baseline_end, baseline_unit) AS (
+measures_given (measure_id, kind, direction, start, effective_end, grace_end, factor,
+          per_supplier, thresholds, baseline_start, baseline_end, baseline_unit) AS (
     VALUES {measures}
 ),
 -- Casts: a column of VALUES all null is not read as dates.

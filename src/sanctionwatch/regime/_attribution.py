@@ -6,10 +6,11 @@ import functools
 from importlib import resources
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sanctionwatch._yamldoc import describe, line_of, plain, read_mapping
 from sanctionwatch.regime._load import RegimeError
+from sanctionwatch.regime._model import Quote
 
 __all__ = ["Attribution", "ConsignmentReporter", "consignment_reporters"]
 
@@ -25,14 +26,7 @@ class ConsignmentReporter(BaseModel):
     reporter: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     source: str
     url: Annotated[str, Field(pattern=r"^https?://")]
-    quote: str
-
-    @field_validator("quote")
-    @classmethod
-    def _short(cls, value: str) -> str:
-        if len(value.split()) > 30:
-            raise ValueError("a quotation is at most 30 words")
-        return value
+    quote: Quote
 
 
 class Attribution(BaseModel):

@@ -8,7 +8,14 @@ from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from sanctionwatch.hs import expand_scope_item
 
@@ -29,6 +36,7 @@ __all__ = [
     "Measure",
     "MeasureKind",
     "ProductFactor",
+    "Quote",
     "Regime",
     "RegimeConsistencyError",
     "Scope",
@@ -90,24 +98,27 @@ EVIDENCED_FIELDS: tuple[str, ...] = (
 """The fields of a measure a source can confirm, in the order they are listed."""
 
 
+def _short(value: str) -> str:
+    if len(value.split()) > 30:
+        raise ValueError("a quotation is at most 30 words")
+    return value
+
+
+Quote = Annotated[str, Field(min_length=1), AfterValidator(_short)]
+"""A source's own words, at most 30 of them."""
+
+
 class Evidence(_Frozen):
     """What one source says of a measure, in its own words, and the fields it confirms."""
 
     source: str
     url: Annotated[str, Field(pattern=r"^https?://")]
     date: dt.date | None = None
-    quote: str = Field(min_length=1)
+    quote: Quote
     gloss: str | None = Field(
         default=None, description="An English rendering of a quotation in another language."
     )
     supports: tuple[EvidencedField, ...] = Field(min_length=1)
-
-    @field_validator("quote")
-    @classmethod
-    def _short(cls, value: str) -> str:
-        if len(value.split()) > 30:
-            raise ValueError("a quotation is at most 30 words")
-        return value
 
 
 class Scope(_Frozen):
@@ -282,9 +293,6 @@ class BarrelFactors(_Frozen):
                         )
                 seen[code] = product.product
         return self
-
-    def factor_for(self, code: str) -> ProductFactor | None:
-        return next((p for p in self.products if any(code.startswith(x) for x in p.prefixes)), None)
 
 
 class CapPeriod(_Frozen):
@@ -497,10 +505,6 @@ class Measure(_Frozen):
         if self.grace is None:
             return None
         return self.start + dt.timedelta(days=self.grace.days)
-
-    @property
-    def has_unobservable_exemption(self) -> bool:
-        return any(not e.observable for e in self.exemptions)
 
 
 class Regime(_Frozen):
