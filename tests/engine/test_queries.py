@@ -46,13 +46,30 @@ def test_one_store_checked_against_regimes_in_turn_reads_each_of_them(
     assert bans(mandarins) == [("coal-ban", "080521", "breach")]
 
 
-def test_a_check_leaves_no_tables_behind(mandarins_2019: Store, un_dprk: Regime) -> None:
+def test_a_check_leaves_nothing_in_the_store(mandarins_2019: Store, un_dprk: Regime) -> None:
     connection = mandarins_2019.backend.con
-    before = connection.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()
-    views = connection.sql("SELECT view_name FROM duckdb_views() ORDER BY 1").fetchall()
+    kept = "SELECT {0}_name FROM duckdb_{0}s() WHERE NOT temporary ORDER BY 1"
+    temporary = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+    before = [connection.sql(kept.format(kind)).fetchall() for kind in ("table", "view")]
+    views_before = set(connection.sql(temporary).fetchall())
     check(mandarins_2019, un_dprk)
-    assert connection.sql("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall() == before
-    assert connection.sql("SELECT view_name FROM duckdb_views() ORDER BY 1").fetchall() == views
+    assert [connection.sql(kept.format(kind)).fetchall() for kind in ("table", "view")] == before
+    added = set(connection.sql(temporary).fetchall()) - views_before
+    assert added
+    assert all(name.startswith("_sanctionwatch_") for (name,) in added)
+
+
+def test_a_check_run_again_registers_the_regime_once(
+    mandarins_2019: Store, un_dprk: Regime, tmp_path: Path
+) -> None:
+    connection = mandarins_2019.backend.con
+    check(mandarins_2019, un_dprk)
+    frames = {name: frame for name, (_, frame) in _queries._REGISTERED[connection].items()}
+    check(mandarins_2019, un_dprk)
+    again = _queries._REGISTERED[connection]
+    assert all(again[name][1] is frame for name, frame in frames.items())
+    check(mandarins_2019, regime_from(tmp_path, "mandarins", ban_on("080521")))
+    assert _queries._REGISTERED[connection][_queries._SCOPES][1] is not frames[_queries._SCOPES]
 
 
 def test_a_new_process_reads_the_statements_compiled_before(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -224,28 +225,35 @@ def _find_on_duckdb(
     overlapping: bool,
 ) -> Found:
     """The statement compiled once per process (or read from disk), run on the store's
-    connection with the regime's tables registered beside it."""
+    connection with the regime's tables registered beside it.
+
+    The tables stay registered on the connection, as temporary views, until a later call
+    brings different ones: a check run again with the same regime registers nothing.
+    """
     statement = _plan(backend.compiler, _FlowsTable.of(flows), who).sql(overlapping=overlapping)
     connection = backend.con
-    registered: list[str] = []
-    try:
-        for name, table in tables.items():
-            frame, view = _frame(name, table)
-            registered.append(name)
-            connection.register(f"{name}_rows", frame)
-            connection.execute(view)
-        # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
-        results: pa.Table = connection.execute(statement).fetch_arrow_table()
-    finally:
-        for name in registered:
-            connection.execute(f'DROP VIEW IF EXISTS "{name}"')
-            connection.unregister(f"{name}_rows")
+    registered = _REGISTERED.setdefault(connection, {})
+    for name, table in tables.items():
+        if name in registered and registered[name][0].equals(table):
+            continue
+        registered.pop(name, None)
+        frame, view = _frame(name, table)
+        connection.register(f"{name}_rows", frame)
+        connection.execute(view)
+        registered[name] = (table, frame)
+    # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
+    results: pa.Table = connection.execute(statement).fetch_arrow_table()
     found = {}
     for name in _QUERIES:
         rows = results[name]
         found[name] = pa.Table.from_struct_array(rows.filter(rows.is_valid()))
     return Found(**found)
 
+
+# The regime's tables each DuckDB connection holds registered, with the frames it scans.
+_REGISTERED: weakref.WeakKeyDictionary[Any, dict[str, tuple[pa.Table, pd.DataFrame]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 # Types pandas holds without Arrow: DuckDB scans a frame of them natively, where an Arrow table
 # makes it import pyarrow's dataset module, a tenth of a second in some new processes.
