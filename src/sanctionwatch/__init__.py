@@ -17,6 +17,7 @@ from sanctionwatch.trade import (
     ingest,
     list_ingests,
     list_rejects,
+    list_revisions,
     load_flows,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "ingest",
     "list_ingests",
     "list_rejects",
+    "list_revisions",
     "load_flows",
     "load_regime",
     "resolve_regime",

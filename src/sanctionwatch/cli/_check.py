@@ -71,6 +71,16 @@ def check_command(
             ),
         ),
     ] = None,
+    as_of_ingest: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of-ingest",
+            help=(
+                "Read the flows as they stood once this ingest was stored (an id from "
+                "`sanctionwatch ingests`), before later ingests revised any."
+            ),
+        ),
+    ] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.table,
@@ -87,6 +97,7 @@ def check_command(
             period_from=_month(period_from, end=False),
             period_to=_month(period_to, end=True),
             barrels_per_tonne=barrels_per_tonne,
+            as_of_ingest=as_of_ingest,
         )
     _emit(findings, format, output)
 

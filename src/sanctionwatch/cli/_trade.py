@@ -1,4 +1,5 @@
-"""`sanctionwatch ingest`, `ingests`, `rejects`, `forget`, `aggregates`: trade into the store."""
+"""`sanctionwatch ingest`, `ingests`, `rejects`, `revisions`, `forget`, `aggregates`: trade
+into the store."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sanctionwatch import (
     ingest,
     list_ingests,
     list_rejects,
+    list_revisions,
 )
 from sanctionwatch.cli._app import (
     OutputFormat,
@@ -37,6 +39,7 @@ __all__ = [
     "ingest_command",
     "ingests_command",
     "rejects_command",
+    "revisions_command",
 ]
 
 
@@ -81,6 +84,13 @@ def ingest_command(
                 f"+ {report.rows_rejected} rejected{duplicates} "
                 f"({report.format}, ingest {report.ingest_id})"
             )
+            if report.rows_unchanged or report.rows_revised:
+                console.print(
+                    f"{file}: of the accepted rows, {report.rows_unchanged} repeat flows already "
+                    f"in the store with the same figures and {report.rows_revised} revise "
+                    "their figures; each flow counts once, with this ingest's figure "
+                    "(earlier ones: `sanctionwatch revisions`)"
+                )
 
 
 @app.command("ingests")
@@ -115,6 +125,29 @@ def rejects_command(
     _emit(table, format, title="Rejects")
 
 
+@app.command("revisions")
+def revisions_command(
+    store: StoreOption = None,
+    ingest_id: Annotated[
+        str | None,
+        typer.Option("--ingest", help="Only revisions this ingest made or whose rows it held."),
+    ] = None,
+    unchanged: Annotated[
+        bool,
+        typer.Option(
+            "--unchanged", help="Also list flows a later ingest repeated with the same figures."
+        ),
+    ] = False,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Flows a later ingest revised: the earlier figures beside the ones that now count."""
+    with open_store(store) as opened:
+        table = list_revisions(opened, ingest_id=ingest_id, unchanged=unchanged)
+    _emit(table, format, title="Revisions")
+
+
 @app.command("forget")
 def forget_command(
     ingest_id: Annotated[str, typer.Argument(help="Ingest id, as `sanctionwatch ingests` shows.")],
@@ -123,9 +156,14 @@ def forget_command(
     """Remove one ingest and all its rows (flows and rejects) from the store."""
     with open_store(store) as opened:
         report = forget(opened, ingest_id)
+    restored = (
+        f"; {report.flows_restored} earlier flows it had replaced count again"
+        if report.flows_restored
+        else ""
+    )
     console.print(
         f"forgot ingest {report.ingest_id} ({report.source_file}): "
-        f"{report.flows_removed} flows and {report.rejects_removed} rejects removed"
+        f"{report.flows_removed} flows and {report.rejects_removed} rejects removed{restored}"
     )
 
 

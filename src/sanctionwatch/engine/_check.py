@@ -27,6 +27,7 @@ from sanctionwatch.engine._scope import (
     scope_table,
 )
 from sanctionwatch.regime import MeasureKind, Regime, consignment_reporters
+from sanctionwatch.trade import flows_as_of
 
 __all__ = ["check"]
 
@@ -39,6 +40,7 @@ def check(
     period_to: dt.date | None = None,
     barrels_per_tonne: float | None = None,
     consignment: Collection[str] | None = None,
+    as_of_ingest: str | None = None,
 ) -> Findings:
     """Every ban and cap of `regime` against the store's flows with the regime's target.
 
@@ -47,12 +49,14 @@ def check(
     product factors and the default (barrels reported, or litres, still come first);
     `consignment` names the reporters (ISO3) that attribute imports to the country of
     consignment rather than of origin, by default those listed in the shipped
-    `attribution.yaml`.
+    `attribution.yaml`; `as_of_ingest` reads the flows as they stood once that ingest was
+    stored, before later ingests revised any of them (see `list_ingests`).
     """
     bans = checkable(regime, MeasureKind.BAN)
     caps = checkable(regime, MeasureKind.CAP)
     with_codes = [m for m in regime.measures if m.scope.hs]
-    target = (store.flows, regime.target, regime.target_code, period_from, period_to)
+    flows = store.flows if as_of_ingest is None else flows_as_of(store, as_of_ingest)
+    target = (flows, regime.target, regime.target_code, period_from, period_to)
     concordance = concordance_from(store)
     # Scopes for every HS edition, so that the store is read once; but carrying codes through
     # correlation tables costs for each edition, so with tables loaded, only the editions the

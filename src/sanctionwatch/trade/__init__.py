@@ -2,7 +2,14 @@
 
 from sanctionwatch.trade._canonical import load_flows
 from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
-from sanctionwatch.trade._ledger import ForgetReport, forget, list_ingests, list_rejects
+from sanctionwatch.trade._ledger import (
+    ForgetReport,
+    flows_as_of,
+    forget,
+    list_ingests,
+    list_rejects,
+    list_revisions,
+)
 from sanctionwatch.trade._quality import aggregate_gaps
 from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
@@ -19,9 +26,11 @@ __all__ = [
     "ReaderOptions",
     "aggregate_gaps",
     "detect_format",
+    "flows_as_of",
     "forget",
     "ingest",
     "list_ingests",
     "list_rejects",
+    "list_revisions",
     "load_flows",
 ]

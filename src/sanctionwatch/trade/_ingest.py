@@ -19,13 +19,14 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._layout import (
+    FLOW_HISTORY,
     FLOW_ROWS,
     STORED,
     drop_unlisted,
     new_ingest_key,
     refresh_countries,
 )
-from sanctionwatch.trade._schema import INGESTS, REJECTS
+from sanctionwatch.trade._schema import FIGURES, FLOW_IDENTITY, INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
@@ -50,6 +51,7 @@ _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
 _REPEATS = "_ingest_repeats"
+_REPLACED = "_ingest_replaced"
 _PROGRESS_EVERY = 0.25  # seconds
 
 ProgressCallback = Callable[[int, int], None]
@@ -58,7 +60,13 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one ingest did. `already` is set when the same content was in the store before."""
+    """What one ingest did. `already` is set when the same content was in the store before.
+
+    `rows_duplicate` counts rows repeating another row of the same file (rejected);
+    `rows_unchanged` and `rows_revised` count accepted rows repeating a flow an earlier ingest
+    stored, with the same figures and with others: this ingest's row counts, and the earlier
+    one is kept in the store's history (`list_revisions`).
+    """
 
     ingest_id: str
     source_file: str
@@ -67,6 +75,8 @@ class IngestReport:
     rows_accepted: int
     rows_rejected: int
     rows_duplicate: int = 0
+    rows_unchanged: int = 0
+    rows_revised: int = 0
     already: bool = False
 
 
@@ -121,6 +131,8 @@ def ingest(
             rows_accepted=row["rows_accepted"],
             rows_rejected=row["rows_rejected"],
             rows_duplicate=row["rows_duplicate"],
+            rows_unchanged=row["rows_unchanged"],
+            rows_revised=row["rows_revised"],
             already=True,
         )
 
@@ -307,6 +319,7 @@ def _settle(
     removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
     if removed:
         sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
+    unchanged, revised = _replace_earlier(store, key)
     accepted = _count(store, f"SELECT count(*) {mine}")
     read = rows_read()
     if removed or accepted + removed != read:
@@ -341,9 +354,51 @@ def _settle(
         rows_accepted=accepted,
         rows_rejected=rejected,
         rows_duplicate=duplicates,
+        rows_unchanged=unchanged,
+        rows_revised=revised,
     )
     store.backend.insert("ingests", ingest_row(report, source.digest))
     return report
+
+
+def _replace_earlier(store: Store, key: int) -> tuple[int, int]:
+    """The stored rows of other ingests that the rows stored under `key` repeat (one flow,
+    `FLOW_IDENTITY`) moved to the history, named as replaced by `key`: the later ingest's
+    figure stands. The counts of those with the same figures and with others."""
+    connection = store.backend.con
+    if not _count(
+        store, f"SELECT count(*) FROM (SELECT 1 FROM {FLOW_ROWS} WHERE ingest_key <> {key} LIMIT 1)"
+    ):
+        return 0, 0
+    same_flow = " AND ".join(
+        f"new.{name} IS NOT DISTINCT FROM old.{name}"
+        if name == "hs_version"
+        else f"new.{name} = old.{name}"
+        for name in FLOW_IDENTITY
+    )
+    same_figures = " AND ".join(f"new.{name} IS NOT DISTINCT FROM old.{name}" for name in FIGURES)
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_REPLACED} AS "
+        f"SELECT old.ingest_key, old.source_row, {same_figures} AS same_figures "
+        f"FROM {FLOW_ROWS} AS new JOIN {FLOW_ROWS} AS old ON {same_flow} "
+        f"WHERE new.ingest_key = {key} AND old.ingest_key <> {key}"
+    )
+    try:
+        replaced = (
+            f"{_REPLACED} AS r WHERE r.ingest_key = f.ingest_key AND r.source_row = f.source_row"
+        )
+        connection.execute(
+            f"INSERT INTO {FLOW_HISTORY} SELECT f.*, {key}, r.same_figures "
+            f"FROM {FLOW_ROWS} AS f, {replaced}"
+        )
+        connection.execute(f"DELETE FROM {FLOW_ROWS} AS f USING {replaced}")
+        row = connection.execute(
+            "SELECT count(*) FILTER (WHERE same_figures), "
+            f"count(*) FILTER (WHERE NOT same_figures) FROM {_REPLACED}"
+        ).fetchone()
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS {_REPLACED}")
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _count(store: Store, query: str) -> int:
@@ -421,6 +476,8 @@ def ingest_row(report: IngestReport, digest: str) -> pa.Table:
                 "rows_accepted": report.rows_accepted,
                 "rows_rejected": report.rows_rejected,
                 "rows_duplicate": report.rows_duplicate,
+                "rows_unchanged": report.rows_unchanged,
+                "rows_revised": report.rows_revised,
                 "ingested_at": dt.datetime.now(dt.UTC),
             }
         ],

@@ -14,6 +14,11 @@ the canonical table has text:
 
 The view `flows` turns them back into the canonical schema (`FLOWS`), so that everything
 that reads flows, here or in a Spark warehouse, sees one table of one shape.
+
+A flow is stored once (`FLOW_IDENTITY`). When a later ingest brings a flow the store holds,
+the later row counts and the earlier one moves to `_flow_history`, with the key of the ingest
+that replaced it and whether its figures were the same; `as_of_view` rebuilds the flows as
+they stood after any ingest from the two.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ from sanctionwatch.trade.readers import RECONCILED
 
 __all__ = [
     "COUNTRIES",
+    "FLOW_HISTORY",
     "FLOW_KIND",
     "FLOW_ROWS",
     "FREQUENCY",
     "INGEST_KEYS",
     "STORED",
+    "as_of_view",
     "create_layout",
     "drop_unlisted",
     "new_ingest_key",
@@ -39,6 +46,7 @@ __all__ = [
 ]
 
 FLOW_ROWS = "_flow_rows"
+FLOW_HISTORY = "_flow_history"
 COUNTRIES = "_countries"
 INGEST_KEYS = "_ingest_keys"
 FLOW_KIND = "_flow_kind"
@@ -84,10 +92,12 @@ def _enum(values: Any) -> str:
     return ", ".join("'" + value + "'" for value in values)
 
 
-def _view() -> str:
+def _view(name: str = "flows", rows: str = FLOW_ROWS, *, temporary: bool = False) -> str:
+    """The view `name` of the stored `rows` (a relation) in the canonical schema."""
     columns = ", ".join(f"{_CANONICAL.get(name, 'f.' + name)} AS {name}" for name in FLOWS.names)
+    kind = "TEMP VIEW" if temporary else "VIEW"
     return (
-        f"CREATE OR REPLACE VIEW flows AS SELECT {columns} FROM {FLOW_ROWS} AS f "
+        f"CREATE OR REPLACE {kind} {name} AS SELECT {columns} FROM {rows} AS f "
         f"LEFT JOIN {COUNTRIES} AS reporter ON reporter.code = f.reporter_code "
         f"LEFT JOIN {COUNTRIES} AS partner ON partner.code = f.partner_code "
         f"LEFT JOIN {INGEST_KEYS} AS ingest ON ingest.ingest_key = f.ingest_key"
@@ -108,7 +118,9 @@ def create_layout(con: Any) -> None:
     }
     if FLOW_ROWS in kinds:
         flagged = _has_column(con, INGEST_KEYS, "reconciled")
-        if flagged and kinds.get("flows") == "VIEW":
+        counted = _has_column(con, "ingests", "rows_revised")
+        historic = _has_column(con, FLOW_HISTORY, "revised_by")
+        if flagged and counted and historic and kinds.get("flows") == "VIEW":
             return
         con.execute("BEGIN TRANSACTION")
         try:
@@ -117,6 +129,10 @@ def create_layout(con: Any) -> None:
                     f"ALTER TABLE {INGEST_KEYS} ADD COLUMN reconciled BOOLEAN DEFAULT false"
                 )
                 _mark_reconciled(con)
+            if not counted:
+                _count_revisions(con)
+            if not historic:
+                _create_history(con)
             con.execute(_view())
         except BaseException:
             con.execute("ROLLBACK")
@@ -126,6 +142,8 @@ def create_layout(con: Any) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         whole = kinds.get("flows") == "BASE TABLE"
+        if not _has_column(con, "ingests", "rows_revised"):
+            _count_revisions(con)
         if whole:
             con.execute("ALTER TABLE flows RENAME TO _flows_whole")
         con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({_enum(FLOW_KINDS.values())})")
@@ -138,6 +156,7 @@ def create_layout(con: Any) -> None:
         )
         columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
         con.execute(f"CREATE TABLE {FLOW_ROWS} ({columns})")
+        _create_history(con)
         refresh_countries(con)
         if whole:
             _move_whole_rows(con)
@@ -148,12 +167,39 @@ def create_layout(con: Any) -> None:
     con.execute("COMMIT")
 
 
+def _count_revisions(con: Any) -> None:
+    for column in ("rows_unchanged", "rows_revised"):
+        con.execute(f"ALTER TABLE ingests ADD COLUMN {column} BIGINT DEFAULT 0")
+
+
+def _create_history(con: Any) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
+    con.execute(
+        f"CREATE TABLE {FLOW_HISTORY} ({columns}, revised_by INTEGER NOT NULL, "
+        "same_figures BOOLEAN NOT NULL)"
+    )
+
+
+def as_of_view(con: Any, name: str, ingest_key: int) -> None:
+    """The temporary view `name`: the flows as they stood once the ingest numbered
+    `ingest_key` was stored, before any later one replaced a row."""
+    stored = ", ".join(STORED)
+    rows = (
+        f"(SELECT {stored} FROM {FLOW_ROWS} WHERE ingest_key <= {int(ingest_key)} "
+        f"UNION ALL SELECT {stored} FROM {FLOW_HISTORY} "
+        f"WHERE ingest_key <= {int(ingest_key)} AND revised_by > {int(ingest_key)})"
+    )
+    con.execute(_view(name, rows, temporary=True))
+
+
 def _move_whole_rows(con: Any) -> None:
     """The rows of a `flows` table into the stored rows, each of its ingests numbered, and
     listed in `ingests` where it was not (rows loaded by hand)."""
     con.execute(
-        "INSERT INTO ingests SELECT ingest_id, min(source_file), '', 'flows', count(*), "
-        "count(*), 0, 0, now() FROM _flows_whole "
+        "INSERT INTO ingests (ingest_id, source_file, content_sha256, format, rows_read, "
+        "rows_accepted, rows_rejected, rows_duplicate, rows_unchanged, rows_revised, "
+        "ingested_at) SELECT ingest_id, min(source_file), '', 'flows', count(*), "
+        "count(*), 0, 0, 0, 0, now() FROM _flows_whole "
         "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingests) GROUP BY ingest_id"
     )
     con.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-__all__ = ["FLOWS", "FLOW_KEYS", "FLOW_KINDS", "INGESTS", "REJECTS"]
+__all__ = ["FIGURES", "FLOWS", "FLOW_IDENTITY", "FLOW_KEYS", "FLOW_KINDS", "INGESTS", "REJECTS"]
 
 # Comtrade flow codes and the canonical names they map to.
 FLOW_KINDS: dict[str, str] = {
@@ -24,6 +24,24 @@ FLOW_KEYS: tuple[str, ...] = (
     "period_start",
     "period_end",
 )
+
+# What makes a stored row the same flow as another, whichever file brought it: who, with whom,
+# which way, when and how often, and which commodity in which HS edition (null-safe: an edition
+# "as reported" is null). Comtrade's breakdowns (customs procedure, mode of transport, second
+# partner) are not stored: ingest keeps their totals only.
+FLOW_IDENTITY: tuple[str, ...] = (
+    "reporter_code",
+    "partner_code",
+    "flow",
+    "period_start",
+    "period_end",
+    "frequency",
+    "hs_code",
+    "hs_version",
+)
+
+# The figures a flow reports: two rows of one identity with these equal are the same report.
+FIGURES: tuple[str, ...] = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 
 FLOWS = pa.schema(
     [
@@ -73,6 +91,11 @@ INGESTS = pa.schema(
         pa.field("rows_accepted", pa.int64(), nullable=False),
         pa.field("rows_rejected", pa.int64(), nullable=False),
         pa.field("rows_duplicate", pa.int64(), nullable=False),
+        # Accepted rows that repeat a flow an earlier ingest stored, with the same figures, and
+        # with other figures (a revision): either way this ingest's row now counts, and the
+        # earlier one is kept in the store's history.
+        pa.field("rows_unchanged", pa.int64(), nullable=False),
+        pa.field("rows_revised", pa.int64(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )

@@ -119,6 +119,15 @@ _CHECKS: list[tuple[str, str]] = [
         "value_text IS NULL AND weight_text IS NULL AND qty_text IS NULL",
         "'no value, net weight or quantity'",
     ),
+    (
+        "NOT (coalesce(upper(customs) = 'C00', true) AND coalesce(TRY_CAST(transport AS "
+        "DOUBLE) = 0, transport IS NULL) AND coalesce(TRY_CAST(partner2 AS DOUBLE) = 0, "
+        "partner2 IS NULL))",
+        "'a breakdown of a flow (customsCode ' || "
+        f"{_quoted('customs')} || ', motCode ' || {_quoted('transport')} || ', partner2Code ' "
+        f"|| {_quoted('partner2')} || '): only its total over customs procedures, modes of "
+        "transport and second partners (C00, 0, 0) is kept, so that the trade counts once'",
+    ),
 ]
 
 
@@ -237,7 +246,10 @@ texts AS (
         nullif(reporterCode, '') AS reporter_text,
         nullif(partnerCode, '') AS partner_text,
         upper(nullif(reporterISO, '')) AS reporter_iso,
-        upper(nullif(partnerISO, '')) AS partner_iso
+        upper(nullif(partnerISO, '')) AS partner_iso,
+        nullif(customsCode, '') AS customs,
+        nullif(motCode, '') AS transport,
+        nullif(partner2Code, '') AS partner2
     FROM {raw}
 ),
 parsed AS (

@@ -36,6 +36,11 @@ COMTRADE_FIELDS: tuple[str, ...] = (
     "cifvalue",
     "fobvalue",
     "primaryValue",
+    # Comtrade's breakdowns of a flow: by customs procedure, mode of transport, second
+    # partner. Only their totals (C00, 0 and 0, or the fields absent) are flows to keep.
+    "customsCode",
+    "motCode",
+    "partner2Code",
 )
 
 # At least one field of each group must be a column of the file.
