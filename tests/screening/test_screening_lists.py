@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 
 import pytest
@@ -164,3 +165,30 @@ def test_other_xml_and_other_files_get_one_clear_message(tmp_path) -> None:  # t
     broken.write_bytes(b"<CONSOLIDATED_LIST dateGenerated='2020-01-01'><INDIVIDUALS><INDI")
     with pytest.raises(SanctionwatchError, match="no readable DPRK records"):
         read_list(broken)
+
+
+def _individual(ref: str, name: str) -> str:
+    return (
+        f"<INDIVIDUAL><DATAID>{ref}</DATAID><FIRST_NAME>{name}</FIRST_NAME>"
+        f"<UN_LIST_TYPE>DPRK</UN_LIST_TYPE><REFERENCE_NUMBER>{ref}</REFERENCE_NUMBER>"
+        "</INDIVIDUAL>"
+    )
+
+
+@pytest.mark.parametrize(
+    "ending", ["</INDIVIDUALS></CONSOLIDATED_LIST>", ""], ids=["closed", "cut"]
+)
+def test_list_with_100k_unclosed_records_is_read_in_linear_time(tmp_path, ending: str) -> None:  # type: ignore[no-untyped-def]
+    unclosed = "<INDIVIDUAL><REFERENCE_NUMBER>KPi.X</REFERENCE_NUMBER><FIRST_NAME>LOST"
+    parts = [unclosed + _individual(f"KPi.{block:03d}", f"KIM {block}") for block in range(10)]
+    parts.append(unclosed * 99_990)
+    head = '<CONSOLIDATED_LIST dateGenerated="2020-03-20T00:00:00"><INDIVIDUALS>'
+    path = tmp_path / "damaged.xml"
+    path.write_text(head + "".join(parts) + ending, encoding="utf-8")
+    started = time.perf_counter()
+    listed = read_list(path)
+    assert time.perf_counter() - started < 20
+    assert [item.ref for item in listed.entries] == [f"KPi.{block:03d}" for block in range(10)]
+    assert len(listed.skipped) == 1
+    assert listed.skipped[0].position == f"byte {len(head)} (KPi.X) and 99999 more"
+    assert listed.skipped[0].reason.startswith("100000 record(s) never closed")
