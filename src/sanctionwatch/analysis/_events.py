@@ -10,7 +10,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ def parse_event_date(text: str) -> tuple[dt.date, str]:
 def load_events(paths: Iterable[str | Path]) -> pa.Table:
     """Events from CNS missile test and CSIS provocations CSV files, oldest first.
 
-    The format is told from the header; text is read as UTF-8, else Windows-1252.
+    The format is told from the header; text is read as UTF-8, else Windows-1252. Fields
+    may be of any length; a quote that never closes is an error, not rows run together.
     """
     rows: list[dict[str, Any]] = []
     for path in paths:
@@ -124,7 +126,34 @@ def _read(path: Path) -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        with _fields_up_to(len(text)):
+            return _rows(path, reader)
+    except csv.Error as error:
+        raise SanctionwatchError(
+            f"{path}:{reader.line_num + 1}: the row starting here is not valid CSV: {error} "
+            f"(line {reader.reader.line_num})"
+        ) from None
+
+
+@contextmanager
+def _fields_up_to(size: int) -> Iterator[None]:
+    """Let the csv module read a field as long as the whole text, then restore its limit.
+
+    Descriptions in these lists are free text; no field can be longer than the text it is
+    in, which is already in memory, so the module's default of 131,072 characters only
+    loses rows.
+    """
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, size + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _rows(path: Path, reader: csv.DictReader[str]) -> list[dict[str, Any]]:
     header = set(reader.fieldnames or [])
     if {"Date", "Missile Type"} <= header:
         return [_cns(path, line, row) for line, row in _numbered(reader)]
