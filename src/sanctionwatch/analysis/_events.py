@@ -10,8 +10,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanctionwatch._csvfields import fields_up_to
 from sanctionwatch._errors import SanctionwatchError
 
 __all__ = ["EVENTS", "EventType", "load_events", "parse_event_date", "select_events"]
@@ -128,29 +128,13 @@ def _read(path: Path) -> list[dict[str, Any]]:
         text = data.decode("cp1252", errors="replace")
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
-        with _fields_up_to(len(text)):
+        with fields_up_to(len(text)):
             return _rows(path, reader)
     except csv.Error as error:
         raise SanctionwatchError(
             f"{path}:{reader.line_num + 1}: the row starting here is not valid CSV: {error} "
             f"(line {reader.reader.line_num})"
         ) from None
-
-
-@contextmanager
-def _fields_up_to(size: int) -> Iterator[None]:
-    """Let the csv module read a field as long as the whole text, then restore its limit.
-
-    Descriptions in these lists are free text; no field can be longer than the text it is
-    in, which is already in memory, so the module's default of 131,072 characters only
-    loses rows.
-    """
-    previous = csv.field_size_limit()
-    csv.field_size_limit(max(previous, size + 1))
-    try:
-        yield
-    finally:
-        csv.field_size_limit(previous)
 
 
 def _rows(path: Path, reader: csv.DictReader[str]) -> list[dict[str, Any]]:
