@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections import Counter
@@ -136,3 +137,53 @@ def test_an_unknown_file_layout_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["events", str(path)])
     assert result.exit_code == 1
     assert f"{path}: not a CNS missile test file" in result.stderr
+
+
+def test_a_field_longer_than_the_csv_module_limit_is_read(tmp_path: Path) -> None:
+    long_label = "Short-range ballistic missile launch " * 5_000
+    long_note = "n" * 300_000
+    csis = tmp_path / "csis.csv"
+    csis.write_text(
+        "date,type,event\n"
+        f'2017-09-03,Nuclear Provocation,"{long_label}"\n'
+        "2017-09-04,Missile Provocation,Cruise missile launch\n",
+        encoding="utf-8",
+    )
+    cns = tmp_path / "cns.csv"
+    cns.write_text(
+        f'Date,Missile Type,Additional Information\n4-Jul-17,ICBM,"{long_note}"\n5-Jul-17,SRBM,\n',
+        encoding="utf-8",
+    )
+    limit = csv.field_size_limit()
+    events = load_events([csis, cns]).to_pylist()
+    assert csv.field_size_limit() == limit
+    assert [(event["date"], event["source_row"]) for event in events] == [
+        (dt.date(2017, 7, 4), 2),
+        (dt.date(2017, 7, 5), 3),
+        (dt.date(2017, 9, 3), 2),
+        (dt.date(2017, 9, 4), 3),
+    ]
+    assert events[2]["label"] == long_label.strip()
+    result = CliRunner().invoke(app, ["events", str(csis), str(cns), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["events"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("row", "error"),
+    [
+        ('2017-09-03,Nuclear Provocation,"left open\n', "unexpected end of data (line 4)"),
+        ('2017-09-03,Nuclear Provocation,"closed" then more\n', "',' expected after '\"' (line 3)"),
+    ],
+    ids=["quote-left-open", "text-after-quote"],
+)
+def test_a_broken_quote_is_an_error_with_its_row(tmp_path: Path, row: str, error: str) -> None:
+    path = tmp_path / "csis.csv"
+    path.write_text(
+        f"date,type,event\n2017-09-02,Missile Provocation,ICBM\n{row}2017-09-04,Missile "
+        "Provocation,ICBM\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["events", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {path}:3: the row starting here is not valid CSV: {error}\n")

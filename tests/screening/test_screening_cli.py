@@ -80,3 +80,22 @@ def test_user_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
     assert code == 1
     assert "refused" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name,country,name\nKim,KP,Ri\n", "column 'name' appears 2 times"),
+        (("name\n" + "Kim" * 33_334 + "\n").encode(), "row 1: name of 100002 characters"),
+        ("김정은,name\n".encode("utf-16-le"), "holds zero bytes"),
+    ],
+    ids=["duplicated-column", "long-name", "zero-bytes"],
+)
+def test_hostile_names_file_gives_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    names = tmp_path / "names.csv"
+    names.write_bytes(content)
+    code, output = invoke("screen", str(names), "--store", str(tmp_path / "s.duckdb"))
+    assert code == 1
+    assert output.startswith(f"error: {names}: ")
+    assert message in output
+    assert len(output.strip().splitlines()) == 1

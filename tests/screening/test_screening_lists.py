@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 
 import pytest
@@ -164,3 +165,69 @@ def test_other_xml_and_other_files_get_one_clear_message(tmp_path) -> None:  # t
     broken.write_bytes(b"<CONSOLIDATED_LIST dateGenerated='2020-01-01'><INDIVIDUALS><INDI")
     with pytest.raises(SanctionwatchError, match="no readable DPRK records"):
         read_list(broken)
+
+
+def _individual(ref: str, name: str) -> str:
+    return (
+        f"<INDIVIDUAL><DATAID>{ref}</DATAID><FIRST_NAME>{name}</FIRST_NAME>"
+        f"<UN_LIST_TYPE>DPRK</UN_LIST_TYPE><REFERENCE_NUMBER>{ref}</REFERENCE_NUMBER>"
+        "</INDIVIDUAL>"
+    )
+
+
+@pytest.mark.parametrize(
+    "ending", ["</INDIVIDUALS></CONSOLIDATED_LIST>", ""], ids=["closed", "cut"]
+)
+def test_list_with_100k_unclosed_records_is_read_in_linear_time(tmp_path, ending: str) -> None:  # type: ignore[no-untyped-def]
+    unclosed = "<INDIVIDUAL><REFERENCE_NUMBER>KPi.X</REFERENCE_NUMBER><FIRST_NAME>LOST"
+    parts = [unclosed + _individual(f"KPi.{block:03d}", f"KIM {block}") for block in range(10)]
+    parts.append(unclosed * 99_990)
+    head = '<CONSOLIDATED_LIST dateGenerated="2020-03-20T00:00:00"><INDIVIDUALS>'
+    path = tmp_path / "damaged.xml"
+    path.write_text(head + "".join(parts) + ending, encoding="utf-8")
+    started = time.perf_counter()
+    listed = read_list(path)
+    assert time.perf_counter() - started < 20
+    assert [item.ref for item in listed.entries] == [f"KPi.{block:03d}" for block in range(10)]
+    assert len(listed.skipped) == 1
+    assert listed.skipped[0].position == f"byte {len(head)} (KPi.X) and 99999 more"
+    assert listed.skipped[0].reason.startswith("100000 record(s) never closed")
+
+
+def _sdn_row(number: int, name: str, remarks: str) -> str:
+    empty = ",".join(['"-0-"'] * 7)
+    return f'{number},"{name}","individual","DPRK",{empty},"{remarks}"\n'
+
+
+def test_ofac_remarks_of_any_length_are_read_in_linear_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    unclosed = "a.k.a. 'OPEN " * 20_000
+    path = tmp_path / "sdn_2024-05-03.csv"
+    path.write_text(
+        _sdn_row(1, "KIM, Chol", f"{unclosed}; a.k.a. 'KIM CHOL SU'; nationality Korea, North.")
+        + _sdn_row(2, "RI, Su", "DOB 17 Jul 1964; a.k.a. 'RI SU IL'."),
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    listed = read_list(path)
+    assert time.perf_counter() - started < 10
+    first, second = listed.entries
+    assert [name.name for name in first.names] == ["KIM, Chol", "KIM CHOL SU"]
+    assert first.nationalities == ("Korea, North",)
+    assert len(first.notes or "") > 131_072
+    assert [name.name for name in second.names] == ["RI, Su", "RI SU IL"]
+    assert listed.skipped == ()
+
+
+def test_ofac_broken_quote_is_one_line_naming_where(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sdn_2024-05-03.csv"
+    path.write_text(
+        _sdn_row(1, "KIM, Chol", "DOB 1964")
+        + '2,"RI, Su,"individual","DPRK"\n'
+        + _sdn_row(3, "PAK, Il", "DOB 1970"),
+        encoding="utf-8",
+    )
+    with pytest.raises(SanctionwatchError) as refused:
+        read_list(path)
+    message = str(refused.value)
+    assert message == f"{path}: line 2: not valid CSV: ',' expected after '\"'"
+    assert "\n" not in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.screening import (
     DEFAULT_THRESHOLD,
     MATCHES,
+    MAX_NAME_LENGTH,
     QUERIES,
     Screener,
     read_queries,
@@ -154,3 +156,57 @@ def test_bad_query_file_names_row_and_expectation(tmp_path: Path, text: str, mes
 def test_missing_query_file(tmp_path: Path) -> None:
     with pytest.raises(SanctionwatchError, match="no such file"):
         read_queries(tmp_path / "absent.csv")
+
+
+def test_name_too_long_to_be_a_name_is_refused_with_its_row_at_once(
+    tmp_path: Path, screener: Screener
+) -> None:
+    long_name = "Kim Jong Un " * 9_000 + "金正恩" * 3_000
+    path = tmp_path / "names.csv"
+    path.write_text(f"name\nRi Won Ho\n{long_name}\n", encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(SanctionwatchError) as refused:
+        read_queries(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: row 2: name of {len(long_name)} characters ")
+    assert f"at most {MAX_NAME_LENGTH}" in message
+    with pytest.raises(SanctionwatchError, match=r"^row 1: name of 108000 characters"):
+        run(screener, {"name": long_name[:108_000]})
+    assert time.perf_counter() - started < 10
+    assert run(screener, {"name": "Ri Won Ho" + " " * (MAX_NAME_LENGTH - 9)})
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("name,country,name", "column 'name' appears 2 times in the header (columns 1, 3)"),
+        ("Name,NAME ,country", "column 'name' appears 2 times in the header (columns 1, 2)"),
+        ("name,imo,IMO", "column 'imo' appears 2 times in the header (columns 2, 3)"),
+    ],
+)
+def test_duplicated_column_is_refused_naming_it(tmp_path: Path, header: str, message: str) -> None:
+    path = write(tmp_path, f"{header}\nKim Jong Un,KP,Ri\n")
+    with pytest.raises(SanctionwatchError) as refused:
+        read_queries(path)
+    assert str(refused.value) == f"{path}: {message}; expected it once"
+
+
+def test_other_columns_may_repeat(tmp_path: Path) -> None:
+    queries = read_queries(write(tmp_path, "name,,\nKim Jong Un,,\n"))
+    assert queries.column("name").to_pylist() == ["Kim Jong Un"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_utf16_and_utf32_names_files_are_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text("name,country\n김정은,KP\nRi Won Ho,\n", encoding=encoding)
+    queries = read_queries(path)
+    assert queries.column("name").to_pylist() == ["김정은", "Ri Won Ho"]
+    assert queries.column("country").to_pylist() == ["KP", None]
+
+
+def test_file_with_zero_bytes_that_is_not_utf16_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_bytes("김정은,name\n".encode("utf-16-le"))
+    with pytest.raises(SanctionwatchError, match="holds zero bytes, so it is not UTF-8 text"):
+        read_queries(path)

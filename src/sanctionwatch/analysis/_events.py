@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanctionwatch._csvfields import fields_up_to
 from sanctionwatch._errors import SanctionwatchError
 
 __all__ = ["EVENTS", "EventType", "load_events", "parse_event_date", "select_events"]
@@ -106,7 +107,8 @@ def parse_event_date(text: str) -> tuple[dt.date, str]:
 def load_events(paths: Iterable[str | Path]) -> pa.Table:
     """Events from CNS missile test and CSIS provocations CSV files, oldest first.
 
-    The format is told from the header; text is read as UTF-8, else Windows-1252.
+    The format is told from the header; text is read as UTF-8, else Windows-1252. Fields
+    may be of any length; a quote that never closes is an error, not rows run together.
     """
     rows: list[dict[str, Any]] = []
     for path in paths:
@@ -124,7 +126,18 @@ def _read(path: Path) -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        with fields_up_to(len(text)):
+            return _rows(path, reader)
+    except csv.Error as error:
+        raise SanctionwatchError(
+            f"{path}:{reader.line_num + 1}: the row starting here is not valid CSV: {error} "
+            f"(line {reader.reader.line_num})"
+        ) from None
+
+
+def _rows(path: Path, reader: csv.DictReader[str]) -> list[dict[str, Any]]:
     header = set(reader.fieldnames or [])
     if {"Date", "Missile Type"} <= header:
         return [_cns(path, line, row) for line, row in _numbered(reader)]

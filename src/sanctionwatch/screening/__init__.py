@@ -30,6 +30,7 @@ from sanctionwatch.screening._lists import (
 from sanctionwatch.screening._match import (
     DEFAULT_THRESHOLD,
     MATCHES,
+    MAX_NAME_LENGTH,
     QUERIES,
     ProgressCallback,
     Screener,
@@ -53,6 +54,7 @@ __all__ = [
     "DPRK_PROGRAMMES",
     "LIST_SOURCES",
     "MATCHES",
+    "MAX_NAME_LENGTH",
     "QUERIES",
     "DroppedName",
     "EntryChange",

@@ -9,6 +9,7 @@ Python, where a date of birth, a country or an IMO number raise or lower their s
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MATCHES",
+    "MAX_NAME_LENGTH",
     "QUERIES",
     "ProgressCallback",
     "Screener",
@@ -44,6 +46,10 @@ __all__ = [
 
 DEFAULT_THRESHOLD = 0.9
 """Chosen on the labelled evaluation set (`sanctionwatch.screening.evaluate`)."""
+
+MAX_NAME_LENGTH = 1000
+"""Longest query name screened, in characters: far above any listed name (the longest, an
+alias list, is about 330), and a bound on the work one name can cause."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (work done, work in all) while query names are prepared."""
@@ -157,6 +163,9 @@ class Screener:
         if not 0.0 <= threshold <= 1.0:
             raise SanctionwatchError(f"threshold {threshold} is outside 0..1")
         queries = queries.select(QUERIES.names).cast(QUERIES)
+        too_long = _name_too_long(queries)
+        if too_long is not None:
+            raise SanctionwatchError(too_long)
         unique = pc.unique(pc.drop_null(queries.column("name")))
         candidates = self._name_candidates(unique.to_pylist(), threshold, progress)
         query_ids = pc.index_in(queries.column("name"), value_set=unique).cast(pa.int64())
@@ -348,29 +357,42 @@ def screen(
 def read_queries(path: str | Path) -> pa.Table:
     """A CSV of names to screen: a `name` column; optional `birth_date`, `country`, `imo`.
 
-    Values are checked here, so a bad date, country or IMO number is reported with its row
-    (row 1 is the first line after the header).
+    Text is UTF-8, or UTF-16 / UTF-32 told by a byte order mark or, for UTF-16 without one,
+    by the zero bytes of its ASCII header. Values are checked here, so a bad date, country
+    or IMO number, or a name too long to be one, is reported with its row (row 1 is the
+    first line after the header).
     """
     path = Path(path)
     if not path.is_file():
         raise SanctionwatchError(f"{path}: no such file")
+    encoding = _text_encoding(path)
     try:
         table = pa_csv.read_csv(
             path,
+            read_options=pa_csv.ReadOptions(encoding=encoding),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in QUERIES.names[1:]},
                 strings_can_be_null=True,
             ),
         )
+        columns = [name.strip().lower() for name in table.column_names]
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise SanctionwatchError(f"{path}: not a readable CSV file: {error}") from error
-    columns = [name.strip().lower() for name in table.column_names]
+        raise SanctionwatchError(
+            f"{path}: not a readable CSV file ({encoding} text expected): {error}"
+        ) from error
     table = table.rename_columns(columns)
     if "name" not in columns:
         raise SanctionwatchError(
             f"{path}: no 'name' column (found: {', '.join(columns) or 'none'}); "
             "expected a header with name and optionally birth_date, country, imo"
         )
+    for column in QUERIES.names[1:]:
+        positions = [str(number) for number, found in enumerate(columns, 1) if found == column]
+        if len(positions) > 1:
+            raise SanctionwatchError(
+                f"{path}: column {column!r} appears {len(positions)} times in the header "
+                f"(columns {', '.join(positions)}); expected it once"
+            )
     data = {"row": pa.array(range(1, table.num_rows + 1), pa.int64())}
     for column in QUERIES.names[1:]:
         if column in columns:
@@ -383,7 +405,44 @@ def read_queries(path: str | Path) -> pa.Table:
     return queries
 
 
+def _text_encoding(path: Path) -> str:
+    """The codec of a names file: from its byte order mark, else from where zero bytes sit."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    first = head[:8]
+    if len(first) == 8 and first[1::2] == b"\0" * 4 and b"\0" not in first[0::2]:
+        return "utf-16-le"
+    if len(first) == 8 and first[0::2] == b"\0" * 4 and b"\0" not in first[1::2]:
+        return "utf-16-be"
+    if b"\0" in head:
+        raise SanctionwatchError(
+            f"{path}: holds zero bytes, so it is not UTF-8 text; save it as UTF-8 "
+            "(or UTF-16 with a byte order mark)"
+        )
+    return "utf-8"
+
+
+def _name_too_long(queries: pa.Table) -> str | None:
+    """Where the first name longer than MAX_NAME_LENGTH is, if any."""
+    lengths = pc.utf8_length(queries.column("name"))
+    failing = queries.filter(pc.fill_null(pc.greater(lengths, MAX_NAME_LENGTH), False))
+    if not failing.num_rows:
+        return None
+    row = failing.slice(0, 1).to_pylist()[0]
+    return (
+        f"row {row['row']}: name of {len(row['name'])} characters ({row['name'][:40]!r}...) "
+        f"is longer than any name screened (at most {MAX_NAME_LENGTH})"
+    )
+
+
 def _check_queries(path: Path, queries: pa.Table) -> None:
+    too_long = _name_too_long(queries)
+    if too_long is not None:
+        raise SanctionwatchError(f"{path}: {too_long}")
     checks = [
         ("birth_date", r"^\d{4}(-\d{2}(-\d{2})?)?$", "a date (YYYY, YYYY-MM or YYYY-MM-DD)"),
         ("imo", r"^(?:IMO\s*)?\d{7}$", "an IMO number (7 digits, optionally after 'IMO')"),

@@ -14,7 +14,9 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
+from sanctionwatch._csvfields import fields_up_to
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.screening._model import ListEntry, ListFile, ListName, NameKind, SkippedRecord
 
@@ -24,14 +26,16 @@ DPRK_PROGRAMMES = frozenset({"DPRK", "DPRK2", "DPRK3", "DPRK4", "DPRK-NKSPEA"})
 _COLUMNS = 12
 _EMPTY = "-0-"
 _SCHEMAS = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "": "Organization"}
-_ALIAS = re.compile(r"\b([afn])\.k\.a\. '(.+?)'(?=\s*(?:;|\.?\s*$))")
+_ALIAS = re.compile(r"([afn])\.k\.a\. '(.+)'\.?")
 _ALIAS_KINDS: dict[str, NameKind] = {"a": "alias", "f": "former", "n": "alias"}
 _DOB = re.compile(
     r"\bDOB (?:circa )?((?:\d{1,2} )?(?:[A-Z][a-z]{2} )?\d{4})(?: to (?:\d{1,2} )?"
     r"(?:[A-Z][a-z]{2} )?(\d{4}))?"
 )
-_NATIONALITY = re.compile(r"\b(?:[Nn]ationality|[Cc]itizen) (?!of Registration)([^;.]+?)(?=;|\.?$)")
-_REGISTRATION = re.compile(r"\bNationality of Registration ([^;.]+?)(?=;|\.?$)")
+_NATIONALITY = re.compile(
+    r"(?:alt\. )?(?:[Nn]ationality|[Cc]itizen) (?!of Registration)([^;.]+)\.?"
+)
+_REGISTRATION = re.compile(r"Nationality of Registration ([^;.]+)\.?")
 _PASSPORT = re.compile(r"\bPassport ([A-Z0-9][A-Z0-9-]+)")
 _IMO = re.compile(
     r"\b(?:IMO|Vessel Registration Identification)(?: IMO)?[\s:]*(\d{7})\b", re.IGNORECASE
@@ -66,7 +70,15 @@ def read_ofac_list(
         text = path.read_bytes().decode("cp1252", "replace")
     entries: list[ListEntry] = []
     skipped: list[SkippedRecord] = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        with fields_up_to(len(text)):
+            rows = list(reader)
+    except csv.Error as error:
+        raise SanctionwatchError(
+            f"{path}: line {reader.line_num}: not valid CSV: {error}"
+        ) from None
+    for number, row in enumerate(rows, start=1):
         if len(row) == 1 and not row[0].strip("\x1a \t"):
             continue
         if len(row) != _COLUMNS:
@@ -121,8 +133,9 @@ def _programmes(field: str) -> tuple[str, ...]:
 def _entry(fields: list[str | None], programmes: tuple[str, ...]) -> ListEntry:
     ent_num, name, kind, _, title, call_sign, vessel_type, _, _, flag, _, remarks = fields
     remarks = remarks or ""
+    phrases = [phrase.strip() for phrase in remarks.split(";")]
     names = [ListName(name or "", "primary")]
-    for letter, alias in _ALIAS.findall(remarks):
+    for letter, alias in _whole_phrases(_ALIAS, phrases):
         candidate = ListName(alias, _ALIAS_KINDS[letter], f"{letter}.k.a.")
         if candidate not in names:
             names.append(candidate)
@@ -134,8 +147,8 @@ def _entry(fields: list[str | None], programmes: tuple[str, ...]) -> ListEntry:
         names=tuple(names),
         programmes=programmes,
         birth_dates=_birth_dates(remarks),
-        nationalities=tuple(dict.fromkeys(n.strip() for n in _NATIONALITY.findall(remarks))),
-        countries=tuple(dict.fromkeys(c.strip() for c in _REGISTRATION.findall(remarks))),
+        nationalities=tuple(dict.fromkeys(_whole_phrases(_NATIONALITY, phrases))),
+        countries=tuple(dict.fromkeys(_whole_phrases(_REGISTRATION, phrases))),
         documents=tuple(dict.fromkeys(f"Passport {p}" for p in _PASSPORT.findall(remarks))),
         imo_numbers=tuple(dict.fromkeys(_IMO.findall(remarks))),
         call_sign=call_sign,
@@ -145,6 +158,14 @@ def _entry(fields: list[str | None], programmes: tuple[str, ...]) -> ListEntry:
         designations=(title,) if title else (),
         notes=remarks or None,
     )
+
+
+def _whole_phrases(pattern: re.Pattern[str], phrases: list[str]) -> list[Any]:
+    """The groups of each phrase the pattern covers whole (one attempt per phrase: linear)."""
+    found = (pattern.fullmatch(phrase) for phrase in phrases)
+    return [
+        match.groups() if pattern.groups > 1 else match.group(1).strip() for match in found if match
+    ]
 
 
 def _birth_dates(remarks: str) -> tuple[str, ...]:

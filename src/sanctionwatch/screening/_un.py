@@ -31,8 +31,7 @@ from sanctionwatch.screening._model import (
 __all__ = ["looks_like_un_xml", "read_un_list"]
 
 _DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_RECORD = re.compile(rb"<(INDIVIDUAL|ENTITY)>.*?</\1>", re.DOTALL)
-_RECORD_START = re.compile(rb"<(INDIVIDUAL|ENTITY)>")
+_RECORD_TAG = re.compile(rb"<(/?)(INDIVIDUAL|ENTITY)>")
 _LIST_TYPE = re.compile(rb"<UN_LIST_TYPE>\s*([^<]*?)\s*</UN_LIST_TYPE>")
 _REFERENCE = re.compile(rb"<REFERENCE_NUMBER>\s*([^<]*?)\s*</REFERENCE_NUMBER>")
 _GENERATED = re.compile(rb"dateGenerated=[\"']([^\"']*)")
@@ -127,22 +126,25 @@ def _recover(path: Path, data: bytes, list_type: str | None) -> ListFile:
     published = _published(path, generated.group(1).decode("latin-1") if generated else None)
     recovery = _Recovery(skipped=[], dropped=[])
     entries: list[ListEntry] = []
-    found = 0
-    for match in _RECORD.finditer(data):
-        found += 1
-        raw = match.group(0)
+    records, unclosed = _records(data)
+    for offset, raw in records:
         if list_type is not None and not _raw_list_type_is(raw, list_type):
             continue
-        element = _repaired_element(raw, match.start(), recovery)
+        element = _repaired_element(raw, offset, recovery)
         if element is None:
             continue
         entry, dropped = _entry(element, damaged=True)
         recovery.dropped.extend(dropped)
         entries.append(entry)
-    unterminated = len(_RECORD_START.findall(data)) - found
-    if unterminated:
+    if unclosed:
+        first, raw = unclosed[0]
         recovery.skipped.append(
-            SkippedRecord(position="end of file", reason=f"{unterminated} record(s) never closed")
+            SkippedRecord(
+                position=f"byte {first} ({_label(raw)})"
+                + (f" and {len(unclosed) - 1} more" if len(unclosed) > 1 else ""),
+                reason=f"{len(unclosed)} record(s) never closed: the next record or the end "
+                "of the file came first",
+            )
         )
     repairs = []
     if recovery.latin1:
@@ -163,6 +165,38 @@ def _recover(path: Path, data: bytes, list_type: str | None) -> ListFile:
     )
 
 
+def _records(data: bytes) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
+    """Whole records, and the records that never close, each with its byte offset.
+
+    One pass over the record tags: a record runs from its start tag to the next record tag,
+    which must be its own end tag; if it is another start tag (or the file ends) the record
+    never closed and the next one is read on its own, so damage costs one record and the
+    time stays linear in the file size.
+    """
+    records: list[tuple[int, bytes]] = []
+    unclosed: list[tuple[int, bytes]] = []
+    open_at: int | None = None
+    open_tag = b""
+    for tag in _RECORD_TAG.finditer(data):
+        closing, name = tag.group(1) == b"/", tag.group(2)
+        if closing:
+            if open_at is not None and name == open_tag:
+                records.append((open_at, data[open_at : tag.end()]))
+                open_at = None
+            continue
+        if open_at is not None:
+            unclosed.append((open_at, data[open_at : tag.start()]))
+        open_at, open_tag = tag.start(), name
+    if open_at is not None:
+        unclosed.append((open_at, data[open_at:]))
+    return records, unclosed
+
+
+def _label(raw: bytes) -> str:
+    reference = _REFERENCE.search(raw)
+    return reference.group(1).decode("latin-1") if reference else "no reference number"
+
+
 def _repaired_element(raw: bytes, offset: int, recovery: _Recovery) -> ET.Element | None:
     try:
         text = raw.decode("utf-8")
@@ -176,11 +210,9 @@ def _repaired_element(raw: bytes, offset: int, recovery: _Recovery) -> ET.Elemen
     try:
         element: ET.Element = fromstring(repaired, forbid_dtd=True)
     except (ET.ParseError, defusedxml.DefusedXmlException) as error:
-        reference = _REFERENCE.search(raw)
-        label = reference.group(1).decode("latin-1") if reference else "no reference number"
         recovery.skipped.append(
             SkippedRecord(
-                position=f"byte {offset} ({label})",
+                position=f"byte {offset} ({_label(raw)})",
                 reason=f"not well-formed XML even after repair: {error}",
             )
         )
