@@ -60,6 +60,24 @@ def test_two_measures_that_supersede_each_other(tmp_path: Path) -> None:
     )
 
 
+def test_check_refuses_a_cycle_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "regime.yaml"
+    path.write_text(
+        VALID.replace(
+            "    end: 2017-12-31\n",
+            "    end: 2017-12-31\n    supersedes:\n      - {measure: coal-ban, from: 2017-08-05}\n",
+        ),
+        encoding="utf-8",
+    )
+    args = ["check", "--regime", str(path), "--store", str(tmp_path / "store")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}:42: measures[1] (coal-ban).supersedes[0].measure: "
+        "supersessions form a cycle: coal-ban supersedes coal-cap supersedes coal-ban\n"
+    )
+
+
 def test_a_longer_cycle_of_supersessions(tmp_path: Path) -> None:
     text = (
         VALID.replace(
