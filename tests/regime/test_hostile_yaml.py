@@ -4,6 +4,7 @@ one line naming the file, the line and (where there is one) the field."""
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,15 @@ def test_a_few_aliases_still_work(tmp_path: Path) -> None:
     path = tmp_path / "regime.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_regime(path).measure("coal-ban").citation.document == "S/RES/2321 (2016)"
+
+
+def test_an_anchor_named_twice_loads_without_a_warning(tmp_path: Path) -> None:
+    text = VALID.replace('hs: ["2701"]', 'hs: &codes ["2701"]').replace(
+        'hs: ["2701", "50-63"]', 'hs: &codes ["2701", "50-63"]'
+    )
+    path = tmp_path / "regime.yaml"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        regime = load_regime(path)
+    assert regime.measure("coal-ban").scope.hs == ("2701", "50-63")
