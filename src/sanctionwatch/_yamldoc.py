@@ -1,7 +1,9 @@
-"""YAML files people write (regimes, relief packages): read with every value's line kept.
+"""YAML files people write (regimes, relief packages, column mappings): read with every
+value's line kept, and every YAML file sanctionwatch reads goes through `read_mapping`.
 
 Errors point at the file, the line and the field, so a mistake can be found without reading
-a traceback.
+a traceback. A file is untrusted input: aliases that would repeat more than a bounded number of
+values, and nesting deeper than any real file needs, are refused before anything is built.
 """
 
 from __future__ import annotations
@@ -11,11 +13,30 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sanctionwatch._errors import SanctionwatchError
 
-__all__ = ["LocatedError", "describe", "line_of", "plain", "read_mapping"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_REPEATED_VALUES",
+    "LocatedError",
+    "describe",
+    "line_of",
+    "plain",
+    "read_mapping",
+]
+
+MAX_REPEATED_VALUES = 10_000
+"""How many values aliases may repeat in one file: far more than anchors for shared citations
+need, far fewer than the billions a few hundred bytes of nested aliases expand to."""
+
+MAX_DEPTH = 64
+"""How deeply collections may nest; a regime nests about eight levels deep."""
 
 
 class LocatedError(SanctionwatchError):
@@ -43,7 +64,12 @@ def read_mapping(
         except UnicodeDecodeError as failure:
             raise error(label, None, "", "not UTF-8 text") from failure
     try:
-        document = YAML(typ="rt").load(text)
+        document = _reader().load(text)
+    except _RefusedError as failure:
+        raise error(label, failure.problem_mark.line + 1, "", str(failure.problem)) from failure
+    except MaxDepthExceededError as failure:
+        line = failure.problem_mark.line + 1
+        raise error(label, line, "", f"nested more than {MAX_DEPTH} levels deep") from failure
     except MarkedYAMLError as failure:
         mark = failure.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -53,6 +79,76 @@ def read_mapping(
     if not isinstance(document, CommentedMap):
         raise error(label, 1, "", f"expected {expected}")
     return document
+
+
+def _reader() -> YAML:
+    reader = YAML(typ="rt")
+    reader.Composer = _BoundedComposer
+    reader.Constructor = _Constructor
+    reader.max_depth = MAX_DEPTH
+    return reader
+
+
+class _RefusedError(MarkedYAMLError):
+    """Well-formed YAML that is not read: its `problem` says why, at `problem_mark`."""
+
+
+class _BoundedComposer(Composer):
+    """Composes the node graph as usual (an alias is one shared node, so composing is cheap)
+    while totting up how many values the aliases would repeat once expanded, and refuses the
+    file at the alias that passes `MAX_REPEATED_VALUES`, or at an alias inside its own anchor,
+    which would expand without end."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.warn_double_anchors = False
+        self._sizes: dict[int, int] = {}
+        self._repeated = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        node = super().compose_node(parent, index)
+        if isinstance(event, AliasEvent):
+            size = self._sizes.get(id(node))
+            if size is None:
+                raise _RefusedError(
+                    problem=f"alias *{event.anchor} lies inside its own anchor, so it never ends",
+                    problem_mark=event.start_mark,
+                )
+            self._repeated += size
+            if self._repeated > MAX_REPEATED_VALUES:
+                raise _RefusedError(
+                    problem=(
+                        f"aliases repeat more than {MAX_REPEATED_VALUES} values by here "
+                        "(nested aliases expand exponentially); write the values out"
+                    ),
+                    problem_mark=event.start_mark,
+                )
+        else:
+            self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in _children(node))
+        return node
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+class _Constructor(RoundTripConstructor):
+    """Leaves a date YAML cannot build (2017-13-45) as its text, so the model that expects a
+    date refuses it with the file, line and field instead of the parser failing with none."""
+
+    def construct_date_or_text(self, node: Node) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_date_or_text)
 
 
 def describe(document: CommentedMap, loc: tuple[str | int, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from sanctionwatch.analysis import (
     resolve_package,
 )
 from sanctionwatch.cli import app
+from tests.regime.test_hostile_yaml import alias_bomb
 
 # Figures from DOMAIN.md section 3 (UN Comtrade, China's imports from the DPRK, US$).
 TEXTILES = {2016: 85_428_705 + 475_827_744, 2017: 65_253_902 + 496_533_201}
@@ -110,8 +112,8 @@ def test_relief_cli_side_by_side(demo_store: Store, tmp_path: Path) -> None:
         ),
         (
             "name: x\nrelief:\n  - lift: 2375-op16\n    from: 2019-13-01\n",
-            "x.yaml: not valid YAML",
-            "month must be in 1..12",
+            "x.yaml:4: relief[0].from",
+            "month value is outside expected range of 1-12",
         ),
         ("name: [x\n", "x.yaml:2", "not valid YAML"),
     ],
@@ -134,3 +136,16 @@ def test_bad_package_on_the_command_line_is_one_line(demo_store: Store, tmp_path
     result = CliRunner().invoke(app, ["relief", str(path), "--store", demo_store.location])
     assert result.exit_code == 1
     assert f"{path}:3: relief[0].lift: unknown measure" in result.stderr
+
+
+def test_an_alias_bomb_package_is_refused_before_it_expands(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(alias_bomb(), encoding="utf-8")
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["relief", str(path), "--store", str(tmp_path / "store")])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {path}:4: aliases repeat more than 10000 values by here "
+        "(nested aliases expand exponentially); write the values out"
+    )

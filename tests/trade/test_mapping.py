@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 import openpyxl
 import pyarrow as pa
 import pytest
+from tests.regime.test_hostile_yaml import alias_bomb
+from typer.testing import CliRunner
 
 from sanctionwatch import SanctionwatchError, Store, ingest
+from sanctionwatch.cli import app
 from sanctionwatch.trade.readers import ReaderOptions
 from sanctionwatch.trade.readers.mapping import load_mapping, read_mapped, shipped_mappings
 
@@ -234,3 +238,18 @@ def test_ingest_national_office_rejects_the_withheld_row(store: Store) -> None:
     reject = store.rejects.to_pyarrow().to_pylist()[0]
     assert (reject["source_row"], reject["reason"]) == (5, "no value, net weight or quantity")
     assert json.loads(reject["record"])["Value (USD)"] == "x"
+
+
+def test_an_alias_bomb_mapping_is_refused_before_it_expands(tmp_path: Path) -> None:
+    mapping = _mapping(tmp_path, alias_bomb())
+    store = tmp_path / "store"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        app, ["ingest", str(CHINA), "--mapping", str(mapping), "--store", str(store)]
+    )
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {mapping}:4: aliases repeat more than 10000 values by here "
+        "(nested aliases expand exponentially); write the values out"
+    )

@@ -29,11 +29,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from ruamel.yaml import YAML
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._format import usd
 from sanctionwatch._store import Store
+from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.analysis._yearly import yearly
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime
 
@@ -201,7 +201,8 @@ def neighbours(target: str) -> tuple[str, ...]:
 
 
 def _data(name: str) -> Any:
-    return YAML(typ="safe").load(files("sanctionwatch.analysis").joinpath(name).read_text("utf-8"))
+    text = files("sanctionwatch.analysis").joinpath(name).read_text("utf-8")
+    return plain(read_mapping(name, LocatedError, f"a mapping under {name}", text=text))
 
 
 def signals(

@@ -57,7 +57,12 @@ class RegimeConsistencyError(ValueError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    """Immutable, with no unknown fields and no infinite or NaN numbers (YAML reads `.inf`,
+    `.nan` and `1e999` as floats; a limit of infinity would validate and never be reached)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Direction(StrEnum):
@@ -356,7 +361,9 @@ class Cap(_Frozen):
     limits: tuple[Limit, ...] = ()
     period: CapPeriod
     terms: tuple[CapTerm, ...] = ()
-    thresholds: tuple[float, ...] = (75.0, 90.0, 95.0)
+    thresholds: tuple[Annotated[float, Field(gt=0, le=100)], ...] = Field(
+        default=(75.0, 90.0, 95.0), description="Percentages of the limit that raise a warning."
+    )
     barrels_per_tonne: Factor | None = None
     supplier_baseline: SupplierBaseline | None = Field(
         default=None,
@@ -372,8 +379,6 @@ class Cap(_Frozen):
         units += [limit.unit for term in self.terms for limit in term.limits]
         if self.supplier_baseline is not None:
             units.append(self.supplier_baseline.unit)
-        if any(not 0 < t <= 100 for t in self.thresholds):
-            raise ValueError("thresholds are percentages between 0 and 100")
         if list(self.thresholds) != sorted(self.thresholds):
             raise ValueError("thresholds must be in ascending order")
         return self
@@ -513,7 +518,7 @@ class Regime(_Frozen):
     id: str
     name: str
     target: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    target_code: int
+    target_code: int = Field(ge=0, le=999, description="The target's M49 country code.")
     description: str | None = None
     barrels_per_tonne: BarrelFactors | None = None
     measures: tuple[Measure, ...]
@@ -549,7 +554,51 @@ class Regime(_Frozen):
                     )
                 if supersession.measure == measure.id:
                     raise RegimeConsistencyError(loc, "a measure cannot supersede itself")
+                self._check_supersession_date(index, s_index)
+        self._check_no_supersession_cycle()
         return self
+
+    def _check_supersession_date(self, index: int, s_index: int) -> None:
+        """A measure takes over no earlier than either measure starts: otherwise the
+        replaced measure ends before it begins, or before its replacement applies."""
+        measure = self.measures[index]
+        supersession = measure.supersedes[s_index]
+        replaced = self.measure(supersession.measure)
+        for starting in (measure, replaced):
+            if supersession.from_ < starting.start:
+                raise RegimeConsistencyError(
+                    ("measures", index, "supersedes", s_index, "from"),
+                    f"supersession from {supersession.from_} is before {starting.id} starts "
+                    f"on {starting.start}",
+                )
+
+    def _check_no_supersession_cycle(self) -> None:
+        """Measures that replace each other, directly or along a chain, would all end the day
+        before the others take over, and none would apply."""
+        index_of = {m.id: i for i, m in enumerate(self.measures)}
+        finished: set[str] = set()
+        for root in self.measures:
+            if root.id in finished:
+                continue
+            path = [root.id]
+            pending = [iter(enumerate(root.supersedes))]
+            while pending:
+                step = next(pending[-1], None)
+                if step is None:
+                    finished.add(path.pop())
+                    pending.pop()
+                    continue
+                s_index, supersession = step
+                replaced = supersession.measure
+                if replaced in path:
+                    cycle = [path[-1], *path[path.index(replaced) :]]
+                    raise RegimeConsistencyError(
+                        ("measures", index_of[path[-1]], "supersedes", s_index, "measure"),
+                        "supersessions form a cycle: " + " supersedes ".join(cycle),
+                    )
+                if replaced not in finished:
+                    path.append(replaced)
+                    pending.append(iter(enumerate(self.measure(replaced).supersedes)))
 
     def measure(self, measure_id: str) -> Measure:
         for measure in self.measures:
