@@ -18,6 +18,11 @@ def un_2020() -> ListFile:
 
 
 @pytest.fixture(scope="session")
+def un_2025() -> ListFile:
+    return read_list(shared_file(UN_2025_CORRUPTED))
+
+
+@pytest.fixture(scope="session")
 def ofac_2024() -> ListFile:
     return read_list(shared_file(OFAC_2024))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
@@ -98,29 +100,95 @@ def test_ofac_date_comes_from_the_argument_before_the_file_name() -> None:
     assert (listed.version, listed.published_from) == ("ofac@2024-05-02", "given")
 
 
+def _scanned_records(data: bytes) -> dict[str, tuple[str, int, bytes]]:
+    """Every closed record in the raw file by reference number: (tag, byte offset, body).
+
+    A plain scan for <INDIVIDUAL>...</INDIVIDUAL> and <ENTITY>...</ENTITY>, independent of
+    the loader's own record splitting, so the tests below do not check it against itself.
+    """
+    records = {}
+    for found in re.finditer(rb"<(INDIVIDUAL|ENTITY)>(.*?)</\1>", data, re.DOTALL):
+        body = found.group(2)
+        reference = re.search(rb"<REFERENCE_NUMBER>\s*(.*?)\s*</REFERENCE_NUMBER>", body)
+        assert reference is not None
+        records[reference.group(1).decode("ascii")] = (
+            found.group(1).decode("ascii"),
+            found.start(),
+            found.group(0),
+        )
+    return records
+
+
+def _undamaged(record: bytes) -> ET.Element | None:
+    """The record parsed strictly, if it is well-formed UTF-8 XML without control characters."""
+    try:
+        text = record.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):
+        return None
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError:
+        return None
+
+
+def _primary_name(record: ET.Element) -> str:
+    tags = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+    return " ".join(" ".join((record.findtext(tag) or "").split()) for tag in tags).strip()
+
+
 def test_damaged_un_list_is_recovered_and_the_losses_reported() -> None:
-    listed = read_list(shared_file(UN_2025_CORRUPTED))
+    path = shared_file(UN_2025_CORRUPTED)
+    scanned = _scanned_records(path.read_bytes())
+    dprk = {
+        ref: record
+        for ref, record in scanned.items()
+        if b"<UN_LIST_TYPE>DPRK</UN_LIST_TYPE>" in record[2]
+    }
+    listed = read_list(path)
     assert listed.version == "un@2025-08-16"
-    assert Counter(item.schema for item in listed.entries) == {"Person": 80, "Organization": 75}
+    expected_schemas = Counter(
+        "Person" if tag == "INDIVIDUAL" else "Organization" for tag, _, _ in dprk.values()
+    )
+    assert Counter(item.schema for item in listed.entries) == expected_schemas
+    assert {item.ref for item in listed.entries} == set(dprk)
     assert listed.skipped == ()
-    assert sorted(item.ref for item in listed.dropped_names) == [
-        "KPe.016",
-        "KPe.055",
-        "KPe.059",
-        "KPe.073",
-    ]
+    damaged = {ref for ref, (_, _, record) in dprk.items() if _undamaged(record) is None}
+    assert damaged, "the damaged list should have damaged DPRK records"
+    for dropped in listed.dropped_names:
+        assert dropped.ref in damaged
+        assert dropped.text not in [name.name for name in entry(listed, dropped.ref).names]
+    kept = [name.name for item in listed.entries for name in item.names]
+    assert not [name for name in kept if re.search(r"[\x00-\x1f\ufffd]", name)]
     assert any("Latin-1" in repair for repair in listed.repairs)
     restored = [name.name for name in entry(listed, "KPi.013").names]
     assert "Ch\u2019oe Ch\u2019un Sik" in restored
 
 
 def test_damaged_un_list_names_every_record_it_skips() -> None:
-    listed = read_un_list(shared_file(UN_2025_CORRUPTED), list_type=None)
-    assert len(listed.entries) == 862
-    assert len(listed.skipped) == 17
-    first = listed.skipped[0]
-    assert first.position == "byte 203939 (IQi.027)"
-    assert first.reason.startswith("not well-formed XML even after repair")
+    path = shared_file(UN_2025_CORRUPTED)
+    data = path.read_bytes()
+    scanned = _scanned_records(data)
+    assert len(scanned) == data.count(b"<INDIVIDUAL>") + data.count(b"<ENTITY>")
+    listed = read_un_list(path, list_type=None)
+    recovered = {item.ref: item for item in listed.entries}
+    skipped = {}
+    for record in listed.skipped:
+        found = re.fullmatch(r"byte (\d+) \((\S+)\)", record.position)
+        assert found is not None, record.position
+        skipped[found.group(2)] = int(found.group(1))
+        assert record.reason.startswith("not well-formed XML even after repair")
+    assert len(listed.entries) + len(listed.skipped) == len(scanned)
+    assert set(recovered) | set(skipped) == set(scanned)
+    assert not set(recovered) & set(skipped)
+    for ref, offset in skipped.items():
+        assert scanned[ref][1] == offset
+        assert _undamaged(scanned[ref][2]) is None
+    undamaged = {ref: parsed for ref, (_, _, raw) in scanned.items() if (parsed := _undamaged(raw))}
+    assert len(undamaged) > len(scanned) / 2
+    for ref, parsed in undamaged.items():
+        assert recovered[ref].name == _primary_name(parsed), ref
 
 
 XXE = """<?xml version="1.0"?>

@@ -210,3 +210,13 @@ def test_file_with_zero_bytes_that_is_not_utf16_is_refused(tmp_path: Path) -> No
     path.write_bytes("김정은,name\n".encode("utf-16-le"))
     with pytest.raises(SanctionwatchError, match="holds zero bytes, so it is not UTF-8 text"):
         read_queries(path)
+
+
+def test_blocked_pairs_hold_every_name_match_and_few_others(screener: Screener) -> None:
+    names = ["Ri Won Ho", "Lee Won-ho", "Chongchongang", "Korea Mining Development", "Wang Wei"]
+    matches = run(screener, *({"name": name} for name in names), threshold=0.7)
+    pairs = screener.blocked_pairs(names).to_pylist()
+    kept = {(pair["name"], pair["list"], pair["ref"]) for pair in pairs}
+    assert {(match["name"], match["list"], match["ref"]) for match in matches} <= kept
+    entries = sum(len(listed.entries) for listed in screener.lists)
+    assert 0 < len(kept) == len(pairs) < len(names) * entries / 10

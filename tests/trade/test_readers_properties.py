@@ -1,8 +1,12 @@
 """Readers under random and damaged input: every row is accounted for, or one clear error.
 
-Each property writes a file, reads it, and accepts exactly two endings: batches whose rows
-number the file's data lines (records, for quoted CSV), or a `SanctionwatchError` whose
-message is one line naming the file. Any other exception fails the test.
+Each property writes a file and reads it. What the reader must do is decided beforehand by an
+oracle independent of the reader (plain splitting on tabs, Python's csv module): when the
+oracle reads the damaged file as well-formed (it decodes, its header is intact, every line
+has the header's width), the reader must accept it, with one row per data line (record, for
+quoted CSV) and every cell carried through unchanged in the row's `record`. A reader that
+refused everything would fail here. When the reader refuses, the refusal is a
+`SanctionwatchError` whose message is one line naming the file. Any other exception fails.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -78,10 +83,13 @@ words = st.text(
 )
 
 
-def _count(
+Rows = list[dict[str, str | None]]
+
+
+def _read(
     read: Callable[[Path, ReaderOptions], Iterator[RawBatch]], path: Path, options: ReaderOptions
-) -> int | None:
-    """Rows read, or None after a clear error; any other exception propagates."""
+) -> Rows | None:
+    """The cells of each row read, as the reader keeps them, or None after a clear error."""
     try:
         batches = list(read(path, options))
     except SanctionwatchError as error:
@@ -89,7 +97,7 @@ def _count(
         assert "\n" not in message
         assert str(path) in message or str(options.mapping) in message
         return None
-    rows = 0
+    rows: Rows = []
     last = 0
     for batch in batches:
         assert batch.table.schema == RAW_SCHEMA
@@ -97,50 +105,58 @@ def _count(
         assert lines == sorted(lines)
         assert not lines or lines[0] > last
         last = lines[-1] if lines else last
-        rows += batch.table.num_rows
+        rows.extend(json.loads(record) for record in batch.table["record"].to_pylist())
         assert 0 <= batch.bytes_done <= batch.bytes_total
     return rows
 
 
-def _tsv_lines(text: str) -> int | None:
-    """Data lines of a tab-separated text, or None when a line is broken or no header."""
-    lines = LINE_BREAK.split(text.removeprefix("\ufeff"))
+def _cells(header: list[str], fields: list[str]) -> dict[str, str | None]:
+    return {
+        name: value if value != "" else None for name, value in zip(header, fields, strict=True)
+    }
+
+
+def _tsv_rows(data: bytes, header: tuple[str, ...]) -> Rows | None:
+    """The data rows of a tab-separated UTF-8 file with `header`, or None if it is not one."""
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    lines = LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
-    if not lines:
+    if not lines or tuple(lines[0].split("\t")) != header:
         return None
-    width = len(lines[0].split("\t"))
-    count = 0
+    rows: Rows = []
     for line in lines[1:]:
         fields = line.split("\t")
-        if line == "" and width > 1:
+        if line == "":
             continue
-        if len(fields) != width:
+        if len(fields) != len(header):
             return None
-        count += any(fields)
-    return count
+        if any(fields):
+            rows.append(_cells(list(header), fields))
+    return rows
 
 
-def _csv_records(text: str, delimiter: str, skip: int = 0) -> int | None:
-    """Non-blank records after the header, as Python's csv module reads them."""
+def _csv_rows(data: bytes, header: tuple[str, ...], delimiter: str, encoding: str) -> Rows | None:
+    """Non-blank records after `header`, as Python's csv module reads them, or None."""
     try:
-        rows = list(
-            csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter)
-        )
-    except csv.Error:
+        text = data.decode(encoding).removeprefix("\ufeff")
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except (UnicodeDecodeError, csv.Error):
         return None
-    rows = rows[skip:]
-    if not rows:
+    if not records or tuple(records[0]) != header:
         return None
-    width = len(rows[0])
-    count = 0
-    for row in rows[1:]:
-        if row == [] and width > 1:
+    rows: Rows = []
+    for record in records[1:]:
+        if record == []:
             continue
-        if len(row) != width:
+        if len(record) != len(header):
             return None
-        count += any(row)
-    return count
+        if any(record):
+            rows.append(_cells(list(header), record))
+    return rows
 
 
 def _tsv(header: tuple[str, ...], rows: list[list[str]], *, crlf: bool, bom: bool) -> bytes:
@@ -216,7 +232,18 @@ def test_bulk_reads_every_line(folder: Path, file: tuple[bytes, int], gzipped: b
     data, rows = file
     path = folder / ("bulk.txt.gz" if gzipped else "bulk.txt")
     path.write_bytes(gzip.compress(data) if gzipped else data)
-    assert _count(read_bulk, path, ReaderOptions()) == rows
+    read = _read(read_bulk, path, ReaderOptions())
+    assert read is not None
+    assert len(read) == rows
+    assert read == _tsv_rows(data, BULK_HEADER)
+
+
+def _check_damaged(read: Rows | None, expected: Rows | None) -> None:
+    """Accepted: exactly the oracle's rows and cells; well-formed to the oracle: accepted."""
+    if expected is not None:
+        assert read == expected
+    elif read is not None:
+        assert all(row for row in read)
 
 
 @FAST
@@ -227,9 +254,7 @@ def test_damaged_bulk_is_read_whole_or_refused(
     damaged = _mutate(file[0], data.draw)
     path = folder / "damaged.txt"
     path.write_bytes(damaged)
-    counted = _count(read_bulk, path, ReaderOptions())
-    if counted is not None:
-        assert counted == _tsv_lines(damaged.decode("utf-8"))
+    _check_damaged(_read(read_bulk, path, ReaderOptions()), _tsv_rows(damaged, BULK_HEADER))
 
 
 @FAST
@@ -240,9 +265,11 @@ def test_truncated_gzip_is_refused_or_read_to_its_end(
     whole = gzip.compress(file[0])
     path = folder / "cut.txt.gz"
     path.write_bytes(whole[: int(len(whole) * cut)])
-    counted = _count(read_bulk, path, ReaderOptions())
+    read = _read(read_bulk, path, ReaderOptions())
     if cut < 1:
-        assert counted is None
+        assert read is None
+    else:
+        assert read == _tsv_rows(file[0], BULK_HEADER)
 
 
 @FAST
@@ -255,11 +282,12 @@ def test_baci_rows_or_one_error(
         content = _mutate(content, data.draw)
     path = folder / "BACI_HS17_Y2019_V202401.csv"
     path.write_bytes(content)
-    counted = _count(read_baci, path, ReaderOptions())
+    read = _read(read_baci, path, ReaderOptions())
+    expected = _csv_rows(content, BACI_HEADER, ",", "utf-8")
     if not damage:
-        assert counted == rows
-    elif counted is not None:
-        assert counted == _csv_records(content.decode("utf-8"), ",")
+        assert expected is not None
+        assert len(expected) == rows
+    _check_damaged(read, expected)
 
 
 @FAST
@@ -274,11 +302,31 @@ def test_mapped_rows_or_one_error(
         content = _mutate(content, data.draw)
     path = folder / "table.csv"
     path.write_bytes(content)
-    counted = _count(read_mapped, path, ReaderOptions(mapping=mapping))
+    read = _read(read_mapped, path, ReaderOptions(mapping=mapping))
+    expected = _csv_rows(content, MAPPING_HEADER, ";", "cp1252")
     if not damage:
-        assert counted == rows
-    elif counted is not None:
-        assert counted == _csv_records(content.decode("cp1252", "replace"), ";")
+        assert expected is not None
+        assert len(expected) == rows
+    _check_damaged(read, expected)
+
+
+def test_a_reader_that_refuses_everything_fails_these_checks(folder: Path) -> None:
+    data = _tsv(
+        BULK_HEADER,
+        [["A", "2019", "156", "CHN", "408", "M", "2701", "Coal", "1", "2", "3", "4"]],
+        crlf=False,
+        bom=False,
+    )
+    path = folder / "refused.txt"
+    path.write_bytes(data)
+
+    def refuse_everything(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
+        raise SanctionwatchError(f"{path}: refused")
+
+    with pytest.raises(AssertionError):
+        _check_damaged(
+            _read(refuse_everything, path, ReaderOptions()), _tsv_rows(data, BULK_HEADER)
+        )
 
 
 @pytest.mark.slow
@@ -292,6 +340,4 @@ def test_damaged_bulk_many_more_cases(
     damaged = _mutate(file[0], data.draw)
     path = folder / "damaged.txt.gz"
     path.write_bytes(gzip.compress(damaged))
-    counted = _count(read_bulk, path, ReaderOptions())
-    if counted is not None:
-        assert counted == _tsv_lines(damaged.decode("utf-8"))
+    _check_damaged(_read(read_bulk, path, ReaderOptions()), _tsv_rows(damaged, BULK_HEADER))

@@ -7,10 +7,12 @@ vessels by IMO number, and says for every match which names matched and how.
 """
 
 from sanctionwatch.screening._evaluation import (
+    SPELLING_AGREEMENT,
     Evaluation,
     LabelledName,
     evaluate,
     evaluation_set,
+    independent_set,
 )
 from sanctionwatch.screening._ftm import entity_id, list_entities, match_entities, to_json_lines
 from sanctionwatch.screening._lists import (
@@ -56,6 +58,7 @@ __all__ = [
     "MATCHES",
     "MAX_NAME_LENGTH",
     "QUERIES",
+    "SPELLING_AGREEMENT",
     "DroppedName",
     "EntryChange",
     "Evaluation",
@@ -75,6 +78,7 @@ __all__ = [
     "entity_id",
     "evaluate",
     "evaluation_set",
+    "independent_set",
     "list_entities",
     "load_list",
     "match_entities",

@@ -22,6 +22,20 @@ from the commonest family names and given-name syllables. A generated name is ke
 no listed name has the same key; because keys merge romanisations, that errs toward dropping
 real negatives, never toward keeping a listed name.
 
+Because those positives come from the same romanisation knowledge as the matcher's variant
+table, recall is also measured on a second set built without it (`independent_set`): names
+the list compilers themselves wrote for one party, which the screened entry does not carry.
+
+- `other-version`: names another version of the same list gives the entry (same source and
+  reference number), screened against the version being evaluated;
+- `other-list`: the UN name of a party screened for its OFAC entry and the reverse. UN and
+  OFAC entries are paired when they share a document number (passport) or an IMO number, or
+  a full date of birth, unless both list documents and none agree.
+
+Only different spellings count, not different names (a ministry renamed, a Chinese alias of a
+Korean name): a name is kept when at least `SPELLING_AGREEMENT` of its letters agree with one
+of the entry's names by difflib's ratio, a generic measure that knows nothing of the table.
+
 A query counts as flagged when any entry scores at least the threshold. A flagged positive
 is correct when its own entry is among the matches (the same person listed by both the UN
 and OFAC matching twice is not an error); a flagged negative is a false alarm.
@@ -33,21 +47,27 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import pyarrow as pa
 
 from sanctionwatch.screening._match import DEFAULT_THRESHOLD, QUERIES, Screener
 from sanctionwatch.screening._model import ListEntry, ListFile
-from sanctionwatch.screening._names import name_key
+from sanctionwatch.screening._names import literal_form, name_key
 
 __all__ = [
     "HAND_WRITTEN_NEGATIVES",
     "HAND_WRITTEN_POSITIVES",
+    "SPELLING_AGREEMENT",
     "Evaluation",
     "LabelledName",
     "evaluate",
     "evaluation_set",
+    "independent_set",
 ]
+
+SPELLING_AGREEMENT = 0.7
+"""Share of letters (difflib ratio) above which a list's other name is another spelling."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,10 @@ class Evaluation:
     recall: float
     misses: tuple[LabelledName, ...]
     false_alarms: tuple[tuple[LabelledName, str], ...]
+    independent_positives: int = 0
+    independent_true_positives: int = 0
+    independent_recall: float | None = None
+    independent_misses: tuple[LabelledName, ...] = ()
 
 
 _SOUTH_KOREAN_SYLLABLES = {
@@ -208,6 +232,7 @@ HAND_WRITTEN_NEGATIVES: tuple[str, ...] = (
 )  # fmt: skip
 """Names that are not on the UN or OFAC DPRK lists."""
 
+_LETTERS = re.compile(r"[^a-z]")
 _COMMON_FAMILY = ["Kim", "Ri", "Pak", "Choe", "Jong", "Kang", "Jo", "Yun", "Jang", "Han"]
 _GIVEN_SYLLABLES = [
     "Chol", "Song", "Yong", "Myong", "Kwang", "Il", "Su", "Ho", "Nam", "Hyok", "Jin", "Sik",
@@ -242,10 +267,64 @@ def evaluate(
     threshold: float = DEFAULT_THRESHOLD,
     screener: Screener | None = None,
     labelled: Sequence[LabelledName] | None = None,
+    other_versions: Sequence[ListFile] = (),
+    independent: Sequence[LabelledName] | None = None,
 ) -> Evaluation:
-    """Screen the evaluation set and count: precision and recall at `threshold`."""
+    """Screen the evaluation set and count: precision and recall at `threshold`.
+
+    Recall on `independent_set(lists, other_versions)` (or `independent`, when given) is
+    counted apart, in the `independent_*` fields: it is `None` when that set is empty.
+    """
     screener = screener or Screener(lists)
     labelled = list(labelled) if labelled is not None else evaluation_set(lists)
+    independent = (
+        list(independent)
+        if independent is not None
+        else independent_set(lists, other_versions=other_versions)
+    )
+    found = _flagged(screener, [*labelled, *independent], threshold)
+    true_positives = 0
+    false_positives = 0
+    misses: list[LabelledName] = []
+    alarms: list[tuple[LabelledName, str]] = []
+    for item, flagged in zip(labelled, found[: len(labelled)], strict=True):
+        hit = any((m["list"], m["ref"]) == (item.source, item.ref) for m in flagged)
+        if item.ref is not None and hit:
+            true_positives += 1
+        elif item.ref is not None:
+            misses.append(item)
+        if flagged and not hit:
+            false_positives += 1
+            alarms.append((item, str(flagged[0]["explanation"])))
+    positives = sum(item.ref is not None for item in labelled)
+    independent_misses = [
+        item
+        for item, flagged in zip(independent, found[len(labelled) :], strict=True)
+        if not any((m["list"], m["ref"]) == (item.source, item.ref) for m in flagged)
+    ]
+    independent_found = len(independent) - len(independent_misses)
+    flagged_total = true_positives + false_positives
+    return Evaluation(
+        threshold=threshold,
+        positives=positives,
+        negatives=len(labelled) - positives,
+        true_positives=true_positives,
+        false_positives=false_positives,
+        precision=true_positives / flagged_total if flagged_total else 1.0,
+        recall=true_positives / positives if positives else 1.0,
+        misses=tuple(misses),
+        false_alarms=tuple(alarms),
+        independent_positives=len(independent),
+        independent_true_positives=independent_found,
+        independent_recall=independent_found / len(independent) if independent else None,
+        independent_misses=tuple(independent_misses),
+    )
+
+
+def _flagged(
+    screener: Screener, labelled: Sequence[LabelledName], threshold: float
+) -> list[list[dict[str, object]]]:
+    """The matches of each labelled name, in the order given."""
     queries = pa.table(
         {
             "row": list(range(1, len(labelled) + 1)),
@@ -256,38 +335,77 @@ def evaluate(
         },
         schema=QUERIES,
     )
-    matches = screener.screen(queries, threshold=threshold).matches.to_pylist()
-    found: dict[int, list[dict[str, object]]] = {}
-    for match in matches:
-        found.setdefault(int(str(match["row"])), []).append(match)
-    positives = [row for row, item in enumerate(labelled, 1) if item.ref is not None]
-    negatives = len(labelled) - len(positives)
-    true_positives = 0
-    false_positives = 0
-    misses: list[LabelledName] = []
-    alarms: list[tuple[LabelledName, str]] = []
-    for row, item in enumerate(labelled, 1):
-        flagged = found.get(row, [])
-        hit = any((m["list"], m["ref"]) == (item.source, item.ref) for m in flagged)
-        if item.ref is not None and hit:
-            true_positives += 1
-        elif item.ref is not None:
-            misses.append(item)
-        if flagged and not hit:
-            false_positives += 1
-            alarms.append((item, str(flagged[0]["explanation"])))
-    flagged_total = true_positives + false_positives
-    return Evaluation(
-        threshold=threshold,
-        positives=len(positives),
-        negatives=negatives,
-        true_positives=true_positives,
-        false_positives=false_positives,
-        precision=true_positives / flagged_total if flagged_total else 1.0,
-        recall=true_positives / len(positives) if positives else 1.0,
-        misses=tuple(misses),
-        false_alarms=tuple(alarms),
-    )
+    found: list[list[dict[str, object]]] = [[] for _ in labelled]
+    for match in screener.screen(queries, threshold=threshold).matches.to_pylist():
+        found[int(match["row"]) - 1].append(match)
+    return found
+
+
+def independent_set(
+    lists: Sequence[ListFile], *, other_versions: Sequence[ListFile] = ()
+) -> list[LabelledName]:
+    """Positives the variant table had no hand in: the list compilers' own other spellings.
+
+    `lists` are the versions screened (one per source); `other_versions` are other versions
+    of the same sources, whose extra spellings become `other-version` queries. UN and OFAC
+    entries paired by shared identifiers give `other-list` queries in both directions.
+    """
+    labelled: list[LabelledName] = []
+    screened = {listed.source: listed for listed in lists}
+    for other in other_versions:
+        target = screened.get(other.source)
+        if target is None or other.version == target.version:
+            continue
+        entries = {entry.ref: entry for entry in target.entries}
+        for entry in other.entries:
+            if entry.ref in entries:
+                labelled.extend(_spellings(entry, entries[entry.ref], "other-version"))
+    if "un" in screened and "ofac" in screened:
+        for un_entry, ofac_entry in _same_parties(screened["un"], screened["ofac"]):
+            labelled.extend(_spellings(un_entry, ofac_entry, "other-list"))
+            labelled.extend(_spellings(ofac_entry, un_entry, "other-list"))
+    unique: dict[tuple[str, str | None, str | None], LabelledName] = {}
+    for item in labelled:
+        unique.setdefault((item.name, item.source, item.ref), item)
+    return list(unique.values())
+
+
+def _spellings(written: ListEntry, target: ListEntry, rule: str) -> Iterable[LabelledName]:
+    """Names of `written` that `target` lacks and that spell one of `target`'s names."""
+    targets = [name.name for name in target.names]
+    literal = {literal_form(name) for name in targets}
+    for name in written.names:
+        if literal_form(name.name) in literal:
+            continue
+        if max(_letters_agree(name.name, other) for other in targets) >= SPELLING_AGREEMENT:
+            yield LabelledName(name.name, target.source, target.ref, rule)
+
+
+def _letters_agree(one: str, other: str) -> float:
+    first, second = _LETTERS.sub("", one.casefold()), _LETTERS.sub("", other.casefold())
+    if not first or not second:
+        return 0.0
+    return SequenceMatcher(None, first, second, autojunk=False).ratio()
+
+
+def _same_parties(un: ListFile, ofac: ListFile) -> Iterable[tuple[ListEntry, ListEntry]]:
+    """UN and OFAC entries for one party, told by identifiers, never by their names."""
+    for un_entry in un.entries:
+        un_documents = _document_numbers(un_entry)
+        un_births = {date for date in un_entry.birth_dates if len(date) == 10}
+        for ofac_entry in ofac.entries:
+            ofac_documents = _document_numbers(ofac_entry)
+            shared_identifier = un_documents & ofac_documents or set(un_entry.imo_numbers) & set(
+                ofac_entry.imo_numbers
+            )
+            documents_disagree = bool(un_documents and ofac_documents) and not shared_identifier
+            same_birth = bool(un_births & set(ofac_entry.birth_dates))
+            if shared_identifier or (same_birth and not documents_disagree):
+                yield un_entry, ofac_entry
+
+
+def _document_numbers(entry: ListEntry) -> set[str]:
+    return {document.split()[-1] for document in entry.documents}
 
 
 def _variants(entry: ListEntry) -> Iterable[tuple[str, str]]:

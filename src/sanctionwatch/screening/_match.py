@@ -176,6 +176,40 @@ class Screener:
             matches=matches, lists=self.versions, rows=queries.num_rows, threshold=threshold
         )
 
+    def blocked_pairs(self, names: Sequence[str]) -> pa.Table:
+        """The (query name, list entry) pairs blocking keeps for scoring, before any score.
+
+        Every other pair is never compared; this is the work a matcher without an index
+        would have to do on the same candidates (`name`, `list`, `ref` per pair).
+        """
+        unique = list(dict.fromkeys(names))
+        keys: dict[str, list[Any]] = {"qid": [], "key": []}
+        for qid, name in enumerate(unique):
+            for block in block_keys(name_key(name)):
+                keys["qid"].append(qid)
+                keys["key"].append(block)
+        query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
+        pairs = self._backend.to_pyarrow(
+            self._blocked(query_keys)
+            .join(self._name_entries, "name_id")
+            .select("qid", "entry_id")
+            .distinct()
+            .order_by(["qid", "entry_id"])
+        ).to_pylist()
+        entries = [self._entries[pair["entry_id"]].entry for pair in pairs]
+        return pa.table(
+            {
+                "name": [unique[pair["qid"]] for pair in pairs],
+                "list": [entry.source for entry in entries],
+                "ref": [entry.ref for entry in entries],
+            },
+            schema=pa.schema([("name", pa.string()), ("list", pa.string()), ("ref", pa.string())]),
+        )
+
+    def _blocked(self, query_keys: Any) -> Any:
+        """(qid, name_id) of listed names sharing an index key with the query name."""
+        return query_keys.join(self._list_keys, "key").select("qid", "name_id").distinct()
+
     def _name_candidates(
         self, names: list[str], threshold: float, progress: ProgressCallback | None
     ) -> Any:
@@ -198,13 +232,7 @@ class Screener:
         query_forms = ibis.memtable(pa.table(forms, schema=_QUERY_FORMS))
         query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
         floor = (threshold - _MAX_BONUS) / _ROMANISED
-        pairs = (
-            query_keys.join(self._list_keys, "key")
-            .select("qid", "name_id")
-            .distinct()
-            .join(query_forms, "qid")
-            .join(self._list_forms, "name_id")
-        )
+        pairs = self._blocked(query_keys).join(query_forms, "qid").join(self._list_forms, "name_id")
         query_length, listed_length = pairs.qform.length(), pairs.lform.length()
         longest = ibis.greatest(query_length, listed_length).cast("float64")
         pairs = pairs.filter(
