@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from sanctionwatch._output import write_atomic
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings, check
 from sanctionwatch.regime import resolve_regime
@@ -45,6 +46,6 @@ def run_demo(out_dir: str | Path = "demo") -> DemoResult:
         report_path = write_report(store, regime, out / "report.html")
     json_path = out / "findings.json"
     csv_path = out / "findings.csv"
-    json_path.write_text(findings.to_json() + "\n", encoding="utf-8")
-    csv_path.write_text(findings.to_csv(), encoding="utf-8")
+    write_atomic(json_path, findings.to_json() + "\n")
+    write_atomic(csv_path, findings.to_csv())
     return DemoResult(store_path, report, findings, json_path, csv_path, report_path)

@@ -17,13 +17,13 @@ from sanctionwatch import (
     list_ingests,
     list_rejects,
 )
+from sanctionwatch._output import table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
     app,
     byte_progress,
     console,
-    csv_text,
     dumps,
     open_store,
     write_text,
@@ -31,6 +31,8 @@ from sanctionwatch.cli._app import (
 from sanctionwatch.trade import READERS
 
 __all__ = [
+    "FIRST_HS_EDITION",
+    "LAST_HS_EDITION",
     "aggregates_command",
     "export_command",
     "forget_command",
@@ -38,6 +40,9 @@ __all__ = [
     "ingests_command",
     "rejects_command",
 ]
+
+FIRST_HS_EDITION, LAST_HS_EDITION = 1988, 2100
+"""Years an HS edition may carry, as a regime file's hs_version does."""
 
 
 @app.command("ingest")
@@ -55,7 +60,10 @@ def ingest_command(
     hs_version: Annotated[
         int | None,
         typer.Option(
-            "--hs-version", help="HS edition of the codes (2017), where the file is silent."
+            "--hs-version",
+            min=FIRST_HS_EDITION,
+            max=LAST_HS_EDITION,
+            help="HS edition of the codes (2017), where the file is silent.",
         ),
     ] = None,
     country_codes: Annotated[
@@ -157,7 +165,7 @@ def aggregates_command(
 
 def _emit(table: pa.Table, format: OutputFormat, title: str) -> None:
     if format is OutputFormat.csv:
-        write_text(csv_text(table), None)
+        write_text(table_csv_text(table), None)
         return
     rows: list[dict[str, Any]] = table.to_pylist()
     if format is OutputFormat.json:
