@@ -4,7 +4,8 @@ Every JSON, CSV, HTML and text output goes through here, so that each holds the 
 - JSON is strict (RFC 8259): a value that is not a finite number (NaN, infinity) is written as
   null, never as `NaN` or `Infinity`, so every JSON parser reads it.
 - CSV text cells that a spreadsheet would run as a formula (those beginning with `=`, `+`, `-`,
-  `@`, a tab or a carriage return) are written with a leading `'`; numbers are left as numbers.
+  `@`, a tab or a carriage return) are written with a leading `'`; numbers are left as numbers;
+  line breaks inside a cell are written as LF, so that the cell is quoted.
 - A file is written whole or not at all: into a temporary file beside it, then renamed over it.
 """
 
@@ -62,11 +63,20 @@ def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence
     text cells are made spreadsheet-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([spreadsheet_safe(name) for name in columns])
+    writer.writerow([_csv_cell(name) for name in columns])
     for row in rows:
         cells = [row.get(name) for name in columns] if isinstance(row, Mapping) else row
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        writer.writerow([_csv_cell(cell) for cell in cells])
     return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    """A spreadsheet-safe cell whose line breaks are all LF: the csv module quotes a cell
+    holding LF, but not one holding a bare CR, which readers then take for a row's end."""
+    value = spreadsheet_safe(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def table_csv_text(table: pa.Table) -> str:

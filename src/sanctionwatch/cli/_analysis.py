@@ -221,9 +221,9 @@ def events_command(
             wanted = [EventType(t.strip()) for t in types.split(",") if t.strip()]
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--types") from None
-    table = load_events(files)
     first, last = _day(since, "--since"), _day(until, "--until")
     check_range(("--since", first, since), ("--until", last, until))
+    table = load_events(files)
     if package is not None:
         loaded, _ = resolve_package(package)
         chosen = breaking_events(table, loaded, since=first, until=last)
