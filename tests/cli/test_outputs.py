@@ -270,3 +270,14 @@ def test_regime_show_and_audit_write_csv() -> None:
     code, out, _ = run("regime", "audit", "--format", "csv")
     assert code == 0
     assert out.startswith("id,resolution,paragraph,inferred,confirmed,sources\n")
+
+
+@pytest.mark.parametrize("command", ["demo", "synth"])
+def test_a_file_where_a_folder_is_expected_is_one_line(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("mine", encoding="utf-8")
+    rows = ["--rows", "10000"] if command == "synth" else []
+    code, out, err = run(command, "--out", str(blocker), *rows)
+    line = _one_line_error(code, out, err, expected_code=1)
+    assert line.startswith(f"error: {blocker}: cannot make this folder: ")
+    assert blocker.read_text(encoding="utf-8") == "mine"
