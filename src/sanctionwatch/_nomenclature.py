@@ -84,13 +84,24 @@ class Nomenclature:
         return rows[0] if rows else None
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+"""How an .xlsx (a zip archive) begins."""
+
+
 def read_nomenclature(path: str | Path) -> Nomenclature:
     """Read a nomenclature CSV or classification JSON; the shape is told by the file's content."""
     path = Path(path)
     if not path.is_file():
         raise SanctionwatchError(f"{path}: no such file")
     with path.open("rb") as handle:
-        first = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        start = handle.read(4096)
+    if start.startswith(_ZIP_MAGIC) or b"\0" in start:
+        kind = "an Excel workbook or other zip file" if start.startswith(_ZIP_MAGIC) else "binary"
+        raise SanctionwatchError(
+            f"{path}: {kind}, not text; expected a nomenclature CSV "
+            f"({', '.join(_CSV_COLUMNS)}) or a Comtrade classification JSON"
+        )
+    first = start.lstrip(b"\xef\xbb\xbf \t\r\n")
     table = _read_json(path) if first.startswith(b"{") else _read_csv(path)
     return Nomenclature(str(path), table)
 

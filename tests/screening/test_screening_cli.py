@@ -45,7 +45,7 @@ def test_load_screen_and_export(tmp_path: Path) -> None:
         "screen", str(names), "--store", store, "--format", "csv", "--ftm", str(ftm)
     )
     assert code == 0, output
-    assert '"row","name","list"' in output
+    assert "row,name,list" in output
     assert '"Similar"' in ftm.read_text("utf-8")
     exported = tmp_path / "entities.jsonl"
     code, _ = invoke("lists", "export", "--store", store, "--output", str(exported))

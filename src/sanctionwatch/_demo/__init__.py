@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import write_atomic
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings, check
 from sanctionwatch.regime import resolve_regime
@@ -34,7 +36,10 @@ def run_demo(out_dir: str | Path = "demo") -> DemoResult:
     """Ingest the bundled figures into a fresh store in `out_dir`, check, write the findings
     and the HTML report."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SanctionwatchError(f"{out}: cannot make this folder: {error.strerror}") from error
     store_path = out / "sanctionwatch.duckdb"
     for stale in (store_path, store_path.with_name(store_path.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -45,6 +50,6 @@ def run_demo(out_dir: str | Path = "demo") -> DemoResult:
         report_path = write_report(store, regime, out / "report.html")
     json_path = out / "findings.json"
     csv_path = out / "findings.csv"
-    json_path.write_text(findings.to_json() + "\n", encoding="utf-8")
-    csv_path.write_text(findings.to_csv(), encoding="utf-8")
+    write_atomic(json_path, findings.to_json() + "\n")
+    write_atomic(csv_path, findings.to_csv())
     return DemoResult(store_path, report, findings, json_path, csv_path, report_path)

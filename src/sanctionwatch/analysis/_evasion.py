@@ -14,10 +14,7 @@ ten times past them with a hundred times the minimum scores about 20.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +29,7 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._format import usd
+from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._store import Store
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.analysis._yearly import yearly
@@ -174,16 +172,13 @@ class Signals:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.records(), indent=2, ensure_ascii=False)
+        return json_text(self.records())
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.table.column_names, lineterminator="\n")
-        writer.writeheader()
-        for row in self.table.to_pylist():
+        rows = self.table.to_pylist()
+        for row in rows:
             row["score"] = round(row["score"], 2)
-            writer.writerow(row)
-        return buffer.getvalue()
+        return csv_text(self.table.column_names, rows)
 
 
 @cache

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._store import Store
 from sanctionwatch.analysis._exports import (
     OVERLAP_RULE,
@@ -108,15 +106,11 @@ class Pressure:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.records(), indent=2, ensure_ascii=False)
+        return json_text(self.records())
 
     def to_csv(self) -> str:
         """The baseline shares, one row per scope."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.shares.column_names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(_rounded(self.shares))
-        return buffer.getvalue()
+        return csv_text(self.shares.column_names, _rounded(self.shares))
 
 
 def pressure(

@@ -8,10 +8,7 @@ would cut once the package applies.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml.comments import CommentedMap
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._store import Store
 from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_mapping
 from sanctionwatch.analysis._events import EventType, select_events
@@ -376,17 +374,11 @@ class Relief:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.records(), indent=2, ensure_ascii=False)
+        return json_text(self.records())
 
     def to_csv(self) -> str:
         rows = self.summary()
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
+        return csv_text(list(rows[0]) if rows else [], rows)
 
 
 def relief(

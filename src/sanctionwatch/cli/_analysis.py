@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sanctionwatch._format import usd
+from sanctionwatch._output import table_csv_text
 from sanctionwatch.analysis import (
     EventType,
     Pressure,
@@ -25,8 +26,8 @@ from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
     app,
+    check_range,
     console,
-    csv_text,
     dumps,
     emit,
     open_store,
@@ -40,6 +41,8 @@ RegimeOption = Annotated[
     str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+"""Years a --baseline may name: trade statistics reach no further either way."""
 
 
 def _day(text: str | None, option: str) -> dt.date | None:
@@ -61,7 +64,12 @@ def pressure_command(
     regime: RegimeOption = "un-dprk",
     baseline: Annotated[
         int | None,
-        typer.Option("--baseline", help="Year whose export earnings shares are taken of."),
+        typer.Option(
+            "--baseline",
+            min=FIRST_YEAR,
+            max=LAST_YEAR,
+            help="Year whose export earnings shares are taken of.",
+        ),
     ] = None,
     hs: Annotated[
         str | None,
@@ -139,7 +147,12 @@ def relief_command(
     store: StoreOption = None,
     baseline: Annotated[
         list[int] | None,
-        typer.Option("--baseline", help="Baseline year; repeat for a range. Default: first year."),
+        typer.Option(
+            "--baseline",
+            min=FIRST_YEAR,
+            max=LAST_YEAR,
+            help="Baseline year; repeat for a range. Default: first year.",
+        ),
     ] = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -208,8 +221,9 @@ def events_command(
             wanted = [EventType(t.strip()) for t in types.split(",") if t.strip()]
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--types") from None
-    table = load_events(files)
     first, last = _day(since, "--since"), _day(until, "--until")
+    check_range(("--since", first, since), ("--until", last, until))
+    table = load_events(files)
     if package is not None:
         loaded, _ = resolve_package(package)
         chosen = breaking_events(table, loaded, since=first, until=last)
@@ -218,7 +232,7 @@ def events_command(
     else:
         chosen = select_events(table, since=first, until=last, types=wanted)
     if format is OutputFormat.csv:
-        write_text(csv_text(chosen), None)
+        write_text(table_csv_text(chosen), None)
         return
     rows = chosen.to_pylist()
     if format is OutputFormat.json:

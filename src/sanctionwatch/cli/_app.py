@@ -1,10 +1,13 @@
-"""The Typer application and what every command shares: options, errors, output."""
+"""The Typer application and what every command shares: options, errors, output.
+
+Text reaches the terminal only through `console`, `err_console`, `fail` and `warn`, none of
+which reads rich markup: data such as an HS code `[/]` or a file name is shown as written.
+Styles are given as `Text` objects or `style=` arguments.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -13,13 +16,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Protocol
 
-import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 from typer.core import TyperGroup
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import json_text, write_atomic
 from sanctionwatch._store import Store, default_store_location
 
 __all__ = [
@@ -27,19 +31,24 @@ __all__ = [
     "StoreOption",
     "app",
     "byte_progress",
+    "check_range",
     "console",
-    "csv_text",
     "dumps",
     "emit",
     "err_console",
     "fail",
+    "finite",
     "open_store",
+    "output_format",
+    "shown_text",
+    "warn",
     "write_text",
 ]
 
 
 class _Group(TyperGroup):
-    """Turns a SanctionwatchError from any command into one line on stderr and exit code 1."""
+    """Turns a SanctionwatchError from any command into one line on stderr and exit code 1,
+    and a bad option or argument value into one line and exit code 2."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -48,6 +57,10 @@ class _Group(TyperGroup):
             if _State.debug:
                 raise
             fail(str(error))
+        except typer.BadParameter as error:
+            if _State.debug:
+                raise
+            fail(error.format_message(), code=error.exit_code)
 
 
 app = typer.Typer(
@@ -60,10 +73,10 @@ app = typer.Typer(
 )
 # Messages are never broken into lines by us (the terminal wraps them; a pipe keeps them whole);
 # tables fit the terminal, or 120 columns when piped, since files and editors read those.
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, markup=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:
-    console = Console(width=120, soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+    console = Console(width=120, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 class _State:
@@ -99,8 +112,32 @@ StoreOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err_console.print(Text.assemble(("warning:", "yellow"), " ", message), highlight=False)
+
+
+def finite(value: Any) -> Any:
+    """Option callback: refuses NaN and infinity, which pass click's range checks."""
+    numbers = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
+        raise typer.BadParameter("expected a finite number")
+    return value
+
+
+def check_range(first: tuple[str, Any, str | None], last: tuple[str, Any, str | None]) -> None:
+    """Refuses a range whose start comes after its end; each end is (option name, value as
+    compared, value as typed)."""
+    (first_name, first_value, first_typed), (last_name, last_value, last_typed) = first, last
+    if first_value is not None and last_value is not None and first_value > last_value:
+        raise typer.BadParameter(
+            f"{first_name} {first_typed} comes after {last_name} {last_typed}: "
+            "the range holds nothing",
+            param_hint=f"'{first_name}' / '{last_name}'",
+        )
 
 
 @contextmanager
@@ -110,25 +147,45 @@ def open_store(location: str | None) -> Iterator[Store]:
 
 
 def write_text(text: str, output: Path | None) -> None:
-    """Print, or write to `output` and say where."""
+    """Print, or write to `output` whole (never a partial file) and say where."""
+    text = text if text.endswith("\n") else text + "\n"
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
-    err_console.print(f"wrote {output}")
+    write_atomic(output, text)
+    err_console.print(Text(f"wrote {output}"), highlight=False)
 
 
 def dumps(payload: Any) -> str:
-    return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+    """Strict JSON (a non-finite number is null), as every JSON output is."""
+    return json_text(payload)
 
 
-def csv_text(table: pa.Table) -> str:
-    """The table as CSV text, a header line first."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=table.column_names, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(table.to_pylist())
-    return buffer.getvalue()
+_SUFFIX_FORMATS = {".json": OutputFormat.json, ".csv": OutputFormat.csv, ".txt": OutputFormat.table}
+
+
+def output_format(format: OutputFormat | None, output: Path | None) -> OutputFormat:
+    """The format asked for; without --format, the one `output`'s suffix names (table when
+    printing)."""
+    if format is not None:
+        return format
+    if output is None:
+        return OutputFormat.table
+    named = _SUFFIX_FORMATS.get(output.suffix.lower())
+    if named is None:
+        raise typer.BadParameter(
+            f"{output}: cannot tell the format from the suffix "
+            f"{output.suffix or '(none)'}; name a .json, .csv or .txt file, or give --format",
+            param_hint="'--output'",
+        )
+    return named
+
+
+def shown_text(show: Callable[[], None]) -> str:
+    """What `show` prints to the console, as plain text without colours."""
+    with console.capture() as captured:
+        show()
+    return Text.from_ansi(captured.get()).plain
 
 
 class _Exported(Protocol):
@@ -138,13 +195,20 @@ class _Exported(Protocol):
 
 
 def emit(
-    result: _Exported, format: OutputFormat, show: Callable[[], None], output: Path | None = None
+    result: _Exported,
+    format: OutputFormat | None,
+    show: Callable[[], None],
+    output: Path | None = None,
 ) -> None:
-    """A result as JSON or CSV (to `output` when named), or shown as tables by `show`."""
-    if format is OutputFormat.json:
+    """A result as JSON, CSV or the tables `show` prints: to `output` when named (in the format
+    its suffix names when --format is not given), else to stdout."""
+    chosen = output_format(format, output)
+    if chosen is OutputFormat.json:
         write_text(result.to_json(), output)
-    elif format is OutputFormat.csv or output is not None:
+    elif chosen is OutputFormat.csv:
         write_text(result.to_csv(), output)
+    elif output is not None:
+        write_text(shown_text(show), output)
     else:
         show()
 
@@ -153,7 +217,7 @@ def emit(
 def byte_progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar over bytes read; quiet when stderr is not a terminal."""
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),

@@ -8,16 +8,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
     app,
+    check_range,
     console,
     emit,
-    err_console,
+    finite,
     open_store,
+    output_format,
+    warn,
 )
 
 __all__ = ["check_command", "demo_command", "render_table"]
@@ -33,13 +37,15 @@ _STATUS_STYLE = {
 }
 
 
-def _month(text: str | None, *, end: bool) -> dt.date | None:
+def _month(text: str | None, option: str, *, end: bool) -> dt.date | None:
     if text is None:
         return None
     try:
         first = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a month in the form YYYY-MM") from None
+        raise typer.BadParameter(
+            f"{text!r} is not a month in the form YYYY-MM", param_hint=f"'{option}'"
+        ) from None
     if not end:
         return first
     following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
@@ -64,7 +70,9 @@ def check_command(
         float | None,
         typer.Option(
             "--barrels-per-tonne",
-            min=0.1,
+            min=1.0,
+            max=20.0,
+            callback=finite,
             help=(
                 "Convert net weights in barrel caps at this factor, in place of the product "
                 "factors and the default; reported barrels and litres still come first."
@@ -82,20 +90,29 @@ def check_command(
         ),
     ] = None,
     format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="table, json or csv. Default: table, or what the --output file's suffix "
+            "names (.json, .csv, .txt).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
     """Check a regime against the store: ban findings per flow, cap findings per period."""
+    first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
+    check_range(("--from", first, period_from), ("--to", last, period_to))
+    format = output_format(format, output)
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
         findings = check(
             opened,
             loaded,
-            period_from=_month(period_from, end=False),
-            period_to=_month(period_to, end=True),
+            period_from=first,
+            period_to=last,
             barrels_per_tonne=barrels_per_tonne,
             as_of_ingest=as_of_ingest,
         )
@@ -121,14 +138,14 @@ def demo_command(
     console.print(f"wrote the report {result.report}", highlight=False)
 
 
-def _emit(findings: Findings, format: OutputFormat, output: Path | None) -> None:
+def _emit(findings: Findings, format: OutputFormat | None, output: Path | None) -> None:
     _warn(findings)
     emit(findings, format, lambda: render_table(findings), output)
 
 
 def _warn(findings: Findings) -> None:
     for warning in findings.summary.get("warnings", []):
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        warn(warning)
 
 
 def render_table(findings: Findings) -> None:
@@ -147,9 +164,8 @@ def render_table(findings: Findings) -> None:
     console.print(f"{summary['findings']} findings: {counts or 'none'}")
 
 
-def _status(record: dict[str, Any]) -> str:
-    style = _STATUS_STYLE.get(record["status"], "")
-    return f"[{style}]{record['status']}[/]"
+def _status(record: dict[str, Any]) -> Text:
+    return Text(record["status"], style=_STATUS_STYLE.get(record["status"], ""))
 
 
 def _cap_table(caps: list[dict[str, Any]]) -> Table:

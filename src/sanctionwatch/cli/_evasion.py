@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
-from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, emit, open_store
+from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, emit, finite, open_store
 from sanctionwatch.regime import resolve_regime
 
 __all__ = ["signals_command"]
@@ -44,15 +44,19 @@ def signals_command(
     min_value: Annotated[
         float,
         typer.Option(
-            "--min-value", help="Smallest rise, gap or flow a signal is about, US$ a year."
+            "--min-value",
+            min=0.0,
+            max=1e15,
+            callback=finite,
+            help="Smallest rise, gap or flow a signal is about, US$ a year.",
         ),
     ] = _DEFAULTS.min_value_usd,
     window: Annotated[
         int,
-        typer.Option("--window", min=1, help="Years compared before and after a measure."),
+        typer.Option("--window", min=1, max=50, help="Years compared before and after a measure."),
     ] = _DEFAULTS.window_years,
     top: Annotated[
-        int | None, typer.Option("--top", min=1, help="Only the best N signals.")
+        int | None, typer.Option("--top", min=1, max=1_000_000, help="Only the best N signals.")
     ] = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
         OutputFormat.table

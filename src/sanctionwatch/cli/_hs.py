@@ -16,34 +16,27 @@ from sanctionwatch._concordance import (
     map_codes,
     read_concordance,
 )
-from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._nomenclature import read_nomenclature
+from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
     app,
     console,
     dumps,
-    err_console,
     open_store,
+    warn,
     write_text,
 )
+from sanctionwatch.cli._trade import FIRST_HS_EDITION, LAST_HS_EDITION
 
 __all__ = ["hs_app"]
 
 hs_app = typer.Typer(help="HS codes: descriptions, correlation tables, mapping between editions.")
 app.add_typer(hs_app, name="hs")
 
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", help="table or json (csv is not offered here).")
-]
-
-
-def _table_or_json(format: OutputFormat) -> bool:
-    """True for json; csv is refused rather than silently shown as a table."""
-    if format is OutputFormat.csv:
-        raise SanctionwatchError("--format csv is not offered here; use table or json")
-    return format is OutputFormat.json
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+_LEVEL_NAMES = {0: "total", 2: "chapter", 4: "heading", 6: "subheading"}
 
 
 @hs_app.command("lookup")
@@ -61,7 +54,16 @@ def lookup(
 ) -> None:
     """Print a code's description with its chapter and heading."""
     entry = read_nomenclature(nomenclature).lookup(code)
-    if _table_or_json(format):
+    lines = [
+        (name, *part)
+        for name, part in (("chapter", entry.chapter), ("heading", entry.heading))
+        if part is not None
+    ]
+    lines.append((_LEVEL_NAMES[entry.level], entry.code, entry.description))
+    if format is OutputFormat.csv:
+        write_text(csv_text(("level", "code", "description"), lines), None)
+        return
+    if format is OutputFormat.json:
         parts = {"chapter": entry.chapter, "heading": entry.heading}
         payload = {
             "code": entry.code,
@@ -78,11 +80,9 @@ def lookup(
     table = Table(title=f"HS {entry.code} in {nomenclature.name}", title_justify="left")
     for column in ("level", "code", "description"):
         table.add_column(column, overflow="fold")
-    for name, part in (("chapter", entry.chapter), ("heading", entry.heading)):
-        if part is not None:
-            table.add_row(name, *part)
-    names = {0: "total", 2: "chapter", 4: "heading", 6: "subheading"}
-    table.add_row(names[entry.level], entry.code, entry.description, style="bold")
+    for line in lines[:-1]:
+        table.add_row(*line)
+    table.add_row(*lines[-1], style="bold")
     console.print(table)
 
 
@@ -116,19 +116,32 @@ def load_concordance(
 def map_(
     codes: Annotated[list[str], typer.Argument(help="HS codes written in --from-version.")],
     from_version: Annotated[
-        int, typer.Option("--from-version", help="HS edition of the codes (e.g. 2017).")
+        int,
+        typer.Option(
+            "--from-version",
+            min=FIRST_HS_EDITION,
+            max=LAST_HS_EDITION,
+            help="HS edition of the codes (e.g. 2017).",
+        ),
     ],
     to_version: Annotated[
-        int, typer.Option("--to-version", help="HS edition to map them to (e.g. 2012).")
+        int,
+        typer.Option(
+            "--to-version",
+            min=FIRST_HS_EDITION,
+            max=LAST_HS_EDITION,
+            help="HS edition to map them to (e.g. 2012).",
+        ),
     ],
     store: StoreOption = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """Map codes between HS editions through the correlation tables in the store."""
-    as_json = _table_or_json(format)
     with open_store(store) as opened:
         mapping = map_codes(concordance_from(opened), codes, from_version, to_version)
-    if as_json:
+    if format is OutputFormat.csv:
+        write_text(table_csv_text(mapping.pairs), None)
+    elif format is OutputFormat.json:
         payload = {
             "from_version": mapping.from_version,
             "to_version": mapping.to_version,
@@ -157,8 +170,4 @@ def map_(
             if mapping.route
             else f"no correlation table in the store links HS{from_version} and HS{to_version}"
         )
-        err_console.print(
-            f"[bold yellow]warning:[/] not mapped: {', '.join(mapping.unmapped)} ({why})",
-            highlight=False,
-            soft_wrap=True,
-        )
+        warn(f"not mapped: {', '.join(mapping.unmapped)} ({why})")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sanctionwatch._output import csv_text
 from sanctionwatch.cli._app import OutputFormat, app, console, dumps, write_text
 from sanctionwatch.regime import Measure, Regime, catalog_names, load_regime, resolve_regime
 
@@ -33,12 +34,15 @@ def show(
         ),
     ] = None,
     format: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json (csv is not offered here).")
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.table,
 ) -> None:
     """List a regime's measures: citation, direction, HS scope, kind and dates."""
     loaded = resolve_regime(regime)
     measures = loaded.in_force(as_of.date()) if as_of else loaded.measures
+    if format is OutputFormat.csv:
+        write_text(csv_text(_SHOW_COLUMNS, [_as_row(loaded, m) for m in measures]), None)
+        return
     if format is OutputFormat.json:
         payload = {
             "regime": loaded.id,
@@ -81,14 +85,28 @@ def audit(
         typer.Option("--strict", help="Exit with status 1 when any field is still inferred."),
     ] = False,
     format: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json (csv is not offered here).")
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.table,
 ) -> None:
     """List each measure's fields that no cited source confirms (inferred)."""
     loaded = resolve_regime(regime)
     unconfirmed = [m for m in loaded.measures if m.inferred]
     count = sum(len(m.inferred) for m in unconfirmed)
-    if format is OutputFormat.json:
+    if format is OutputFormat.csv:
+        rows = [
+            (
+                m.id,
+                m.resolution,
+                m.paragraph,
+                " ".join(m.inferred),
+                " ".join(m.confirmed),
+                len(m.evidence),
+            )
+            for m in unconfirmed
+        ]
+        columns = ("id", "resolution", "paragraph", "inferred", "confirmed", "sources")
+        write_text(csv_text(columns, rows), None)
+    elif format is OutputFormat.json:
         payload = {
             "regime": loaded.id,
             "inferred": {m.id: list(m.inferred) for m in unconfirmed},
@@ -129,6 +147,39 @@ def list_regimes() -> None:
     """Regimes shipped with sanctionwatch."""
     for name in catalog_names():
         console.print(name)
+
+
+_SHOW_COLUMNS = (
+    "id",
+    "resolution",
+    "paragraph",
+    "direction",
+    "hs_scope",
+    "kind",
+    "start",
+    "effective_end",
+    "grace_days",
+    "grace_hs",
+    "inferred",
+)
+
+
+def _as_row(regime: Regime, measure: Measure) -> dict[str, object]:
+    """One measure as a CSV line: lists joined by spaces, dates as YYYY-MM-DD."""
+    end = regime.effective_end(measure.id)
+    return {
+        "id": measure.id,
+        "resolution": measure.resolution,
+        "paragraph": measure.paragraph,
+        "direction": measure.direction.value,
+        "hs_scope": " ".join(measure.scope.hs),
+        "kind": measure.kind.value,
+        "start": measure.start.isoformat(),
+        "effective_end": end.isoformat() if end is not None else None,
+        "grace_days": measure.grace.days if measure.grace is not None else None,
+        "grace_hs": " ".join(measure.grace.hs) if measure.grace is not None else None,
+        "inferred": " ".join(measure.inferred),
+    }
 
 
 def _as_json(regime: Regime, measure: Measure) -> dict[str, object]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow.csv as pa_csv
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
@@ -19,7 +17,10 @@ from sanctionwatch.cli._app import (
     byte_progress,
     console,
     dumps,
+    finite,
     open_store,
+    output_format,
+    shown_text,
     write_text,
 )
 from sanctionwatch.screening import (
@@ -111,7 +112,7 @@ def diff_command(
     new: Annotated[str, typer.Argument(help="Newer list: a file or a stored version.")],
     store: StoreOption = None,
     format: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help="table, json or csv.")
     ] = OutputFormat.table,
 ) -> None:
     """Who was added, removed or changed between two versions of a list."""
@@ -123,6 +124,9 @@ def diff_command(
         difference = diff_lists(open_list(old, None), open_list(new, None))
     if format is OutputFormat.json:
         write_text(dumps(_diff_json(difference)), None)
+        return
+    if format is OutputFormat.csv:
+        write_text(csv_text(("change", "ref", "name", "fields"), _diff_rows(difference)), None)
         return
     console.print(
         f"{difference.old} -> {difference.new}: {len(difference.added)} added, "
@@ -158,11 +162,20 @@ def screen_command(
     store: StoreOption = None,
     lists: ListsOption = _ALL_LISTS,
     threshold: Annotated[
-        float, typer.Option("--threshold", min=0.0, max=1.0, help="Lowest score reported.")
+        float,
+        typer.Option(
+            "--threshold", min=0.0, max=1.0, callback=finite, help="Lowest score reported."
+        ),
     ] = DEFAULT_THRESHOLD,
     format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="table, json or csv. Default: table, or what the --output file's suffix "
+            "names (.json, .csv, .txt).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write here instead of stdout.")
     ] = None,
@@ -172,6 +185,7 @@ def screen_command(
     ] = None,
 ) -> None:
     """Screen names against the stored lists: every match with its score and explanation."""
+    format = output_format(format, output)
     with open_store(store) as opened, byte_progress(f"screening {file.name}") as progress:
         result = screen(
             opened, file, lists=lists.split(","), threshold=threshold, progress=progress
@@ -189,9 +203,7 @@ def screen_command(
         write_text(dumps(payload), output)
         return
     if format is OutputFormat.csv:
-        buffer = io.BytesIO()
-        pa_csv.write_csv(result.matches, buffer)
-        write_text(buffer.getvalue().decode("utf-8"), output)
+        write_text(table_csv_text(result.matches), output)
         return
     table = Table(
         title=f"{len(rows)} matches in {result.rows} rows (lists: {', '.join(result.lists)})",
@@ -210,8 +222,7 @@ def screen_command(
             row["explanation"],
         )
     if output is not None:
-        with output.open("w", encoding="utf-8") as handle:
-            Console(file=handle, width=200).print(table)
+        write_text(shown_text(lambda: console.print(table)), output)
         return
     console.print(table)
 
@@ -228,6 +239,18 @@ def _match_json(row: dict[str, Any]) -> dict[str, Any]:
         "schema": row["schema"],
         "list_version": row["list_version"],
     }
+
+
+def _diff_rows(difference: ListDiff) -> list[tuple[str, str, str, str]]:
+    """One CSV line per entry added, removed or changed; changed fields named."""
+    return [
+        *(("added", entry.ref, entry.name, "") for entry in difference.added),
+        *(("removed", entry.ref, entry.name, "") for entry in difference.removed),
+        *(
+            ("changed", change.ref, change.name, " ".join(change.fields))
+            for change in difference.changed
+        ),
+    ]
 
 
 def _diff_json(difference: ListDiff) -> dict[str, Any]:

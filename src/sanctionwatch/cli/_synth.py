@@ -14,6 +14,9 @@ from sanctionwatch.synth import MIN_ROWS, synthesize
 
 __all__ = ["synth_command"]
 
+MAX_ROWS = 10**10
+"""More rows than any machine this runs on writes in a day."""
+
 
 class SynthFormat(StrEnum):
     comtrade_bulk = "comtrade-bulk"
@@ -23,10 +26,18 @@ class SynthFormat(StrEnum):
 @app.command("synth")
 def synth_command(
     rows: Annotated[
-        int, typer.Option("--rows", min=MIN_ROWS, help="Flow rows to write, aggregates included.")
+        int,
+        typer.Option(
+            "--rows",
+            min=MIN_ROWS,
+            max=MAX_ROWS,
+            help="Flow rows to write, aggregates included.",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the flows and ground truth.")],
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=2**32 - 1, help="Same seed, same bytes.")
+    ] = 0,
     format: Annotated[
         SynthFormat,
         typer.Option(

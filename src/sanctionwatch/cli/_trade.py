@@ -19,13 +19,13 @@ from sanctionwatch import (
     list_rejects,
     list_revisions,
 )
+from sanctionwatch._output import table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
     app,
     byte_progress,
     console,
-    csv_text,
     dumps,
     open_store,
     write_text,
@@ -33,6 +33,8 @@ from sanctionwatch.cli._app import (
 from sanctionwatch.trade import READERS
 
 __all__ = [
+    "FIRST_HS_EDITION",
+    "LAST_HS_EDITION",
     "aggregates_command",
     "export_command",
     "forget_command",
@@ -41,6 +43,9 @@ __all__ = [
     "rejects_command",
     "revisions_command",
 ]
+
+FIRST_HS_EDITION, LAST_HS_EDITION = 1988, 2100
+"""Years an HS edition may carry, as a regime file's hs_version does."""
 
 
 @app.command("ingest")
@@ -58,7 +63,10 @@ def ingest_command(
     hs_version: Annotated[
         int | None,
         typer.Option(
-            "--hs-version", help="HS edition of the codes (2017), where the file is silent."
+            "--hs-version",
+            min=FIRST_HS_EDITION,
+            max=LAST_HS_EDITION,
+            help="HS edition of the codes (2017), where the file is silent.",
         ),
     ] = None,
     country_codes: Annotated[
@@ -195,7 +203,7 @@ def aggregates_command(
 
 def _emit(table: pa.Table, format: OutputFormat, title: str) -> None:
     if format is OutputFormat.csv:
-        write_text(csv_text(table), None)
+        write_text(table_csv_text(table), None)
         return
     rows: list[dict[str, Any]] = table.to_pylist()
     if format is OutputFormat.json:

@@ -20,6 +20,9 @@ import duckdb
 import ibis
 import sqlglot
 
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import write_atomic
+
 __all__ = ["cache_folder", "key_for", "load", "save"]
 
 CACHE_ENV = "SANCTIONWATCH_CACHE"
@@ -75,11 +78,6 @@ def load(key: str) -> dict[str, str]:
 def save(key: str, statements: dict[str, str]) -> None:
     """File `statements` under `key`, whole or not at all (a rename replaces the file)."""
     folder = cache_folder()
-    partial = folder / f".{key}.{os.getpid()}.tmp"
-    try:
+    with contextlib.suppress(OSError, SanctionwatchError):
         folder.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(statements, sort_keys=True), encoding="utf-8")
-        partial.replace(folder / f"{key}.json")
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        write_atomic(folder / f"{key}.json", json.dumps(statements, sort_keys=True))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -12,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+
+from sanctionwatch._output import csv_text, json_text
 
 __all__ = ["FINDINGS", "Findings", "Status"]
 
@@ -112,21 +111,16 @@ class Findings:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"findings": self.records(), "summary": self.summary},
-            indent=2,
-            ensure_ascii=False,
-        )
+        """Strict JSON: a non-finite number is null."""
+        return json_text({"findings": self.records(), "summary": self.summary})
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.table.column_names, lineterminator="\n")
-        writer.writeheader()
-        for row in self.table.to_pylist():
+        """One line per finding, nested fields as JSON, spreadsheet-safe text cells."""
+        rows = self.table.to_pylist()
+        for row in rows:
             for name in _NESTED:
-                row[name] = json.dumps(row[name]) if row[name] is not None else None
-            writer.writerow(row)
-        return buffer.getvalue()
+                row[name] = json_text(row[name], indent=None) if row[name] is not None else None
+        return csv_text(self.table.column_names, rows)
 
 
 def _finite(value: Any) -> Any:

@@ -6,9 +6,7 @@ this module only arranges it in sentences, tables and inline SVG charts.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -19,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from sanctionwatch._format import usd
+from sanctionwatch._output import csv_text, write_atomic
 from sanctionwatch._store import Store
 from sanctionwatch.analysis import (
     ALL_MEASURES,
@@ -75,11 +74,7 @@ class Chart:
 
     @property
     def csv_href(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return "data:text/csv;charset=utf-8," + quote(buffer.getvalue())
+        return "data:text/csv;charset=utf-8," + quote(csv_text(self.columns, self.rows))
 
     @property
     def display_rows(self) -> list[list[tuple[str, bool]]]:
@@ -153,12 +148,8 @@ def write_report(
     packages: list[str | Path] | None = None,
     baselines: list[int] | None = None,
 ) -> Path:
-    """Write the report to `out` and return its path."""
-    path = Path(out)
-    path.write_text(
-        render_report(store, regime, packages=packages, baselines=baselines), encoding="utf-8"
-    )
-    return path
+    """Write the report to `out`, whole or not at all, and return its path."""
+    return write_atomic(out, render_report(store, regime, packages=packages, baselines=baselines))
 
 
 def _measure_label(regime: Regime, measure_id: str) -> str:

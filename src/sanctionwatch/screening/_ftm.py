@@ -9,13 +9,13 @@ codes in lower case, as followthemoney expects.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
 
+from sanctionwatch._output import json_text
 from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._model import ListEntry, ListFile
 
@@ -69,7 +69,7 @@ def match_entities(matches: pa.Table, *, source_label: str) -> Iterator[Entity]:
 
 
 def to_json_lines(entities: Iterable[Entity]) -> str:
-    return "".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in entities)
+    return "".join(json_text(entity, indent=None) + "\n" for entity in entities)
 
 
 def _entity(entry: ListEntry) -> Entity:

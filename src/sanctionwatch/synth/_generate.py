@@ -17,7 +17,6 @@ chunk size changes how rows are cut into Arrow tables, never which rows are writ
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import json_text, write_atomic
 from sanctionwatch.regime import Direction, Regime, resolve_regime
 from sanctionwatch.synth._evasion import EvasionFlow, evasion_flows, signal_records
 from sanctionwatch.synth._plants import IMPORT, PLANTS, Planted, expected_findings
@@ -179,7 +179,10 @@ def synthesize(
     if chunk_rows < 1:
         raise SanctionwatchError("chunk size must be at least one row")
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SanctionwatchError(f"{folder}: cannot make this folder: {error.strerror}") from error
     one_sided = evasion if exporters_only is None else exporters_only
     world = _World(seed, rows, resolve_regime("un-dprk"), evasion, one_sided)
     name = "flows.parquet" if format == "parquet" else "flows.tsv.gz"
@@ -220,7 +223,7 @@ def synthesize(
     }
     if evasion:
         record["signals"] = signal_records()
-    truth.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_atomic(truth, json_text(record) + "\n")
     return SynthReport(
         path=path,
         ground_truth=truth,
