@@ -74,6 +74,11 @@ _TARGET_TRADERS = {
     "MEX": 0.1,
 }
 _MAX_LEAVES = 2000
+# In an in-scope world: the share of rows with the target, how much likelier a good some
+# measure names is in its baskets, and rows per leaf once headings and chapters are added.
+_IN_SCOPE_SHARE = 0.1
+_NAMED_BOOST = 30.0
+_ROWS_PER_LEAF = 2.8
 _CIF_LOW, _CIF_HIGH = 0.02, 0.15
 # How far an importer's figure for a code strays from the exporter's, beyond the CIF margin
 # (log-normal sigma): valuation, exchange rates and timing for most codes, and for one code in
@@ -170,6 +175,7 @@ def synthesize(
     progress: ProgressCallback | None = None,
     evasion: bool = False,
     mirrored: bool | None = None,
+    in_scope: bool = False,
 ) -> SynthReport:
     """Write `rows` flow rows to `out` (a folder) with the ground truth beside them.
 
@@ -182,6 +188,10 @@ def synthesize(
     each export has beside it the importer's report of the same goods, a freight and
     insurance margin higher with some noise, so that only planted gaps are large; without it
     imports and exports are drawn apart, and no two sides of a flow agree.
+    `in_scope` makes trade with the DPRK about a tenth of the world, every month, mostly in
+    goods some measure names (coal, ores, textiles, seafood, machinery...) while no measure
+    covers them yet, and in goods no measure covers once they do: `check` then sifts much
+    in-scope trade that is legal for the planted findings, which stay the same.
     """
     if format not in FORMATS:
         raise SanctionwatchError(f"unknown format {format!r} (expected {' or '.join(FORMATS)})")
@@ -192,7 +202,7 @@ def synthesize(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     both_sides = evasion if mirrored is None else mirrored
-    world = _World(seed, rows, resolve_regime("un-dprk"), evasion, both_sides)
+    world = _World(seed, rows, resolve_regime("un-dprk"), evasion, both_sides, in_scope)
     name = "flows.parquet" if format == "parquet" else "flows.tsv.gz"
     path = folder / name
     sink: _Sink = (
@@ -226,6 +236,7 @@ def synthesize(
         "rows": rows,
         "format": format,
         "flows": name,
+        "in_scope": in_scope,
         "findings": findings,
         "planted": [_planted_record(p) for p in PLANTS],
     }
@@ -267,6 +278,7 @@ class _World:
         regime: Regime,
         evasion: bool = False,
         mirrored: bool = False,
+        in_scope: bool = False,
     ) -> None:
         self.seed = seed
         self.rows = rows
@@ -311,6 +323,12 @@ class _World:
         self.popularity = popularity
         self.popularity_cdf = np.cumsum(popularity) / popularity.sum()
         self.unsafe = _unsafe(regime, self.codes)
+        self.in_scope = in_scope
+        # In an in-scope world, the goods a measure names are the target's staple trade.
+        self.target_popularity = {
+            flow: popularity * np.where(named, _NAMED_BOOST if in_scope else 1.0, 1.0)
+            for flow, named in _named(regime, self.codes).items()
+        }
 
         self.plants = _plants_by_block(self.countries, self.codes)
         self.annual = _annual_blocks(self.plants, self.countries, self.codes)
@@ -527,6 +545,11 @@ class _World:
         """
         scale = float(np.clip(self.quota[month] / 4000, 0.1, 1.0))
         mean_k = max(2.0, self.mean_leaves / 8)
+        if self.in_scope:
+            # Every trader every month; China's blocks four times the others'.
+            scale = 1.0 / min(_TARGET_TRADERS.values())
+            share = _IN_SCOPE_SHARE * self.quota[month] / (len(_TARGET_TRADERS) + 3) / 2
+            mean_k = max(mean_k, share / _ROWS_PER_LEAF)
         blocks: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
         for iso3, chance in _TARGET_TRADERS.items():
             reporter = self.countries.index(iso3)
@@ -539,7 +562,8 @@ class _World:
                 leaf = np.zeros(0, dtype=np.int64)
                 if drawn:
                     pool = np.flatnonzero(~self.unsafe[flow][month])
-                    p = self.popularity[pool] / self.popularity[pool].sum()
+                    weights = self.target_popularity[flow][pool]
+                    p = weights / weights.sum()
                     leaf = rng.choice(pool, size=min(k, len(pool)), replace=False, p=p)
                     leaf = np.setdiff1d(leaf, [i for i, _, _ in planted])
                 value, weight = self._figures(rng, leaf, 0.5)
@@ -606,6 +630,19 @@ def _unsafe(regime: Regime, codes: Codes) -> dict[int, np.ndarray]:
         )
         mask[flow] |= active[:, None] & covered[None, :]
     return mask
+
+
+def _named(regime: Regime, codes: Codes) -> dict[int, np.ndarray]:
+    """Per flow, the leaves some measure's scope names, whatever its dates."""
+    leaves = np.array(codes.leaves)
+    named = {_M: np.zeros(len(leaves), bool), _X: np.zeros(len(leaves), bool)}
+    for m in regime.measures:
+        if not m.scope.hs:
+            continue
+        flow = _M if m.direction is Direction.FROM_TARGET else _X
+        for prefix in m.scope.prefixes:
+            named[flow] |= np.char.startswith(leaves, prefix)
+    return named
 
 
 def _period_index(period: str) -> int:
