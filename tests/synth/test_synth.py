@@ -449,3 +449,23 @@ def test_the_command_writes_the_world_and_its_ground_truth(tmp_path: Path) -> No
     assert "wrote 10,000 rows" in result.output
     assert (tmp_path / "flows.tsv.gz").is_file()
     assert (tmp_path / GROUND_TRUTH).is_file()
+
+
+def test_the_command_writes_an_in_scope_world_on_request(tmp_path: Path) -> None:
+    for name, flags in (("plain", []), ("in-scope", ["--in-scope"])):
+        args = ["synth", "--rows", "200000", "--seed", "2", "--out", str(tmp_path / name), *flags]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    plain, wide = (
+        json.loads((tmp_path / n / GROUND_TRUTH).read_text()) for n in ("plain", "in-scope")
+    )
+    assert (plain["in_scope"], wide["in_scope"]) == (False, True)
+    assert plain["findings"] == wide["findings"]
+    with_target = [
+        duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{tmp_path / n / 'flows.parquet'}') "
+            "WHERE partner_code = 408"
+        ).fetchone()
+        for n in ("plain", "in-scope")
+    ]
+    assert with_target[1][0] > 3 * with_target[0][0]  # type: ignore[index]

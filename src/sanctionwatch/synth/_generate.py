@@ -188,7 +188,7 @@ def synthesize(
     each export has beside it the importer's report of the same goods, a freight and
     insurance margin higher with some noise, so that only planted gaps are large; without it
     imports and exports are drawn apart, and no two sides of a flow agree.
-    `in_scope` makes trade with the DPRK about a tenth of the world, every month, mostly in
+    `in_scope` makes trade with the DPRK about a tenth of the world, mostly in
     goods some measure names (coal, ores, textiles, seafood, machinery...) while no measure
     covers them yet, and in goods no measure covers once they do: `check` then sifts much
     in-scope trade that is legal for the planted findings, which stay the same.
@@ -546,9 +546,9 @@ class _World:
         scale = float(np.clip(self.quota[month] / 4000, 0.1, 1.0))
         mean_k = max(2.0, self.mean_leaves / 8)
         if self.in_scope:
-            # Every trader every month; China's blocks four times the others'.
-            scale = 1.0 / min(_TARGET_TRADERS.values())
-            share = _IN_SCOPE_SHARE * self.quota[month] / (len(_TARGET_TRADERS) + 3) / 2
+            # Larger baskets, China's four times the others', for the blocks a month expects.
+            blocks_expected = 2 * scale * (sum(_TARGET_TRADERS.values()) + 3)
+            share = _IN_SCOPE_SHARE * self.quota[month] / blocks_expected
             mean_k = max(mean_k, share / _ROWS_PER_LEAF)
         blocks: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
         for iso3, chance in _TARGET_TRADERS.items():
