@@ -47,17 +47,24 @@ def parse_rows(text: str) -> int:
 class World:
     """A synthetic world of `rows` flow rows: its Parquet file and a store holding it."""
 
-    def __init__(self, rows: int, seed: int = 1) -> None:
+    def __init__(self, rows: int, seed: int = 1, *, in_scope: bool = False) -> None:
         self.rows = rows
         self.seed = seed
-        self.folder = BENCH_DIR / f"{rows}-{seed}"
+        self.in_scope = in_scope
+        self.folder = BENCH_DIR / (f"{rows}-{seed}-in-scope" if in_scope else f"{rows}-{seed}")
         self.parquet = self.folder / "flows.parquet"
         self.store = self.folder / "store.duckdb"
 
     def ensure(self) -> World:
         if not self.parquet.is_file():
             started = time.perf_counter()
-            synthesize(self.folder, rows=self.rows, seed=self.seed, format="parquet")
+            synthesize(
+                self.folder,
+                rows=self.rows,
+                seed=self.seed,
+                format="parquet",
+                in_scope=self.in_scope,
+            )
             print(f"generated {self.rows:,} rows in {time.perf_counter() - started:.1f} s")
         if not self.store.is_file():
             started = time.perf_counter()

@@ -17,10 +17,13 @@ from sanctionwatch.cli import app
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
 
 ROWS = 30_000
+CONTROL_ROWS = 300_000
 
 
-def _loaded(folder: Path, evasion: bool, exporters_only: bool | None = None) -> Iterator[Store]:
-    synthesize(folder, rows=ROWS, seed=7, evasion=evasion, exporters_only=exporters_only)
+def _loaded(
+    folder: Path, evasion: bool, mirrored: bool | None = None, rows: int = ROWS
+) -> Iterator[Store]:
+    synthesize(folder, rows=rows, seed=7, evasion=evasion, mirrored=mirrored)
     with Store.open(folder / "s.duckdb") as store:
         load_flows(store, folder / "flows.parquet")
         yield store
@@ -33,8 +36,11 @@ def evasion_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def control_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """The evasion world's trade, reported the same way, with nothing planted."""
-    yield from _loaded(tmp_path_factory.mktemp("control"), evasion=False, exporters_only=True)
+    """The evasion world's trade, both sides reporting it, with nothing planted; ten times
+    as large, so that over a hundred flows both sides report pass the signals' minimum value."""
+    yield from _loaded(
+        tmp_path_factory.mktemp("control"), evasion=False, mirrored=True, rows=CONTROL_ROWS
+    )
 
 
 def _truth(store: Store) -> dict[str, Any]:
@@ -80,12 +86,55 @@ def test_check_finds_exactly_the_ground_truth_beside_the_evasion(
 
 
 @pytest.mark.slow
+def test_the_control_world_reports_both_sides_of_its_trade(control_world: Store) -> None:
+    """Importers report what exporters report, a CIF margin higher and with noise: mirror
+    gaps can arise by chance, on flows large enough for the signals to weigh."""
+    row = control_world.backend.raw_sql(
+        """
+        WITH leaves AS (
+            SELECT reporter_iso3, partner_iso3, flow, substr(hs_code, 1, 4) AS heading,
+                   year(period_start) AS year, value_usd
+            FROM flows WHERE hs_level = 6 AND partner_iso3 <> 'PRK'
+        ),
+        sold AS (
+            SELECT reporter_iso3 AS a, partner_iso3 AS b, heading, year, sum(value_usd) AS fob
+            FROM leaves WHERE flow = 'export' GROUP BY ALL
+        ),
+        bought AS (
+            SELECT partner_iso3 AS a, reporter_iso3 AS b, heading, year, sum(value_usd) AS cif
+            FROM leaves WHERE flow = 'import' GROUP BY ALL
+        )
+        SELECT count(*) FILTER (WHERE fob >= 1e6), median(cif / fob),
+               quantile_cont(cif / fob, 0.05), quantile_cont(cif / fob, 0.95)
+        FROM sold JOIN bought USING (a, b, heading, year)
+        """
+    ).fetchone()
+    assert row is not None
+    large, median, low, high = row
+    assert large >= 100
+    assert 1.02 < median < 1.15
+    assert low < 1.0
+    assert high > 1.2
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="the mirror-gap detector scores chance gaps between the two sides' reports as high: "
+    "CHN-USA HS 5606 in 2022 (1.73), DEU-TWN HS 2903 in 2018 (1.64), CHN-USA HS 3922 in 2021 "
+    "(1.28), MAF-JPN HS 1905 in 2020 (1.06)",
+)
 def test_a_world_without_evasion_has_no_high_score_signal(
     control_world: Store, un_dprk: Regime
 ) -> None:
     assert "signals" not in _truth(control_world)
     found = signals(control_world, un_dprk).table.to_pylist()
-    assert [s for s in found if s["score"] >= HIGH_SCORE] == []
+    high = [
+        (s["kind"], s["reporter"], s["partner"], s["hs_code"], s["window"], round(s["score"], 2))
+        for s in found
+        if s["score"] >= HIGH_SCORE
+    ]
+    assert high == []
 
 
 def test_the_evasion_world_repeats_and_differs_from_the_plain_one(tmp_path: Path) -> None:

@@ -54,6 +54,15 @@ def synth_command(
             "ground truth; the findings stay the same.",
         ),
     ] = False,
+    in_scope: Annotated[
+        bool,
+        typer.Option(
+            "--in-scope",
+            help="Make trade with the DPRK about a tenth of the rows, mostly in goods some "
+            "measure names before it takes force and in other goods after; the findings stay "
+            "the same.",
+        ),
+    ] = False,
 ) -> None:
     """Write monthly HS6 trade 2012-2024 with planted DPRK findings and their ground truth."""
     with Progress(
@@ -72,6 +81,7 @@ def synth_command(
             seed=seed,
             format=format.value,
             evasion=evasion,
+            in_scope=in_scope,
             progress=lambda done, _: bar.update(task, completed=done),
         )
     console.print(

@@ -6,10 +6,10 @@ and banned goods or refined petroleum traded between third states. The bans they
 are the ones the ordinary plants already make bite: China's coal imports from the DPRK fall
 from about US$90m a year in 2015-2016 to US$6m in 2018-2019 (2371 OP8).
 
-Mirror statistics need the two sides of a flow to agree, and the generator draws them
-independently; so in a world with evasion, general trade is reported by exporters only, and
-the only flows two states both report are planted here, each import side a CIF margin above
-its export side except the one mirror gap.
+Mirror statistics compare the two sides of a flow; in a world with evasion both sides report
+general trade, the importer's figures a CIF margin and some noise off the exporter's, and
+each planted flow that two states both report has its import side a CIF margin above its
+export side, except the one mirror gap.
 """
 
 from __future__ import annotations

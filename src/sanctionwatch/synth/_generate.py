@@ -74,6 +74,20 @@ _TARGET_TRADERS = {
     "MEX": 0.1,
 }
 _MAX_LEAVES = 2000
+# In an in-scope world: the share of rows with the target, how much likelier a good some
+# measure names is in its baskets, and rows per leaf once headings and chapters are added.
+_IN_SCOPE_SHARE = 0.1
+_NAMED_BOOST = 30.0
+_ROWS_PER_LEAF = 2.8
+_CIF_LOW, _CIF_HIGH = 0.02, 0.15
+# How far an importer's figure for a code strays from the exporter's, beyond the CIF margin
+# (log-normal sigma): valuation, exchange rates and timing for most codes, and for one code in
+# ten a wider gap (goods classified or valued differently by the two customs); weights agree
+# more closely.
+_MIRROR_VALUE_NOISE = 0.1
+_MIRROR_WIDE_NOISE = 0.5
+_MIRROR_WIDE_SHARE = 0.1
+_MIRROR_WEIGHT_NOISE = 0.05
 _BATCH_LEAVES = 200_000
 _EPOCH = dt.date(1970, 1, 1)
 _M, _X = 0, 1
@@ -160,7 +174,8 @@ def synthesize(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: ProgressCallback | None = None,
     evasion: bool = False,
-    exporters_only: bool | None = None,
+    mirrored: bool | None = None,
+    in_scope: bool = False,
 ) -> SynthReport:
     """Write `rows` flow rows to `out` (a folder) with the ground truth beside them.
 
@@ -169,8 +184,14 @@ def synthesize(
     `ingest`. Both hold the same rows; `ground_truth.json` lists the findings `check` must
     return for the UN DPRK regime. `evasion` plants one case of each evasion signal (see
     `_evasion`), listed under `signals` in the ground truth; the findings stay the same.
-    `exporters_only` (default: as `evasion`) has only exporters report general trade, so the
-    two sides of a flow never disagree by chance: the control world for the evasion signals.
+    `mirrored` (default: as `evasion`) has both sides report general trade, as states do:
+    each export has beside it the importer's report of the same goods, a freight and
+    insurance margin higher with some noise, so that only planted gaps are large; without it
+    imports and exports are drawn apart, and no two sides of a flow agree.
+    `in_scope` makes trade with the DPRK about a tenth of the world, mostly in
+    goods some measure names (coal, ores, textiles, seafood, machinery...) while no measure
+    covers them yet, and in goods no measure covers once they do: `check` then sifts much
+    in-scope trade that is legal for the planted findings, which stay the same.
     """
     if format not in FORMATS:
         raise SanctionwatchError(f"unknown format {format!r} (expected {' or '.join(FORMATS)})")
@@ -183,8 +204,8 @@ def synthesize(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SanctionwatchError(f"{folder}: cannot make this folder: {error.strerror}") from error
-    one_sided = evasion if exporters_only is None else exporters_only
-    world = _World(seed, rows, resolve_regime("un-dprk"), evasion, one_sided)
+    both_sides = evasion if mirrored is None else mirrored
+    world = _World(seed, rows, resolve_regime("un-dprk"), evasion, both_sides, in_scope)
     name = "flows.parquet" if format == "parquet" else "flows.tsv.gz"
     path = folder / name
     sink: _Sink = (
@@ -218,6 +239,7 @@ def synthesize(
         "rows": rows,
         "format": format,
         "flows": name,
+        "in_scope": in_scope,
         "findings": findings,
         "planted": [_planted_record(p) for p in PLANTS],
     }
@@ -258,7 +280,8 @@ class _World:
         rows: int,
         regime: Regime,
         evasion: bool = False,
-        exporters_only: bool = False,
+        mirrored: bool = False,
+        in_scope: bool = False,
     ) -> None:
         self.seed = seed
         self.rows = rows
@@ -281,14 +304,20 @@ class _World:
         rep, par = np.meshgrid(reporters, partners, indexing="ij")
         keep = rep != par
         rep, par = rep[keep], par[keep]
-        # With evasion planted, only exporters report general trade: see `_evasion`.
-        flows = (_X,) if exporters_only else (_M, _X)
+        # Mirrored, a pair is an exporter and its buyer, who reports the import if it reports.
+        flows = (_X,) if mirrored else (_M, _X)
+        self.mirrored = mirrored
         self.pair_reporter = np.concatenate([rep] * len(flows))
         self.pair_partner = np.concatenate([par] * len(flows))
         self.pair_flow = np.repeat(np.array(flows, dtype=np.int8), len(rep))
         weight = size[self.pair_reporter] * size[self.pair_partner]
         self.pair_weight = weight
         self.pair_scale = np.clip(np.sqrt(weight / np.median(weight)), 0.1, 100.0)
+        self.partner_reports = np.isin(self.pair_partner, reporters)
+        # Freight and insurance on top of the exporter's FOB value, by pair: 2 to 15 %.
+        self.pair_cif = 1.0 + np.random.default_rng([seed, 2]).uniform(
+            _CIF_LOW, _CIF_HIGH, len(self.pair_partner)
+        )
 
         # Product popularity: a Zipf law over a ranking drawn from the seed.
         leaves = len(self.codes.leaves)
@@ -297,6 +326,12 @@ class _World:
         self.popularity = popularity
         self.popularity_cdf = np.cumsum(popularity) / popularity.sum()
         self.unsafe = _unsafe(regime, self.codes)
+        self.in_scope = in_scope
+        # In an in-scope world, the goods a measure names are the target's staple trade.
+        self.target_popularity = {
+            flow: popularity * np.where(named, _NAMED_BOOST if in_scope else 1.0, 1.0)
+            for flow, named in _named(regime, self.codes).items()
+        }
 
         self.plants = _plants_by_block(self.countries, self.codes)
         self.annual = _annual_blocks(self.plants, self.countries, self.codes)
@@ -369,6 +404,8 @@ class _World:
         unique = np.unique(block * span + leaf)
         block, leaf = unique // span, unique % span
         value, weight = self._figures(rng, leaf, self.pair_scale[pairs][block])
+        if self.mirrored:
+            return self._both_sides(rng, pairs, block, leaf, value, weight, month)
         ids, rank, value, weight = self._with_aggregates(block, leaf, value, weight)
         sizes = np.bincount(ids, minlength=len(pairs))
         pair_rows = _Rows(
@@ -381,6 +418,51 @@ class _World:
             weight=weight,
         )
         return pair_rows, sizes
+
+    def _both_sides(
+        self,
+        rng: np.random.Generator,
+        pairs: np.ndarray,
+        block: np.ndarray,
+        leaf: np.ndarray,
+        value: np.ndarray,
+        weight: np.ndarray,
+        month: int,
+    ) -> tuple[_Rows, np.ndarray]:
+        """Each exporter's block followed by its buyer's report of the same leaves (when the
+        buyer reports): block 2p is pair p's export side, 2p + 1 its import side."""
+        mirror = self.partner_reports[pairs][block]
+        bought, bought_kg = self._imported(rng, value, weight, self.pair_cif[pairs][block])
+        ids, rank, value, weight = self._with_aggregates(
+            np.concatenate([2 * block, 2 * block[mirror] + 1]),
+            np.concatenate([leaf, leaf[mirror]]),
+            np.concatenate([value, bought[mirror]]),
+            np.concatenate([weight, bought_kg[mirror]]),
+        )
+        pair, side = ids // 2, ids % 2
+        exporter, importer = self.pair_reporter[pairs][pair], self.pair_partner[pairs][pair]
+        rows = _Rows(
+            reporter=np.where(side == 0, exporter, importer),
+            partner=np.where(side == 0, importer, exporter),
+            flow=np.where(side == 0, _X, _M).astype(np.int8),
+            period=np.full(len(ids), month, dtype=np.int16),
+            rank=rank,
+            value=value,
+            weight=weight,
+        )
+        return rows, np.bincount(pair, minlength=len(pairs))
+
+    @staticmethod
+    def _imported(
+        rng: np.random.Generator, value: np.ndarray, weight: np.ndarray, cif: np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The importer's CIF value and net weight of goods exported at `value` and `weight`."""
+        wide = rng.random(len(value)) < _MIRROR_WIDE_SHARE
+        sigma = np.where(wide, _MIRROR_WIDE_NOISE, _MIRROR_VALUE_NOISE)
+        noise = np.exp(rng.normal(0.0, 1.0, len(value)) * sigma)
+        bought = np.maximum(np.rint(value * cif * noise), 1).astype(np.int64)
+        kg = weight * rng.lognormal(0.0, _MIRROR_WEIGHT_NOISE, len(weight))
+        return bought, np.maximum(np.rint(kg), 1).astype(np.int64)
 
     def _with_aggregates(
         self, block: np.ndarray, leaf: np.ndarray, value: np.ndarray, weight: np.ndarray
@@ -422,17 +504,41 @@ class _World:
         return value.astype(np.int64), weight.astype(np.int64)
 
     def _leaves_only(self, rng: np.random.Generator, pair: int, count: int, month: int) -> _Rows:
-        """A block without aggregate rows, as some reporters file them: fills a month exactly."""
-        leaf = np.sort(rng.choice(len(self.codes.leaves), size=count, replace=False))
+        """A block without aggregate rows, as some reporters file them: fills a month exactly.
+
+        Mirrored, the buyer reports all but (when `count` is odd) the last of its leaves."""
+        bought = count // 2 if self.mirrored and self.partner_reports[pair] else 0
+        sold = count - bought
+        leaf = np.sort(rng.choice(len(self.codes.leaves), size=sold, replace=False))
         value, weight = self._figures(rng, leaf, float(self.pair_scale[pair]))
-        return _Rows(
-            reporter=np.full(count, self.pair_reporter[pair], dtype=np.int16),
-            partner=np.full(count, self.pair_partner[pair], dtype=np.int16),
-            flow=np.full(count, self.pair_flow[pair], dtype=np.int8),
-            period=np.full(count, month, dtype=np.int16),
+        reporter, partner = self.pair_reporter[pair], self.pair_partner[pair]
+        rows = _Rows(
+            reporter=np.full(sold, reporter, dtype=np.int16),
+            partner=np.full(sold, partner, dtype=np.int16),
+            flow=np.full(sold, self.pair_flow[pair], dtype=np.int8),
+            period=np.full(sold, month, dtype=np.int16),
             rank=self.codes.leaf_rank[leaf],
             value=value,
             weight=weight,
+        )
+        if not bought:
+            return rows
+        value, weight = self._imported(
+            rng, value[:bought], weight[:bought], float(self.pair_cif[pair])
+        )
+        return _Rows.concat(
+            [
+                rows,
+                _Rows(
+                    reporter=np.full(bought, partner, dtype=np.int16),
+                    partner=np.full(bought, reporter, dtype=np.int16),
+                    flow=np.full(bought, _M, dtype=np.int8),
+                    period=np.full(bought, month, dtype=np.int16),
+                    rank=self.codes.leaf_rank[leaf[:bought]],
+                    value=value,
+                    weight=weight,
+                ),
+            ]
         )
 
     def _target_month(self, rng: np.random.Generator, month: int, *, background: bool) -> _Rows:
@@ -442,6 +548,11 @@ class _World:
         """
         scale = float(np.clip(self.quota[month] / 4000, 0.1, 1.0))
         mean_k = max(2.0, self.mean_leaves / 8)
+        if self.in_scope:
+            # Larger baskets, China's four times the others', for the blocks a month expects.
+            blocks_expected = 2 * scale * (sum(_TARGET_TRADERS.values()) + 3)
+            share = _IN_SCOPE_SHARE * self.quota[month] / blocks_expected
+            mean_k = max(mean_k, share / _ROWS_PER_LEAF)
         blocks: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
         for iso3, chance in _TARGET_TRADERS.items():
             reporter = self.countries.index(iso3)
@@ -454,7 +565,8 @@ class _World:
                 leaf = np.zeros(0, dtype=np.int64)
                 if drawn:
                     pool = np.flatnonzero(~self.unsafe[flow][month])
-                    p = self.popularity[pool] / self.popularity[pool].sum()
+                    weights = self.target_popularity[flow][pool]
+                    p = weights / weights.sum()
                     leaf = rng.choice(pool, size=min(k, len(pool)), replace=False, p=p)
                     leaf = np.setdiff1d(leaf, [i for i, _, _ in planted])
                 value, weight = self._figures(rng, leaf, 0.5)
@@ -521,6 +633,19 @@ def _unsafe(regime: Regime, codes: Codes) -> dict[int, np.ndarray]:
         )
         mask[flow] |= active[:, None] & covered[None, :]
     return mask
+
+
+def _named(regime: Regime, codes: Codes) -> dict[int, np.ndarray]:
+    """Per flow, the leaves some measure's scope names, whatever its dates."""
+    leaves = np.array(codes.leaves)
+    named = {_M: np.zeros(len(leaves), bool), _X: np.zeros(len(leaves), bool)}
+    for m in regime.measures:
+        if not m.scope.hs:
+            continue
+        flow = _M if m.direction is Direction.FROM_TARGET else _X
+        for prefix in m.scope.prefixes:
+            named[flow] |= np.char.startswith(leaves, prefix)
+    return named
 
 
 def _period_index(period: str) -> int:

@@ -67,6 +67,7 @@ class ExpectedCap:
     status: str
     reporters: str
     cap_period: str
+    used_pct: float
     thresholds: tuple[tuple[float, str], ...] = ()
 
 
@@ -224,20 +225,26 @@ PLANTS: tuple[Planted, ...] = (
 EXPECTED_CAPS: tuple[ExpectedCap, ...] = (
     # US$42m of the term's US$53,495,894 (78.5 %) decides it: 500,000 t is 50 % of its tonnes.
     ExpectedCap(
-        "2321-op26b", "threshold_reached", "CHN", "2016-11-30..2016-12-31", ((75.0, "2016-12"),)
+        "2321-op26b",
+        "threshold_reached",
+        "CHN",
+        "2016-11-30..2016-12-31",
+        42_000_000 / 53_495_894 * 100,
+        ((75.0, "2016-12"),),
     ),
     # US$170m of US$400,870,018 (42 %), 2.0 Mt of 7.5 Mt: the August row straddles the cap's
     # end on 2017-08-04 but is still summed, and the IND annual row too.
-    ExpectedCap("2321-op26b", "within_cap", "CHN,IND", "2017"),
-    ExpectedCap("2375-op14-2017", "within_cap", "CHN", "2017-10-01..2017-12-31"),
+    ExpectedCap("2321-op26b", "within_cap", "CHN,IND", "2017", 170_000_000 / 400_870_018 * 100),
+    ExpectedCap("2375-op14-2017", "within_cap", "CHN", "2017-10-01..2017-12-31", 20.0),
     ExpectedCap(
         "2397-op5",
         "threshold_reached",
         "CHN,RUS",
         "2019",
+        98.0,
         ((75.0, "2019-06"), (90.0, "2019-09"), (95.0, "2019-11")),
     ),
-    ExpectedCap("2397-op5", "within_cap", "CHN", "2020"),
+    ExpectedCap("2397-op5", "within_cap", "CHN", "2020", 5.0),
 )
 
 
@@ -252,6 +259,7 @@ def expected_findings() -> list[dict[str, Any]]:
             "flow": _FLOW_NAMES[p.flow],
             "period": p.period,
             "hs_code": p.hs_code,
+            "value_usd": p.value_usd,
             "story": p.story,
         }
         for p in PLANTS
@@ -264,6 +272,7 @@ def expected_findings() -> list[dict[str, Any]]:
             "status": c.status,
             "reporter": c.reporters,
             "period": c.cap_period,
+            "used_pct": c.used_pct,
             "thresholds_crossed": [{"threshold": t, "period": p} for t, p in c.thresholds],
         }
         for c in EXPECTED_CAPS
