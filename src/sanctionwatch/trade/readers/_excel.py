@@ -72,7 +72,13 @@ class ExcelSheet:
         self.decimal = decimal
         self.batch_rows = batch_rows
         # openpyxl may parse the whole sheet on opening to learn its size: open it once.
-        self._workbook = self._open()
+        # The file is opened here, not by openpyxl, which leaves it open when it fails.
+        self._file = path.open("rb")
+        try:
+            self._workbook = self._open()
+        except BaseException:
+            self._file.close()
+            raise
         try:
             self._worksheet = self._sheet(self._workbook)
             self._rows = islice(self._worksheet.values, self.header_line - 1, None)
@@ -122,6 +128,7 @@ class ExcelSheet:
 
     def close(self) -> None:
         self._workbook.close()
+        self._file.close()
 
     def _next_rows(self) -> list[tuple[object, ...]]:
         try:
@@ -198,7 +205,7 @@ class ExcelSheet:
             with warnings.catch_warnings():
                 # openpyxl warns about workbook features it skips (styles, validation).
                 warnings.simplefilter("ignore", UserWarning)
-                return load_workbook(self.path, read_only=True, data_only=True)
+                return load_workbook(self._file, read_only=True, data_only=True)
         except _UNREADABLE as error:
             raise self._unreadable(error) from error
 
