@@ -229,7 +229,8 @@ class DelimitedText:
             sniffed = sniff_encoding(head)
             self.encoding = sniffed if sniffed.startswith(self.encoding) else "utf-16-le"
         self._errors = "strict" if encoding is not None else _WINDOWS_1252_FALLBACK
-        self._fields = re.escape(delimiter)
+        # The delimiter in a regular expression (RE2), inside a character class or out.
+        self._fields = f"\\x{{{ord(delimiter):x}}}"
         self.header, self._rows_follow = self._read_header()
         refuse_repeated_names(path, self.header, f"line {self.header_line}")
 
@@ -279,7 +280,7 @@ class DelimitedText:
             well_formed = pc.match_substring_regex(lines, f"^{value}(?:{self._fields}{value})*$")
             bare = pc.replace_substring_regex(lines, f"(^|{self._fields}){quoted}", r"\1")
         else:
-            well_formed = pa.array([True] * len(lines))
+            well_formed = pc.is_valid(lines)  # every line
             bare = lines
         fields = pc.add(pc.count_substring(bare, self.delimiter), 1)
         blank = pc.equal(lines, "")
