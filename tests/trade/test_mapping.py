@@ -158,7 +158,7 @@ def test_wrong_encoding_names_the_line(tmp_path: Path) -> None:
         _rows(path, mapping)
     assert str(caught.value) == f"{path}: line 3: not UTF-8 text"
     path.write_bytes("Monat,HS,Wert\n".encode("cp1252").replace(b"a", b"\xe4"))
-    with pytest.raises(SanctionwatchError, match=r"table\.csv: line 1: not utf-8 text"):
+    with pytest.raises(SanctionwatchError, match=r"table\.csv: line 1: not UTF-8 text"):
         _rows(path, mapping)
 
 

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from sanctionwatch import SanctionwatchError
 from sanctionwatch.trade.readers import ReaderOptions
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
+from sanctionwatch.trade.readers._text import sniff_encoding
 from sanctionwatch.trade.readers.baci import read_baci
 from sanctionwatch.trade.readers.comtrade_bulk import read_bulk
 from sanctionwatch.trade.readers.mapping import read_mapped
@@ -110,6 +111,27 @@ def _read(
     return rows
 
 
+def _rows(
+    read: Callable[[Path, ReaderOptions], Iterator[RawBatch]], path: Path, options: ReaderOptions
+) -> list[int] | None:
+    """The lines of the rows read, or None after a clear error; any other exception
+    propagates."""
+    try:
+        batches = list(read(path, options))
+    except SanctionwatchError as error:
+        message = str(error)
+        assert "\n" not in message
+        assert str(path) in message or str(options.mapping) in message
+        return None
+    lines: list[int] = []
+    for batch in batches:
+        assert batch.table.schema == RAW_SCHEMA
+        lines.extend(batch.table["source_row"].to_pylist())
+        assert 0 <= batch.bytes_done <= batch.bytes_total
+    assert lines == sorted(set(lines))
+    return lines
+
+
 def _cells(header: list[str], fields: list[str]) -> dict[str, str | None]:
     return {
         name: value if value != "" else None for name, value in zip(header, fields, strict=True)
@@ -152,7 +174,7 @@ def _csv_rows(data: bytes, header: tuple[str, ...], delimiter: str, encoding: st
     for record in records[1:]:
         if record == []:
             continue
-        if len(record) != len(header):
+        if len(record) != len(header) or any("\n" in f or "\r" in f for f in record):
             return None
         if any(record):
             rows.append(_cells(list(header), record))
@@ -238,6 +260,31 @@ def test_bulk_reads_every_line(folder: Path, file: tuple[bytes, int], gzipped: b
     assert read == _tsv_rows(data, BULK_HEADER)
 
 
+def _every_line_read(
+    read: Callable[[Path, ReaderOptions], Iterator[RawBatch]],
+    path: Path,
+    options: ReaderOptions,
+    text: str,
+    delimiter: str,
+) -> None:
+    """Either a clear error, or a row for every line after the header with anything but
+    separators and quotes on it, numbered by its line, and for no line that is blank."""
+    lines = _rows(read, path, options)
+    if lines is None:
+        return
+    physical = LINE_BREAK.split(text.removeprefix("\ufeff"))
+    if physical and physical[-1] == "":
+        physical.pop()
+    written = {n for n, line in enumerate(physical[1:], start=2) if line}
+    with_text = {n for n, line in enumerate(physical[1:], start=2) if line.strip(delimiter + '"')}
+    assert with_text <= set(lines) <= written
+
+
+def _decoded(data: bytes) -> str:
+    """Text as the readers decode a file of unstated encoding."""
+    return data.decode(sniff_encoding(data[:64]), "replace")
+
+
 def _check_damaged(read: Rows | None, expected: Rows | None) -> None:
     """Accepted: exactly the oracle's rows and cells; well-formed to the oracle: accepted."""
     if expected is not None:
@@ -255,6 +302,7 @@ def test_damaged_bulk_is_read_whole_or_refused(
     path = folder / "damaged.txt"
     path.write_bytes(damaged)
     _check_damaged(_read(read_bulk, path, ReaderOptions()), _tsv_rows(damaged, BULK_HEADER))
+    _every_line_read(read_bulk, path, ReaderOptions(), _decoded(damaged), "\t")
 
 
 @FAST
@@ -288,6 +336,7 @@ def test_baci_rows_or_one_error(
         assert expected is not None
         assert len(expected) == rows
     _check_damaged(read, expected)
+    _every_line_read(read_baci, path, ReaderOptions(), _decoded(content), ",")
 
 
 @FAST
@@ -308,6 +357,8 @@ def test_mapped_rows_or_one_error(
         assert expected is not None
         assert len(expected) == rows
     _check_damaged(read, expected)
+    options = ReaderOptions(mapping=mapping)
+    _every_line_read(read_mapped, path, options, content.decode("cp1252", "replace"), ";")
 
 
 def test_a_reader_that_refuses_everything_fails_these_checks(folder: Path) -> None:
@@ -341,3 +392,4 @@ def test_damaged_bulk_many_more_cases(
     path = folder / "damaged.txt.gz"
     path.write_bytes(gzip.compress(damaged))
     _check_damaged(_read(read_bulk, path, ReaderOptions()), _tsv_rows(damaged, BULK_HEADER))
+    _every_line_read(read_bulk, path, ReaderOptions(), _decoded(damaged), "\t")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sanctionwatch import (
     ReaderOptions,
+    SanctionwatchError,
     aggregate_gaps,
     forget,
     ingest,
@@ -77,9 +78,12 @@ def ingest_command(
     """Load trade files: every row is accepted or rejected with a reason; read = both."""
     options = ReaderOptions(mapping=mapping, hs_version=hs_version, country_codes=country_codes)
     with open_store(store) as opened:
-        for file in files:
-            with byte_progress(f"reading {file.name}") as progress:
-                report = ingest(opened, file, format=format, options=options, progress=progress)
+        for position, file in enumerate(files):
+            try:
+                with byte_progress(f"reading {file.name}") as progress:
+                    report = ingest(opened, file, format=format, options=options, progress=progress)
+            except SanctionwatchError as error:
+                raise _stopped_at(error, files[:position], files[position + 1 :]) from error
             if report.already:
                 console.print(
                     f"{file}: already in the store as ingest {report.ingest_id} "
@@ -99,6 +103,19 @@ def ingest_command(
                     "their figures; each flow counts once, with this ingest's figure "
                     "(earlier ones: `sanctionwatch revisions`)"
                 )
+
+
+def _stopped_at(
+    error: SanctionwatchError, before: list[Path], after: list[Path]
+) -> SanctionwatchError:
+    """The error of a file that stops a run of several, saying which files the run left in
+    the store (each is its own transaction) and which it never read."""
+    told = [str(error)]
+    if before:
+        told.append(f"stored before it: {', '.join(str(file) for file in before)}")
+    if after:
+        told.append(f"not read: {', '.join(str(file) for file in after)}")
+    return SanctionwatchError("; ".join(told))
 
 
 @app.command("ingests")

@@ -37,6 +37,7 @@ from sanctionwatch.trade.readers import (
     ReaderOptions,
     ShapedText,
     detect_format,
+    require_trade_file,
 )
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._shape import literal
@@ -111,8 +112,7 @@ def ingest(
     """
     path = Path(path)
     store.require_writable("ingest")
-    if not path.is_file():
-        raise SanctionwatchError(f"{path}: no such file")
+    require_trade_file(path)
     if format != "auto" and format not in READERS:
         known = ", ".join(["auto", *READERS])
         raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")

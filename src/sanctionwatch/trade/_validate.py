@@ -20,7 +20,15 @@ from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._layout import FLOW_KIND, FREQUENCY
 from sanctionwatch.trade._schema import FLOW_KINDS
 
-__all__ = ["COUNTRY_CODES_VIEW", "DUPLICATE", "PERIODS_VIEW", "judged", "periods", "repeats"]
+__all__ = [
+    "COUNTRY_CODES_VIEW",
+    "DUPLICATE",
+    "LARGEST_FIGURE",
+    "PERIODS_VIEW",
+    "judged",
+    "periods",
+    "repeats",
+]
 
 COUNTRY_CODES_VIEW = "_ingest_country_codes"
 PERIODS_VIEW = "_ingest_periods"
@@ -33,6 +41,10 @@ _KEYS = ("reporter_code", "partner_code", "flow", "period_start", "period_end", 
 _FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 # The years a period may fall in.
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
+# The largest figure a row may give, in US$, kg or units: 10^15 US$ is some forty years of the
+# whole world's trade, so a larger figure is a mistake in the file, and sums of such figures
+# would overflow to infinity.
+LARGEST_FIGURE = 10**15
 
 
 def _text(value: str) -> str:
@@ -53,11 +65,17 @@ def _number_checks(text: str, number: str, name: str) -> list[tuple[str, str]]:
         ),
         (f"isnan({number}) OR isinf({number})", f"'{name} is not finite'"),
         (f"{number} < 0", f"'{name} is negative: ' || {_quoted(text)}"),
+        (
+            f"{number} > {LARGEST_FIGURE}",
+            f"'{name} is beyond the largest figure accepted (1e15): ' || {_quoted(text)}",
+        ),
     ]
 
 
 # Each check as (when a row fails it, why), in the order a row's first failure is reported.
 _CHECKS: list[tuple[str, str]] = [
+    # The reader could not read the row as fields: it says why.
+    ("damage IS NOT NULL", "damage"),
     (
         "reporter_text IS NULL AND reporter_iso IS NULL",
         "'missing reporter (reporterCode or reporterISO)'",
@@ -232,6 +250,7 @@ by_period AS (
 ),
 texts AS (
     SELECT source_row, {carried}
+        damage,
         nullif(freqCode, '') AS freq,
         nullif(period, '') AS period,
         nullif(flowCode, '') AS flow_code,

@@ -8,6 +8,7 @@ may read in one pass instead of batches.
 
 from __future__ import annotations
 
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade.readers import baci, comtrade, comtrade_bulk, mapping
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import ShapedText
-from sanctionwatch.trade.readers._text import GZIP_MAGIC
+from sanctionwatch.trade.readers._text import GZIP_MAGIC, sniff_encoding
 
 __all__ = [
     "READERS",
@@ -26,6 +27,7 @@ __all__ = [
     "ReaderOptions",
     "ShapedText",
     "detect_format",
+    "require_trade_file",
 ]
 
 Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
@@ -43,6 +45,7 @@ READERS: dict[str, Reader] = {
 RECONCILED: frozenset[str] = frozenset({"baci"})
 
 SHAPED: dict[str, Callable[[Path, ReaderOptions], ShapedText]] = {
+    "comtrade-csv": comtrade.shape_csv,
     "comtrade-bulk": comtrade_bulk.shape_bulk,
     "baci": baci.shape_baci,
     "mapping": mapping.shape_mapped,
@@ -50,6 +53,34 @@ SHAPED: dict[str, Callable[[Path, ReaderOptions], ShapedText]] = {
 
 _HEAD_BYTES = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
+
+
+def require_trade_file(path: Path) -> None:
+    """Refuse, saying what it is, a path that is not a regular file with something in it: a
+    directory, a pipe or a device (which may never end) and an empty file hold no trade."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise SanctionwatchError(f"{path}: no such file") from None
+    except OSError as error:
+        raise SanctionwatchError(f"{path}: cannot be read ({error.strerror})") from None
+    if stat.S_ISDIR(found.st_mode):
+        raise SanctionwatchError(f"{path}: is a directory; name the trade files in it")
+    if not stat.S_ISREG(found.st_mode):
+        kind = (
+            "a pipe"
+            if stat.S_ISFIFO(found.st_mode)
+            else "a device"
+            if stat.S_ISCHR(found.st_mode) or stat.S_ISBLK(found.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(found.st_mode)
+            else "not a file"
+        )
+        raise SanctionwatchError(
+            f"{path}: is not a regular file ({kind}); save the trade data to a file first"
+        )
+    if found.st_size == 0:
+        raise SanctionwatchError(f"{path}: is empty")
 
 
 def detect_format(path: Path, options: ReaderOptions | None = None) -> str:
@@ -67,6 +98,9 @@ def detect_format(path: Path, options: ReaderOptions | None = None) -> str:
     gzipped = head.startswith(GZIP_MAGIC)
     if gzipped:
         head = _gunzip_start(head)
+    encoding = sniff_encoding(head)
+    if encoding != "utf-8":
+        head = head.decode(encoding, "replace").encode("utf-8")
     if head.startswith(_ZIP_MAGIC):
         raise SanctionwatchError(
             f"{path}: an Excel workbook or a zip archive: for a sheet, pass --mapping FILE to "

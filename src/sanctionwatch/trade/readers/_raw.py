@@ -5,7 +5,9 @@ position in its file (`source_row`: a line number, header counted, or a record n
 as read in JSON (`record`, kept with rejects), and the Comtrade fields the canonical flow table is
 built from, converted to Comtrade's units (US$, kg) but still as text: trimmed of spaces, null
 where empty. Validation and typing run
-afterwards, inside the engine, the same for every format.
+afterwards, inside the engine, the same for every format. A row the reader could not read as
+fields (a damaged line, a JSON record that is not an object) is handed on all the same, with
+why in `damage`, so that ingest rejects it with its position: every row read is accounted for.
 """
 
 from __future__ import annotations
@@ -55,7 +57,11 @@ REQUIRED_FIELDS: tuple[tuple[str, ...], ...] = (
 )
 
 RAW_SCHEMA = pa.schema(
-    [pa.field("source_row", pa.int64()), pa.field("record", pa.string())]
+    [
+        pa.field("source_row", pa.int64()),
+        pa.field("record", pa.string()),
+        pa.field("damage", pa.string()),
+    ]
     + [pa.field(name, pa.string()) for name in COMTRADE_FIELDS]
 )
 

@@ -151,22 +151,29 @@ def raw_select(
     joins: str = "",
     blank_unless: Sequence[int] | None = None,
     extra: Sequence[str] = (),
+    damaged: bool = False,
 ) -> str:
-    """The query giving `source_row`, then `extra`, then the Comtrade fields from a file's rows
-    (`rows`, a table or a subquery with `source_row` and `c0`, `c1`, ...); rows with no text
-    at all are left out, or, with `blank_unless`, rows with no text in those columns.
+    """The query giving `source_row`, then `extra`, then `damage` and the Comtrade fields from a
+    file's rows (`rows`, a table or a subquery with `source_row` and `c0`, `c1`, ..., and with
+    `damaged` also `damage`, see `with_damage`); rows with no text at all are left out, or,
+    with `blank_unless`, rows with no text in those columns; damaged rows are all kept.
 
     `fields` maps Comtrade field names to SQL over `rows`; fields not named are null.
     """
     checked = range(len(header)) if blank_unless is None else blank_unless
     present = ", ".join(column(i) for i in checked)
+    damage = "rows.damage" if damaged else NULL
     selected = ", ".join(
-        [*extra, *(f'{fields.get(name, NULL)} AS "{name}"' for name in COMTRADE_FIELDS)]
+        [
+            *extra,
+            f"{damage} AS damage",
+            *(f'{fields.get(name, NULL)} AS "{name}"' for name in COMTRADE_FIELDS),
+        ]
     )
-    return (
-        f"SELECT rows.source_row, {selected} FROM {rows} AS rows {joins} "
-        f"WHERE coalesce({present or 'NULL'}) IS NOT NULL"
-    )
+    kept = f"coalesce({present or 'NULL'}) IS NOT NULL"
+    if damaged:
+        kept = f"({kept} OR rows.damage IS NOT NULL)"
+    return f"SELECT rows.source_row, {selected} FROM {rows} AS rows {joins} WHERE {kept}"
 
 
 def _columns_used(*sql: str) -> list[int]:
@@ -258,8 +265,13 @@ class RawShaper:
         # A join may reorder rows; without one DuckDB keeps their order, and sorting the
         # records would cost more than the rest of the query.
         order = " ORDER BY rows.source_row" if joins else ""
-        record = f"{record_sql(header)} AS record"
-        self._query = raw_select(header, fields, joins=joins, extra=[record]) + order
+        # A damaged row's record is its line as found.
+        record = (
+            "CASE WHEN rows.damage IS NULL THEN "
+            f"{record_sql(header)} ELSE "
+            "CAST(to_json(struct_pack(line := rows.damaged_text)) AS VARCHAR) END AS record"
+        )
+        self._query = raw_select(header, fields, joins=joins, extra=[record], damaged=True) + order
 
     def shape(self, batch: TextBatch) -> RawBatch:
         self._connection.register("rows", batch.table)

@@ -84,7 +84,7 @@ def shape_baci(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 2
     classification = baci_classification(path, options)
     countries_file = find_country_codes(path, options)
     countries = _load_country_codes(countries_file) if countries_file is not None else None
-    source = DelimitedText(path, delimiter=",", batch_bytes=batch_bytes)
+    source = DelimitedText(path, delimiter=",", encoding=None, batch_bytes=batch_bytes)
     positions: dict[str, int] = {}
     for index, name in enumerate(source.header):
         positions.setdefault(name.strip().lower(), index)

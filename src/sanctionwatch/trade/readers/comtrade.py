@@ -6,12 +6,13 @@ whole record as JSON; validation and typing happen afterwards, inside the engine
 
 from __future__ import annotations
 
+import codecs
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade.readers._raw import (
@@ -21,10 +22,13 @@ from sanctionwatch.trade.readers._raw import (
     RawBatch,
     ReaderOptions,
 )
+from sanctionwatch.trade.readers._shape import ShapedText, column, text
+from sanctionwatch.trade.readers._text import DelimitedText, is_gzip, sniff_encoding, text_size
+from sanctionwatch.trade.readers.comtrade_bulk import comtrade_columns
 
-__all__ = ["read_csv", "read_json"]
+__all__ = ["read_csv", "read_json", "shape_csv"]
 
-_MAX_JSON_BYTES = 1 << 31
+_SMALLEST_OBJECT_LIMIT = 1 << 20
 
 
 def _check_columns(path: Path, present: set[str]) -> None:
@@ -36,19 +40,35 @@ def _check_columns(path: Path, present: set[str]) -> None:
 
 
 def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
-    """A Comtrade API response, `{"data": [{...}, ...]}`, as one batch."""
+    """A Comtrade API response, `{"data": [{...}, ...]}`, as one batch.
+
+    UTF-16 or UTF-32 text (a byte order mark, or zero bytes, tell it) is read as UTF-8 from a
+    copy. A record that is not an object (`null`, a number) is handed on as damaged.
+    """
     size = path.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="sanctionwatch-json-") as folder:
+        readable = _as_utf8(path, Path(folder))
+        table = _json_records(path, readable)
+    yield RawBatch(table.cast(RAW_SCHEMA), size, size)
+
+
+def _json_records(path: Path, readable: Path) -> pa.Table:
+    """The records of `readable`, UTF-8 JSON text of `path`, as raw rows."""
     connection = duckdb.connect()
     try:
+        # DuckDB sets aside room for the largest object it may meet: the document itself,
+        # so only as much as the text takes.
+        largest = max(text_size(readable) + 1, _SMALLEST_OBJECT_LIMIT)
         connection.execute(
             "CREATE TEMP TABLE doc AS SELECT json FROM read_json_objects(?, "
             "format = 'unstructured', maximum_object_size = ?)",
-            [str(path), _MAX_JSON_BYTES],
+            [str(readable), largest],
         )
         shape = connection.execute(
             "SELECT count(*), any_value(json_type(json -> '$.data')) FROM doc"
         ).fetchone()
     except duckdb.Error as error:
+        connection.close()
         first_line = str(error).splitlines()[0]
         raise SanctionwatchError(f"{path}: not JSON ({first_line})") from error
     try:
@@ -64,7 +84,9 @@ def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
         keys = connection.execute(
             "SELECT DISTINCT unnest(json_keys(rec)) FROM recs WHERE json_type(rec) = 'OBJECT'"
         ).fetchall()
-        if connection.execute("SELECT count(*) FROM recs").fetchone() != (0,):
+        if connection.execute(
+            "SELECT count(*) FROM recs WHERE json_type(rec) = 'OBJECT'"
+        ).fetchone() != (0,):
             _check_columns(path, {k for (k,) in keys})
         fields = ", ".join(
             f"NULLIF(TRIM(CASE WHEN json_type(rec -> '$.\"{name}\"') IN ('OBJECT', 'ARRAY') "
@@ -72,77 +94,50 @@ def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:
             f"ELSE rec ->> '$.\"{name}\"' END), '') AS \"{name}\""
             for name in COMTRADE_FIELDS
         )
-        table = connection.execute(
-            f"SELECT source_row, CAST(rec AS VARCHAR) AS record, {fields} "
+        written = "coalesce(CAST(rec AS VARCHAR), 'null')"
+        damage = (
+            "CASE WHEN coalesce(json_type(rec), 'NULL') <> 'OBJECT' "
+            f"THEN 'not a record (a JSON object) but ' || {written} END"
+        )
+        return connection.execute(
+            f"SELECT source_row, {written} AS record, {damage} AS damage, {fields} "
             "FROM recs ORDER BY source_row"
         ).fetch_arrow_table()
     finally:
         connection.close()
-    yield RawBatch(table.cast(RAW_SCHEMA), size, size)
+
+
+def _as_utf8(path: Path, folder: Path) -> Path:
+    """`path`, or when it is not UTF-8 text (see `sniff_encoding`) a UTF-8 copy in `folder`."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    encoding = "utf-8" if is_gzip(path) else sniff_encoding(head)
+    if encoding == "utf-8":
+        return path
+    copy = folder / "utf-8.json"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as source, copy.open("w", encoding="utf-8") as target:
+            while chunk := source.read(1 << 20):
+                target.write(decoder.decode(chunk))
+            target.write(decoder.decode(b"", final=True))
+    except UnicodeError as error:
+        raise SanctionwatchError(f"{path}: not {encoding} text ({error})") from error
+    return copy
+
+
+def shape_csv(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
+    """A CSV with Comtrade's column names (matched regardless of case); line numbers count the
+    header. Its encoding is sniffed (see `_text`): Comtrade writes UTF-8, a spreadsheet on
+    Windows Windows-1252."""
+    source = DelimitedText(path, delimiter=",", encoding=None, batch_bytes=batch_bytes)
+    positions = comtrade_columns(source.header)
+    _check_columns(path, set(positions))
+    return ShapedText(source, {field: text(column(index)) for field, index in positions.items()})
 
 
 def read_csv(
     path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
 ) -> Iterator[RawBatch]:
-    """A CSV with Comtrade's column names, streamed in batches; line numbers count the header."""
-    size = path.stat().st_size
-    stream = pa.input_stream(str(path))
-    try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(block_size=batch_bytes),
-            convert_options=pacsv.ConvertOptions(
-                column_types=pa.schema([]),
-                null_values=[""],
-                strings_can_be_null=True,
-                auto_dict_encode=False,
-            ),
-        )
-        names = reader.schema.names
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        stream.close()
-        raise SanctionwatchError(f"{path}: not a readable CSV ({error})") from error
-    try:
-        _check_columns(path, set(names))
-    except SanctionwatchError:
-        stream.close()
-        raise
-    record = ", ".join(f"{_quote_text(name)} := {_quote_text(name)}" for name in names)
-    as_text = pa.schema([pa.field(name, pa.string()) for name in names])
-    connection = duckdb.connect()
-    next_line = 2
-    try:
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as error:
-                raise SanctionwatchError(
-                    f"{path}: CSV unreadable after line {next_line - 1} ({error})"
-                ) from error
-            rows = pa.Table.from_batches([batch]).cast(as_text)
-            numbered = rows.append_column(
-                "source_row", pa.array(range(next_line, next_line + rows.num_rows), pa.int64())
-            )
-            next_line += rows.num_rows
-            fields = ", ".join(
-                f'NULLIF(TRIM("{name}"), \'\') AS "{name}"'
-                if name in names
-                else f'CAST(NULL AS VARCHAR) AS "{name}"'
-                for name in COMTRADE_FIELDS
-            )
-            connection.register("batch", numbered)
-            table = connection.execute(
-                f"SELECT source_row, CAST(to_json(struct_pack({record})) AS VARCHAR) AS record, "
-                f"{fields} FROM batch"
-            ).fetch_arrow_table()
-            connection.unregister("batch")
-            yield RawBatch(table.cast(RAW_SCHEMA), min(stream.tell(), size), size)
-    finally:
-        connection.close()
-        stream.close()
-
-
-def _quote_text(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    """A CSV with Comtrade's column names, in batches."""
+    return shape_csv(path, options, batch_bytes=batch_bytes).batches()

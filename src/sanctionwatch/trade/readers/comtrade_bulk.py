@@ -36,7 +36,9 @@ def comtrade_columns(header: tuple[str, ...]) -> dict[str, int]:
 
 def shape_bulk(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
     """A Comtrade bulk file, `.gz` or plain; line numbers count the header."""
-    source = DelimitedText(path, delimiter="\t", quoted=False, batch_bytes=batch_bytes)
+    source = DelimitedText(
+        path, delimiter="\t", quoted=False, encoding=None, batch_bytes=batch_bytes
+    )
     positions = comtrade_columns(source.header)
     missing = [" or ".join(group) for group in REQUIRED_FIELDS if not positions.keys() & set(group)]
     if missing:

@@ -9,7 +9,6 @@ file like any other. Mistakes in the mapping are reported with its file, line an
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -38,7 +37,7 @@ from sanctionwatch.trade.readers._shape import (
     number,
     text,
 )
-from sanctionwatch.trade.readers._text import DelimitedText, TextSource
+from sanctionwatch.trade.readers._text import DelimitedText, TextSource, text_codec
 
 __all__ = ["ColumnMapping", "load_mapping", "read_mapped", "shape_mapped", "shipped_mappings"]
 
@@ -79,12 +78,7 @@ class _Settings(BaseModel):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(
-                f"unknown encoding {value!r} (any Python codec: gbk, cp1252, ...)"
-            ) from None
+        text_codec(value)
         return value
 
     @field_validator("date_format")
