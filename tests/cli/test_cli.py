@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from sanctionwatch.cli import app
 
 runner = CliRunner()
+BULK_EXAMPLE = Path(__file__).parents[1] / "trade" / "data" / "comtrade-bulk-example.txt"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -98,6 +100,39 @@ def test_ingest_then_check(tmp_path: Path, write_comtrade: Callable[..., Path]) 
     code, out, _ = run("check", "--store", store, "--from", "2019-01")
     assert code == 0
     assert "0 findings" in out
+
+
+def test_ingests_say_how_each_file_was_read(
+    tmp_path: Path, write_comtrade: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    store = str(tmp_path / "cli.duckdb")
+    header, *rows = BULK_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("\n".join([header, rows[0]]) + "\n", encoding="utf-8")
+    gaps = tmp_path / "gaps.txt"
+    gaps.write_text("\n".join([header, rows[1], "", rows[2]]) + "\n", encoding="utf-8")
+    api = write_comtrade(comtrade_record(), name="api.json")
+    with caplog.at_level(logging.WARNING):
+        code, _, _ = run("ingest", str(plain), str(gaps), str(api), "--store", store)
+    assert code == 0
+    reason = (
+        "its lines promise 3 rows, DuckDB read 2 (a blank line between rows, a value over "
+        "several lines, or a row with text only in columns ingest does not use)"
+    )
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{gaps}: read in batches, not in one pass: {reason}"
+    ]
+    code, out, _ = run("ingests", "--store", store, "--format", "json")
+    assert code == 0
+    listed = {Path(row["source_file"]).name: row for row in json.loads(out)}
+    assert {name: (row["read_path"], row["fallback"]) for name, row in listed.items()} == {
+        "plain.txt": ("one-pass", ""),
+        "gaps.txt": ("batches", reason),
+        "api.json": ("batches", ""),
+    }
+    code, out, _ = run("ingests", "--store", store, "--format", "csv")
+    assert code == 0
+    assert "rows_revised,read_path,fallback,ingested_at" in out.splitlines()[0]
 
 
 def test_ingest_of_a_missing_file_is_one_line(tmp_path: Path) -> None:

@@ -261,3 +261,27 @@ def test_a_spark_store_reads_the_flag(
     pq.write_table(pq.read_table(exported).drop_columns(["reconciled"]), exported)
     with Store.open(f"spark://local[2]?warehouse={warehouse}") as spark:
         assert _flags(spark) == {reported.ingest_id: False, baci.ingest_id: False}
+
+
+def test_a_store_whose_ingests_kept_no_read_path_is_given_it_on_opening(
+    tmp_path: Path, write_comtrade: Callable[..., Path]
+) -> None:
+    path = tmp_path / "old.duckdb"
+    with Store.open(path) as made:
+        before = ingest(made, write_comtrade(comtrade_record()))
+    # The layout before ingests said how their rows were read.
+    connection = duckdb.connect(str(path))
+    for column in ("read_path", "fallback"):
+        connection.execute(f"ALTER TABLE ingests DROP COLUMN {column}")
+    connection.close()
+    with Store.open(path) as upgraded:
+        later = ingest(upgraded, write_comtrade(comtrade_record(period="2016")))
+        listed = {row["ingest_id"]: row for row in list_ingests(upgraded).to_pylist()}
+    assert (listed[before.ingest_id]["read_path"], listed[before.ingest_id]["fallback"]) == (
+        "",
+        "",
+    )
+    assert (listed[later.ingest_id]["read_path"], listed[later.ingest_id]["fallback"]) == (
+        "batches",
+        "",
+    )

@@ -3,21 +3,26 @@
 The one pass numbers rows by their place in the file, which is right only when no blank line
 or multi-line value sits between rows; a count of the file's lines tells, and a file it does
 not vouch for is read in batches. Either way the store ends the same, which the properties
-here check on random and damaged files against the batch path alone.
+here check on random and damaged files against the batch path alone. Each comparison says
+which path each side took: the one pass must have read every file an oracle of its own finds
+plain (see `_plain_rows`), or the comparison would be of the batches with themselves.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from tests.trade.test_readers_properties import (
     BACI_HEADER,
+    BULK_HEADER,
     FAST,
     _mutate,
     bulk_files,
@@ -25,16 +30,22 @@ from tests.trade.test_readers_properties import (
 )
 
 import sanctionwatch.trade._ingest as ingest_module
-from sanctionwatch import SanctionwatchError, Store, ingest
+from sanctionwatch import SanctionwatchError, Store, ingest, list_ingests
+from sanctionwatch.trade._ingest import BATCHES, ONE_PASS
 from sanctionwatch.trade.readers._text import _SPLIT_CHUNK, LineCount, split_lines
 
 EXAMPLE = Path(__file__).parent / "data" / "comtrade-bulk-example.txt"
+# The bulk columns ingest reads: all but the commodity's description.
+_READ_BULK_COLUMNS = tuple(name for name in BULK_HEADER if name != "cmdDesc")
 # Rows enough for a file of several chunks, which is read as two parts.
 _MANY = 40_000
 
 
+FORCED = "forced by the test"
+
+
 def _batches_only(*args: object, **kwargs: object) -> ingest_module.IngestReport:
-    raise ingest_module._NotAsRead
+    raise ingest_module._NotAsRead(FORCED)
 
 
 def _one_pass_only(*args: object, **kwargs: object) -> ingest_module.IngestReport:
@@ -46,9 +57,10 @@ def one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest_module, "_ingest_in_batches", _one_pass_only)
 
 
-def _outcome(path: Path, *, batches: bool) -> dict[str, Any] | str:
+def _outcome(path: Path, *, batches: bool) -> tuple[dict[str, Any] | str, str | None]:
     """What ingesting `path` into a new store leaves: the report's counts, the flows and the
-    rejects; or the error's message."""
+    rejects, or the error's message; and the path the rows were read by (None after an
+    error). With `batches`, the one pass is refused, and the report must say so."""
     patch = pytest.MonkeyPatch()
     if batches:
         patch.setattr(ingest_module, "_ingest_in_one_pass", _batches_only)
@@ -57,19 +69,40 @@ def _outcome(path: Path, *, batches: bool) -> dict[str, Any] | str:
             try:
                 report = ingest(store, path)
             except SanctionwatchError as error:
-                return str(error)
+                return str(error), None
             flows = store.flows.to_pyarrow().sort_by("source_row").to_pylist()
             rejects = store.rejects.to_pyarrow().sort_by("source_row").to_pylist()
+            listed = list_ingests(store).to_pylist()
     finally:
         patch.undo()
+    assert [(row["read_path"], row["fallback"]) for row in listed] == [
+        (report.read_path, report.fallback)
+    ]
+    if batches:
+        assert report.read_path == BATCHES
+        assert report.fallback in {FORCED, ""}
     for row in rejects:
         row["record"] = json.loads(row["record"])
     counts = (report.rows_read, report.rows_accepted, report.rows_rejected, report.rows_duplicate)
-    return {"counts": counts, "flows": flows, "rejects": rejects}
+    return {"counts": counts, "flows": flows, "rejects": rejects}, report.read_path
 
 
-def _same_either_way(path: Path) -> None:
-    assert _outcome(path, batches=False) == _outcome(path, batches=True)
+def _compared(path: Path) -> dict[str, Any]:
+    """The outcome of `path`, read in one pass, the same as in batches."""
+    read, taken = _outcome(path, batches=False)
+    assert taken == ONE_PASS
+    assert isinstance(read, dict)
+    assert read == _outcome(path, batches=True)[0]
+    return read
+
+
+def _same_either_way(path: Path, plain: bool) -> None:
+    """`path` ends the same read either way; read in one pass where the file is `plain`."""
+    read, taken = _outcome(path, batches=False)
+    assert read == _outcome(path, batches=True)[0]
+    if plain:
+        assert taken == ONE_PASS, read
+    event(f"plain: {plain}, read: {taken}")
 
 
 def _lines(header: str, *rows: str) -> str:
@@ -116,9 +149,7 @@ def test_rejects_and_conflicts_match_the_batches(
     path.write_text(
         _lines(header, *rows, "\t".join(changed), "\t".join(unknown), rows[2]), encoding="utf-8"
     )
-    outcome = _outcome(path, batches=False)
-    assert outcome == _outcome(path, batches=True)
-    assert isinstance(outcome, dict)
+    outcome = _compared(path)
     reasons = {r["source_row"]: r["reason"] for r in outcome["rejects"]}
     assert reasons == {
         2: "conflicting duplicate: rows 2, 7 have the same reporter, partner, flow, period and "
@@ -131,14 +162,28 @@ def test_rejects_and_conflicts_match_the_batches(
 
 
 def test_blank_lines_between_rows_send_the_file_to_the_batches(
-    store: Store, tmp_path: Path, example: tuple[str, list[str]]
+    store: Store,
+    tmp_path: Path,
+    example: tuple[str, list[str]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     header, rows = example
     path = tmp_path / "gaps.txt"
     path.write_text(f"{header}\n\n{rows[0]}\n\n\n{rows[1]}\n\n", encoding="utf-8")
-    report = ingest(store, path)
+    with caplog.at_level(logging.WARNING, logger="sanctionwatch.trade._ingest"):
+        report = ingest(store, path)
     assert (report.rows_read, report.rows_accepted) == (2, 2)
     assert sorted(store.flows.to_pyarrow()["source_row"].to_pylist()) == [3, 6]
+    reason = (
+        "its lines promise 5 rows, DuckDB read 2 (a blank line between rows, a value over "
+        "several lines, or a row with text only in columns ingest does not use)"
+    )
+    assert (report.read_path, report.fallback) == (BATCHES, reason)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: read in batches, not in one pass: {reason}"
+    ]
+    listed = list_ingests(store).to_pylist()
+    assert [(row["read_path"], row["fallback"]) for row in listed] == [(BATCHES, reason)]
 
 
 def test_blank_lines_after_the_last_row_keep_the_one_pass(
@@ -193,7 +238,8 @@ def test_bulk_files_end_the_same_either_way(
     content = _mutate(file[0], data.draw) if damage else file[0]
     path = tmp_path_factory.mktemp("bulk") / ("bulk.txt.gz" if gzipped else "bulk.txt")
     path.write_bytes(gzip.compress(content) if gzipped else content)
-    _same_either_way(path)
+    rows = _plain_rows(content, BULK_HEADER, "\t", used=_READ_BULK_COLUMNS)
+    _same_either_way(path, plain=bool(rows))
 
 
 @FAST
@@ -207,7 +253,48 @@ def test_baci_files_end_the_same_either_way(
     content = _mutate(file[0], data.draw) if damage else file[0]
     path = tmp_path_factory.mktemp("baci") / "BACI_HS17_Y2019_V202401.csv"
     path.write_bytes(content)
-    _same_either_way(path)
+    rows = _plain_rows(content, BACI_HEADER, ",", used=BACI_HEADER, quoted=True)
+    _same_either_way(path, plain=bool(rows))
+    if not damage:
+        assert rows == file[1]
+
+
+def _plain_rows(
+    content: bytes,
+    header: tuple[str, ...],
+    delimiter: str,
+    *,
+    used: tuple[str, ...],
+    quoted: bool = False,
+) -> int:
+    """How many rows a file has that the one pass must read itself, by its own rules; 0 when
+    it need not: the file is not UTF-8, ends a line with a bare carriage return, has a line
+    of another width than the header (a value over several lines, for quoted files), a blank
+    line before its last row, or a row with text only in columns ingest does not read."""
+    try:
+        text = content.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return 0
+    if text.replace("\r\n", "\n").count("\r"):
+        return 0
+    lines = text.replace("\r\n", "\n").split("\n")
+    while lines and lines[-1] == "":
+        lines.pop()
+    quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
+    try:
+        cells = [
+            next(csv.reader([line], delimiter=delimiter, quoting=quoting, strict=True), [])
+            for line in lines
+        ]
+    except csv.Error:
+        return 0
+    if not cells or tuple(cells[0]) != header:
+        return 0
+    reads = [header.index(name) for name in used]
+    for row in cells[1:]:
+        if len(row) != len(header) or not any(row[i] for i in reads):
+            return 0
+    return len(cells) - 1
 
 
 def _many_rows(header: str, rows: list[str], count: int) -> list[str]:
@@ -243,9 +330,7 @@ def test_a_file_in_several_parts_is_numbered_as_one(
     path = tmp_path / "large.txt"
     path.write_text(_lines(header, *many), encoding="utf-8")
     assert path.stat().st_size > 2 * _SPLIT_CHUNK
-    outcome = _outcome(path, batches=False)
-    assert outcome == _outcome(path, batches=True)
-    assert isinstance(outcome, dict)
+    outcome = _compared(path)
     assert outcome["counts"] == (_MANY + 1, _MANY - 1, 2, 1)
     reasons = {r["source_row"]: r["reason"] for r in outcome["rejects"]}
     assert reasons == {

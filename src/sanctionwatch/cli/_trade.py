@@ -125,7 +125,7 @@ def ingests_command(
         OutputFormat.table
     ),
 ) -> None:
-    """Past ingests: id, file, content hash, rows read, accepted, rejected, time."""
+    """Past ingests: id, file, content hash, rows read, accepted, rejected, how read, time."""
     with open_store(store) as opened:
         table = list_ingests(opened)
     _emit(table, format, title="Ingests")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
+import os
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,12 +45,34 @@ from sanctionwatch.trade.readers import (
 )
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._shape import literal
-from sanctionwatch.trade.readers._text import Parts, text_size
+from sanctionwatch.trade.readers._text import DelimitedText, Parts, text_size
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
 
-__all__ = ["IngestReport", "ProgressCallback", "ingest", "ingest_row", "sha256"]
+__all__ = [
+    "BATCHES",
+    "ONE_PASS",
+    "PAUSE_AT",
+    "IngestReport",
+    "ProgressCallback",
+    "ingest",
+    "ingest_row",
+    "sha256",
+]
+
+ONE_PASS = "one-pass"
+BATCHES = "batches"
+PAUSE_AT = "SANCTIONWATCH_PAUSE_AT"
+"""An environment variable for tests of a process killed mid-ingest: set to a stage, the
+ingest writes `paused at STAGE` on stderr when it gets there and waits to be killed. The
+stages, in order: `copying` (one pass: some rows copied into parts), `staging` (batches: the
+first batch staged), `loading` (valid rows inserted, not yet committed), `loaded` (committed,
+not yet listed), `repeats` (repeats taken out), `replacing` (earlier ingests' rows of the same
+flows moved to the history), `rejects` (rejects written), `listing` (the ingest's row written,
+not yet committed), `committed` (all committed)."""
+
+_log = logging.getLogger(__name__)
 
 _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
@@ -67,6 +93,10 @@ class IngestReport:
     `rows_unchanged` and `rows_revised` count accepted rows repeating a flow an earlier ingest
     stored, with the same figures and with others: this ingest's row counts, and the earlier
     one is kept in the store's history (`list_revisions`).
+
+    `read_path` says how the rows were read: `ONE_PASS` (DuckDB read the file itself) or
+    `BATCHES` (through the format's reader); `fallback` why a file that could have been read
+    in one pass was read in batches, empty when it was not.
     """
 
     ingest_id: str
@@ -78,6 +108,8 @@ class IngestReport:
     rows_duplicate: int = 0
     rows_unchanged: int = 0
     rows_revised: int = 0
+    read_path: str = ""
+    fallback: str = ""
     already: bool = False
 
 
@@ -93,8 +125,8 @@ class _Source:
 
 
 class _NotAsRead(Exception):
-    """DuckDB's one pass over a file did not see the rows its lines promise (a blank line
-    between rows, a value over several lines): the file is read again in batches."""
+    """DuckDB's one pass cannot read a file as numbered (a blank line between rows, a value
+    over several lines, ...; the message says which): the file is read in batches."""
 
 
 def ingest(
@@ -133,17 +165,23 @@ def ingest(
             rows_duplicate=row["rows_duplicate"],
             rows_unchanged=row["rows_unchanged"],
             rows_revised=row["rows_revised"],
+            read_path=row["read_path"],
+            fallback=row["fallback"],
             already=True,
         )
 
     shaped = SHAPED[chosen](path, options) if chosen in SHAPED else None
-    if shaped is not None:
+    fallback = ""
+    if shaped is not None and _scannable(shaped):
         try:
             return _ingest_in_one_pass(store, source, shaped, progress)
-        except (_NotAsRead, duckdb.Error):
-            pass
+        except _NotAsRead as error:
+            fallback = str(error)
+        except duckdb.Error as error:
+            fallback = f"DuckDB's reader refused it ({_duckdb_reason(error)})"
+        _log.warning("%s: read in batches, not in one pass: %s", path, fallback)
     batches = shaped.batches() if shaped is not None else READERS[chosen](path, options)
-    return _ingest_in_batches(store, source, batches, progress)
+    return _ingest_in_batches(store, source, batches, progress, fallback)
 
 
 def _ingest_in_one_pass(
@@ -153,7 +191,9 @@ def _ingest_in_one_pass(
     of its threads, kept in memory where they fit; the lines counted while copying vouch for
     the line numbers."""
     size = source.path.stat().st_size
-    copying = None if progress is None else _scaled(progress, 0, size, 2 * size)
+    copying = _pausing(
+        None if progress is None else _scaled(progress, 0, size, 2 * size), "copying"
+    )
     for place in store.scratch_places(text_size(source.path)):
         with contextlib.ExitStack() as stack:
             if copying is not None:
@@ -164,9 +204,19 @@ def _ingest_in_one_pass(
             except OSError:  # the place cannot be written, or is full
                 continue
             if parts is None:
-                raise _NotAsRead
+                raise _NotAsRead(
+                    "its lines cannot be counted (a line ends in a bare carriage return, or "
+                    "the text is unreadable to its end)"
+                )
             return _load_parts(store, source, shaped, parts, stack, progress)
-    raise _NotAsRead
+    raise _NotAsRead("no scratch place could hold a plain copy of its rows")
+
+
+def _scannable(shaped: ShapedText) -> bool:
+    """Whether the one pass is for `shaped`: delimited text, in an encoding DuckDB decodes,
+    with rows after the header. Others (Excel sheets, cp1252 tables, a header alone) are read
+    in batches by design, not as a fallback."""
+    return isinstance(shaped.source, DelimitedText) and shaped.source.scannable
 
 
 def _load_parts(
@@ -196,8 +246,8 @@ def _load_parts(
 
     if progress is not None:
         stack.enter_context(_reading(parts.files, _scaled(progress, size, size, 2 * size)))
-    raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record())
-    return _load(store, source, raw, rows_read, exact=False)
+    raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record(), ONE_PASS)
+    return _load(store, source, raw, rows_read)
 
 
 def _threads(store: Store) -> int:
@@ -219,6 +269,7 @@ def _ingest_in_batches(
     source: _Source,
     batches: Iterator[RawBatch],
     progress: ProgressCallback | None,
+    fallback: str,
 ) -> IngestReport:
     store.backend.create_table(
         _STAGING, schema=ibis.Schema.from_pyarrow(RAW_SCHEMA), temp=True, overwrite=True
@@ -227,14 +278,14 @@ def _ingest_in_batches(
         for batch in batches:
             if batch.table.num_rows:
                 store.backend.insert(_STAGING, batch.table)
+                _pause("staging")
             if progress is not None:
                 progress(batch.bytes_done, batch.bytes_total)
         return _load(
             store,
             source,
-            _Raw(_STAGING, _STAGING, ("record",), "record"),
+            _Raw(_STAGING, _STAGING, ("record",), "record", BATCHES, fallback),
             lambda: _count(store, f"SELECT count(*) FROM {_STAGING}"),
-            exact=True,
         )
     finally:
         store.backend.drop_table(_STAGING, force=True)
@@ -243,17 +294,18 @@ def _ingest_in_batches(
 @dataclass(frozen=True)
 class _Raw:
     """Where the raw rows are: `fields` has the Comtrade fields; `rows` has them too, and the
-    `columns` that `record` (SQL) builds a rejected row's record from."""
+    `columns` that `record` (SQL) builds a rejected row's record from; how they were read
+    (`IngestReport.read_path`, `fallback`)."""
 
     fields: str
     rows: str
     columns: tuple[str, ...]
     record: str
+    read_path: str
+    fallback: str = ""
 
 
-def _load(
-    store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int], *, exact: bool
-) -> IngestReport:
+def _load(store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int]) -> IngestReport:
     """Raw rows into the stored flows and `rejects`, all or nothing.
 
     Valid rows are stored straight away, ordered by partner: a check reads one target's
@@ -262,7 +314,7 @@ def _load(
     new rows on one core) and moved to `rejects` with the rows failing a check, if the counts
     say some did, and the ingest's row in `ingests`, in a second transaction. Stored rows
     that no ingest lists are an ingest that did not finish: they go when it fails, or when
-    the store next opens. With `exact` unset, `rows_read` gives what the file's lines
+    the store next opens. Read in one pass, `rows_read` gives what the file's lines
     promise, and any other count means the rows were not read as numbered.
     """
     sql = store.backend.raw_sql
@@ -287,13 +339,17 @@ def _load(
                 f"(SELECT {varying} FROM ({judged_sql(raw.fields, passing=True)}) "
                 "ORDER BY partner_code)"
             )
+            _pause("loading")
+        _pause("loaded")
         try:
             with store.transaction():
-                return _settle(store, source, raw, key, rows_read, exact=exact)
+                report = _settle(store, source, raw, key, rows_read)
         except BaseException:
             with store.transaction():
                 drop_unlisted(connection)
             raise
+        _pause("committed")
+        return report
     finally:
         sql(f"DROP TABLE IF EXISTS {_REPEATS}")
         connection.unregister(COUNTRY_CODES_VIEW)
@@ -306,8 +362,6 @@ def _settle(
     raw: _Raw,
     key: int,
     rows_read: Callable[[], int],
-    *,
-    exact: bool,
 ) -> IngestReport:
     """Repeats and failed rows of the ingest stored under `key` into `rejects`, the counts
     checked, and the ingest listed: see `_load`."""
@@ -319,7 +373,9 @@ def _settle(
     removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
     if removed:
         sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
+    _pause("repeats")
     unchanged, revised = _replace_earlier(store, key)
+    _pause("replacing")
     accepted = _count(store, f"SELECT count(*) {mine}")
     read = rows_read()
     if removed or accepted + removed != read:
@@ -332,6 +388,7 @@ def _settle(
             f"LEFT JOIN {_REPEATS} USING (source_row) "
             "WHERE NOT _ok OR _repeat IS NOT NULL"
         )
+    _pause("rejects")
     rejected, duplicates = (
         _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = {literal(ingest_id)}"),
         _count(
@@ -340,8 +397,12 @@ def _settle(
         ),
     )
     if read != accepted + rejected:
-        if not exact:
-            raise _NotAsRead
+        if raw.read_path == ONE_PASS:
+            raise _NotAsRead(
+                f"its lines promise {read} rows, DuckDB read {accepted + rejected} (a blank "
+                "line between rows, a value over several lines, or a row with text only in "
+                "columns ingest does not use)"
+            )
         raise SanctionwatchError(
             f"{source.path}: row accounting failed ({read} read, {accepted} accepted, "
             f"{rejected} rejected); nothing was stored"
@@ -356,8 +417,11 @@ def _settle(
         rows_duplicate=duplicates,
         rows_unchanged=unchanged,
         rows_revised=revised,
+        read_path=raw.read_path,
+        fallback=raw.fallback,
     )
     store.backend.insert("ingests", ingest_row(report, source.digest))
+    _pause("listing")
     return report
 
 
@@ -399,6 +463,37 @@ def _replace_earlier(store: Store, key: int) -> tuple[int, int]:
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {_REPLACED}")
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _pause(stage: str) -> None:
+    """With `PAUSE_AT` set to `stage`, say so on stderr and wait to be killed."""
+    if os.environ.get(PAUSE_AT) == stage:
+        sys.stderr.write(f"paused at {stage}\n")
+        sys.stderr.flush()
+        while True:
+            time.sleep(60)
+
+
+def _pausing(progress: ProgressCallback | None, stage: str) -> ProgressCallback | None:
+    """`progress`, and a `_pause` at `stage` once some of the work is done, when `PAUSE_AT`
+    names it."""
+    if os.environ.get(PAUSE_AT) != stage:
+        return progress
+
+    def report(done: int, all: int) -> None:
+        if progress is not None:
+            progress(done, all)
+        if done:
+            _pause(stage)
+
+    return report
+
+
+def _duckdb_reason(error: duckdb.Error) -> str:
+    """What DuckDB found wrong, without the line numbers it counts within a part."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    found = [line for line in lines[1:] if line.startswith(("Expected Number", "Invalid"))]
+    return (found or lines or [type(error).__name__])[0]
 
 
 def _count(store: Store, query: str) -> int:
@@ -478,6 +573,8 @@ def ingest_row(report: IngestReport, digest: str) -> pa.Table:
                 "rows_duplicate": report.rows_duplicate,
                 "rows_unchanged": report.rows_unchanged,
                 "rows_revised": report.rows_revised,
+                "read_path": report.read_path,
+                "fallback": report.fallback,
                 "ingested_at": dt.datetime.now(dt.UTC),
             }
         ],

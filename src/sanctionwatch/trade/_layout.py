@@ -107,7 +107,8 @@ def _view(name: str = "flows", rows: str = FLOW_ROWS, *, temporary: bool = False
 def create_layout(con: Any) -> None:
     """Make the stored rows, their tables and the `flows` view where they are missing, moving
     the rows of a `flows` table that an earlier version of this layout kept whole, and giving
-    `_ingest_keys` the `reconciled` flag where an earlier version did not keep it."""
+    `_ingest_keys` the `reconciled` flag and `ingests` the columns an earlier version did not
+    keep."""
     kinds = {
         row[0]: row[1]
         for row in con.execute(
@@ -119,8 +120,9 @@ def create_layout(con: Any) -> None:
     if FLOW_ROWS in kinds:
         flagged = _has_column(con, INGEST_KEYS, "reconciled")
         counted = _has_column(con, "ingests", "rows_revised")
+        pathed = _has_column(con, "ingests", "read_path")
         historic = _has_column(con, FLOW_HISTORY, "revised_by")
-        if flagged and counted and historic and kinds.get("flows") == "VIEW":
+        if flagged and counted and pathed and historic and kinds.get("flows") == "VIEW":
             return
         con.execute("BEGIN TRANSACTION")
         try:
@@ -131,6 +133,8 @@ def create_layout(con: Any) -> None:
                 _mark_reconciled(con)
             if not counted:
                 _count_revisions(con)
+            if not pathed:
+                _record_read_paths(con)
             if not historic:
                 _create_history(con)
             con.execute(_view())
@@ -144,6 +148,8 @@ def create_layout(con: Any) -> None:
         whole = kinds.get("flows") == "BASE TABLE"
         if not _has_column(con, "ingests", "rows_revised"):
             _count_revisions(con)
+        if not _has_column(con, "ingests", "read_path"):
+            _record_read_paths(con)
         if whole:
             con.execute("ALTER TABLE flows RENAME TO _flows_whole")
         con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({_enum(FLOW_KINDS.values())})")
@@ -172,6 +178,11 @@ def _count_revisions(con: Any) -> None:
         con.execute(f"ALTER TABLE ingests ADD COLUMN {column} BIGINT DEFAULT 0")
 
 
+def _record_read_paths(con: Any) -> None:
+    for column in ("read_path", "fallback"):
+        con.execute(f"ALTER TABLE ingests ADD COLUMN {column} VARCHAR DEFAULT ''")
+
+
 def _create_history(con: Any) -> None:
     columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS)
     con.execute(
@@ -198,8 +209,8 @@ def _move_whole_rows(con: Any) -> None:
     con.execute(
         "INSERT INTO ingests (ingest_id, source_file, content_sha256, format, rows_read, "
         "rows_accepted, rows_rejected, rows_duplicate, rows_unchanged, rows_revised, "
-        "ingested_at) SELECT ingest_id, min(source_file), '', 'flows', count(*), "
-        "count(*), 0, 0, 0, 0, now() FROM _flows_whole "
+        "read_path, fallback, ingested_at) SELECT ingest_id, min(source_file), '', 'flows', "
+        "count(*), count(*), 0, 0, 0, 0, '', '', now() FROM _flows_whole "
         "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingests) GROUP BY ingest_id"
     )
     con.execute(

@@ -45,7 +45,8 @@ class ForgetReport:
 
 
 def list_ingests(store: Store) -> pa.Table:
-    """Past ingests, oldest first: id, file, content hash, row counts, time."""
+    """Past ingests, oldest first: id, file, content hash, row counts, how the rows were read
+    (and why in batches where one pass could have read them), time."""
     return store.ingests.order_by("ingested_at").to_pyarrow()
 
 

@@ -96,6 +96,11 @@ INGESTS = pa.schema(
         # earlier one is kept in the store's history.
         pa.field("rows_unchanged", pa.int64(), nullable=False),
         pa.field("rows_revised", pa.int64(), nullable=False),
+        # How the rows were read: "one-pass" (DuckDB read the file itself) or "batches"
+        # (through the format's reader), and why a file the one pass could have read was not;
+        # empty where not recorded (ingests before these were, flows loaded from Parquet).
+        pa.field("read_path", pa.string(), nullable=False),
+        pa.field("fallback", pa.string(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
