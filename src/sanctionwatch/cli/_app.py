@@ -104,8 +104,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def open_store(location: str | None) -> Iterator[Store]:
-    with Store.open(location or default_store_location()) as store:
+def open_store(location: str | None, *, write: bool = False) -> Iterator[Store]:
+    """The store named by --store or the environment; read only unless the command `write`s,
+    so that reading never makes a store, or changes one."""
+    with Store.open(location or default_store_location(), read_only=not write) as store:
         yield store
 
 

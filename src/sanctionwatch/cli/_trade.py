@@ -65,7 +65,7 @@ def ingest_command(
 ) -> None:
     """Load trade files: every row is accepted or rejected with a reason; read = both."""
     options = ReaderOptions(mapping=mapping, hs_version=hs_version, country_codes=country_codes)
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         for file in files:
             with byte_progress(f"reading {file.name}") as progress:
                 report = ingest(opened, file, format=format, options=options, progress=progress)
@@ -121,7 +121,7 @@ def forget_command(
     store: StoreOption = None,
 ) -> None:
     """Remove one ingest and all its rows (flows and rejects) from the store."""
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         report = forget(opened, ingest_id)
     console.print(
         f"forgot ingest {report.ingest_id} ({report.source_file}): "
