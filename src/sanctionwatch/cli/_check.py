@@ -80,13 +80,11 @@ def check_command(
 ) -> None:
     """Check a regime against the store: ban findings per flow, cap findings per period."""
     loaded = resolve_regime(regime)
+    # The options are checked before the store is opened: a mistyped one names itself.
+    start, end = _month(period_from, end=False), _month(period_to, end=True)
     with open_store(store) as opened:
         findings = check(
-            opened,
-            loaded,
-            period_from=_month(period_from, end=False),
-            period_to=_month(period_to, end=True),
-            barrels_per_tonne=barrels_per_tonne,
+            opened, loaded, period_from=start, period_to=end, barrels_per_tonne=barrels_per_tonne
         )
     _emit(findings, format, output)
 
