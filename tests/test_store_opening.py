@@ -335,3 +335,17 @@ def test_a_full_disk_mid_ingest_leaves_the_store_as_it_was(
     with Store.open(store, read_only=True) as opened:
         assert opened.ingests.to_pyarrow().equals(ingests_before)
         assert opened.flows.order_by(opened.flows.columns).to_pyarrow().equals(flows_before)
+
+
+def test_a_store_open_in_this_process_is_shared_as_it_is_held(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    with Store.open(store) as writing, Store.open(store, read_only=True) as reading:
+        assert writing.writable and not reading.writable
+        assert reading.ingests.count().execute() == 1
+    with (
+        Store.open(store, read_only=True),
+        pytest.raises(SanctionwatchError, match="open read only in this process"),
+    ):
+        Store.open(store)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import functools
@@ -57,6 +58,9 @@ class Store:
         self.backend = backend
         self.location = location
         self.writable = writable
+        # How this process holds the file (its resolved path, and whether the connection is
+        # read only), for DuckDB files.
+        self._held: tuple[Path, bool] | None = None
 
     @classmethod
     def open(
@@ -87,7 +91,9 @@ class Store:
         if path == ":memory:":
             store = cls(ibis.duckdb.connect(path), path)
         else:
-            store = cls(_connect(Path(path), read_only, wait_seconds), path, writable=not read_only)
+            backend, held = _connect(Path(path), read_only, wait_seconds)
+            store = cls(backend, path, writable=not read_only)
+            store._held = held
         if read_only:
             return store._ready_to_read(wait_seconds)
         store._create_tables()
@@ -108,7 +114,7 @@ class Store:
         else:
             return self
         has_ingests = self.has_table("ingests")
-        self.backend.disconnect()
+        self.close()
         path = Path(self.location)
         if not has_ingests:
             raise SanctionwatchError(
@@ -178,14 +184,17 @@ class Store:
     def close(self) -> None:
         if self.backend.name != "duckdb":
             return
+        held, self._held = self._held, None
+        if held is not None:
+            _HELD_HERE[held] -= 1
         try:
             self.backend.disconnect()
         except duckdb.Error:
             # DuckDB could not fold its log into the file (a full disk): the log keeps what
             # was committed, and the next open reads it; the file is not recorded as clean.
             return
-        if self.writable and self.location != ":memory:":
-            _record_clean_close(Path(self.location))
+        if held is not None and not held[1] and not _held_here(held[0]):
+            _record_clean_close(held[0])
 
     def export(self, warehouse: str | Path) -> dict[str, int]:
         """Write every table as a Parquet folder under `warehouse`, for a Spark store to read."""
@@ -324,8 +333,28 @@ class _InUse(Exception):
     """Another process holds the store's file."""
 
 
-def _connect(path: Path, read_only: bool, wait_seconds: float) -> Any:
-    """A DuckDB connection to the file at `path`, once it is known sound."""
+# The files this process holds open, by resolved path and whether read only: DuckDB shares
+# one database among a process's connections to a file, all of one configuration.
+_HELD_HERE: collections.Counter[tuple[Path, bool]] = collections.Counter()
+
+
+def _held_here(path: Path) -> bool | None:
+    """Whether this process holds the file open read only (True), for writing (False), or
+    not at all (None)."""
+    if _HELD_HERE[(path, False)] > 0:
+        return False
+    if _HELD_HERE[(path, True)] > 0:
+        return True
+    return None
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float) -> tuple[Any, tuple[Path, bool]]:
+    """A DuckDB connection to the file at `path`, once it is known sound, and how this
+    process now holds the file.
+
+    A file this process already holds was checked when first opened, and is opened as it is
+    held: read only only where it is held so (the store still refuses to write).
+    """
     if not path.parent.is_dir():
         raise SanctionwatchError(f"{path}: folder {path.parent} does not exist")
     if path.is_dir():
@@ -335,19 +364,29 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> Any:
             f"{path}: no store there; name an existing one with --store or "
             "SANCTIONWATCH_STORE (`sanctionwatch ingest` makes a new one)"
         )
+    resolved = path.resolve()
+    held = _held_here(resolved)
+    if held and not read_only:
+        raise SanctionwatchError(
+            f"{path}: open read only in this process; close it before opening it for writing"
+        )
+    if held is not None:
+        read_only = read_only and held
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            if path.exists() and not _closed_cleanly(path):
+            if held is None and path.exists() and not _closed_cleanly(path):
                 _probe(path)
             if not read_only:
                 _forget_clean_close(path)
             try:
-                return ibis.duckdb.connect(str(path), read_only=read_only)
+                backend = ibis.duckdb.connect(str(path), read_only=read_only)
             except duckdb.IOException as error:
                 if _LOCKED in str(error):
                     raise _InUse from error
                 raise
+            _HELD_HERE[(resolved, read_only)] += 1
+            return backend, (resolved, read_only)
         except _InUse as error:
             if time.monotonic() >= deadline:
                 raise SanctionwatchError(
