@@ -342,7 +342,8 @@ def test_a_store_open_in_this_process_is_shared_as_it_is_held(
 ) -> None:
     store = copy_of(clean_store, tmp_path / "store")
     with Store.open(store) as writing, Store.open(store, read_only=True) as reading:
-        assert writing.writable and not reading.writable
+        assert writing.writable
+        assert not reading.writable
         assert reading.ingests.count().execute() == 1
     with (
         Store.open(store, read_only=True),

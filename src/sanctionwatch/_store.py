@@ -49,7 +49,7 @@ def default_store_location() -> str:
 class Store:
     """Where flows live. Open with `Store.open(location)`; use as a context manager to close it.
 
-    A location is a DuckDB file (the default, read and written), or a Spark target
+    A location is a DuckDB file (the default; written, or opened read only), or a Spark target
     `spark://MASTER?warehouse=DIR` whose tables are the Parquet folders `Store.export` writes
     (read only: ingest goes to a DuckDB store, then its tables move to the warehouse).
     """
