@@ -9,6 +9,7 @@ import pytest
 from tests.screening.conftest import OFAC_2024, UN_2020, UN_2025_CORRUPTED, shared_file
 from typer.testing import CliRunner
 
+from sanctionwatch import Store
 from sanctionwatch.cli import app
 
 runner = CliRunner()
@@ -68,18 +69,18 @@ def test_diff_of_two_files(tmp_path: Path) -> None:
 
 def test_user_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
     store = str(tmp_path / "s.duckdb")
-    names = tmp_path / "names.csv"
-    names.write_text("who\nKim\n", "utf-8")
-    code, output = invoke("screen", str(names), "--store", store)
-    assert code == 1
-    assert output.startswith("error: ")
-    assert "no 'name' column" in output
     bomb = tmp_path / "bomb.xml"
     bomb.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "utf-8")
     code, output = invoke("lists", "load", str(bomb), "--store", store)
     assert code == 1
     assert "refused" in output
     assert "Traceback" not in output
+    names = tmp_path / "names.csv"
+    names.write_text("who\nKim\n", "utf-8")
+    code, output = invoke("screen", str(names), "--store", store)
+    assert code == 1
+    assert output.startswith("error: ")
+    assert "no 'name' column" in output
 
 
 @pytest.mark.parametrize(
@@ -92,9 +93,11 @@ def test_user_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
     ids=["duplicated-column", "long-name", "zero-bytes"],
 )
 def test_hostile_names_file_gives_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    store = tmp_path / "s.duckdb"
+    Store.open(store).close()
     names = tmp_path / "names.csv"
     names.write_bytes(content)
-    code, output = invoke("screen", str(names), "--store", str(tmp_path / "s.duckdb"))
+    code, output = invoke("screen", str(names), "--store", str(store))
     assert code == 1
     assert output.startswith(f"error: {names}: ")
     assert message in output

@@ -141,8 +141,10 @@ def check_range(first: tuple[str, Any, str | None], last: tuple[str, Any, str | 
 
 
 @contextmanager
-def open_store(location: str | None) -> Iterator[Store]:
-    with Store.open(location or default_store_location()) as store:
+def open_store(location: str | None, *, write: bool = False) -> Iterator[Store]:
+    """The store named by --store or the environment; read only unless the command `write`s,
+    so that reading never makes a store, or changes one."""
+    with Store.open(location or default_store_location(), read_only=not write) as store:
         yield store
 
 

@@ -95,7 +95,7 @@ def load_concordance(
 ) -> None:
     """Load a workbook's correlation sheets into the store; the same file twice adds nothing."""
     pairs = read_concordance(file)
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         added = add_concordance(opened, pairs)
     counts = concordance_counts(pairs)
     console.print(f"{file.name}: {pairs.num_rows:,} code pairs read, {added:,} added to the store")

@@ -74,7 +74,7 @@ def load_command(
     ] = None,
 ) -> None:
     """Load a list's DPRK entries into the store, kept by source and publication date."""
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         report = load_list(opened, file, published=published.date() if published else None)
     if report.already:
         console.print(f"{file}: already in the store as {report.version}; nothing added")

@@ -77,7 +77,7 @@ def ingest_command(
 ) -> None:
     """Load trade files: every row is accepted or rejected with a reason; read = both."""
     options = ReaderOptions(mapping=mapping, hs_version=hs_version, country_codes=country_codes)
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         for position, file in enumerate(files):
             try:
                 with byte_progress(f"reading {file.name}") as progress:
@@ -179,7 +179,7 @@ def forget_command(
     store: StoreOption = None,
 ) -> None:
     """Remove one ingest and all its rows (flows and rejects) from the store."""
-    with open_store(store) as opened:
+    with open_store(store, write=True) as opened:
         report = forget(opened, ingest_id)
     restored = (
         f"; {report.flows_restored} earlier flows it had replaced count again"

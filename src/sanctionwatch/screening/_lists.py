@@ -278,10 +278,16 @@ def diff_lists(old: ListFile, new: ListFile) -> ListDiff:
 
 
 def _ensure_tables(store: Store) -> None:
+    """The list tables, made where missing: empty and for this connection only in a store
+    opened read only."""
     existing = set(store.backend.list_tables())
     for name, schema in _TABLES.items():
         if name not in existing:
-            store.backend.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
+            store.backend.create_table(
+                name,
+                schema=ibis.Schema.from_pyarrow(schema),
+                temp=store.backend.name == "duckdb" and not store.writable,
+            )
 
 
 def _report(listed: ListFile, *, already: bool) -> LoadReport:

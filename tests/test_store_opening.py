@@ -1,0 +1,352 @@
+"""Opening a store: missing, damaged, read only, or on a disk that fills mid-write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from sanctionwatch import SanctionwatchError, Store, demo_data, ingest
+from sanctionwatch.cli import app
+from tests.conftest import comtrade_record
+
+SOURCE = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture(scope="module")
+def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real store holding the demo's published figures, closed cleanly."""
+    path = tmp_path_factory.mktemp("clean") / "clean.duckdb"
+    with Store.open(path) as store:
+        ingest(store, demo_data())
+    return path
+
+
+def copy_of(store: Path, folder: Path, data: bytes | None = None) -> Path:
+    """The store (or `data` in its place) in `folder`, as a user's copy would be."""
+    folder.mkdir(exist_ok=True)
+    target = folder / "store.duckdb"
+    target.write_bytes(store.read_bytes() if data is None else data)
+    return target
+
+
+def sanctionwatch(
+    *args: str, cwd: Path, preexec_fn: Callable[[], None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own: a crash there is an exit by signal, seen here."""
+    env = {**os.environ, "PYTHONPATH": str(SOURCE), "COLUMNS": "200"}
+    env.pop("SANCTIONWATCH_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "sanctionwatch.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=preexec_fn,
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in done.stdout + done.stderr
+    for text in expected:
+        assert text in lines[0]
+    return lines[0]
+
+
+def files_in(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under `folder` by name, with its content's hash and modification time."""
+    return {
+        str(path.relative_to(folder)): (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            path.stat().st_mtime_ns,
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+# A missing store -------------------------------------------------------------------------
+
+
+READING_COMMANDS = [
+    ["check"],
+    ["ingests"],
+    ["rejects"],
+    ["aggregates"],
+    ["pressure"],
+    ["relief", "lift-textiles"],
+    ["signals"],
+    ["report", "--out", "report.html"],
+    ["export", "warehouse"],
+    ["lists", "show"],
+    ["lists", "export"],
+    ["screen", "names.csv"],
+    ["hs", "map", "2701", "--from-version", "2017", "--to-version", "2012"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_a_reading_command_refuses_a_missing_store_and_makes_no_file(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "names.csv").write_text("name\nKim\n", encoding="utf-8")
+    before = files_in(tmp_path)
+    typo = tmp_path / "typo.duckdb"
+    result = CliRunner().invoke(app, [*command, "--store", str(typo)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {typo}: no store there; name an existing one with --store or "
+        "SANCTIONWATCH_STORE (`sanctionwatch ingest` makes a new one)"
+    ]
+    assert files_in(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["names.csv"]
+
+
+def test_the_default_store_is_not_made_by_reading_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SANCTIONWATCH_STORE", raising=False)
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "sanctionwatch.duckdb: no store there" in result.stderr
+    monkeypatch.setenv("SANCTIONWATCH_STORE", str(tmp_path / "from-env.duckdb"))
+    result = CliRunner().invoke(app, ["ingests"])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'from-env.duckdb'}: no store there" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_library_opens_a_missing_store_read_only_as_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SanctionwatchError, match="no store there"):
+        Store.open(tmp_path / "typo.duckdb", read_only=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+# A damaged store -------------------------------------------------------------------------
+
+
+def _flipped(data: bytes, *offsets: int) -> bytes:
+    damaged = bytearray(data)
+    for offset in offsets:
+        for index in range(offset, min(offset + 256, len(damaged))):
+            damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
+# Each makes a damaged store from a clean one's bytes. The offsets land in DuckDB's file
+# header, its first block (the tables' metadata and small columns: DuckDB crashed reading
+# them) and its last block.
+DAMAGES: dict[str, Callable[[bytes], bytes]] = {
+    "truncated to half": lambda data: data[: len(data) // 2],
+    "truncated to its header": lambda data: data[:4096],
+    "flipped in the header": lambda data: _flipped(data, 16),
+    "flipped in the middle": lambda data: _flipped(data, 20000, 81920, 114688),
+    "flipped at the end": lambda data: _flipped(data, len(data) - 300),
+    "a text file": lambda data: b"reporter,partner,value\nCHN,PRK,1\n",
+    "zero bytes": lambda data: b"",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", DAMAGES, ids=str)
+def test_a_damaged_store_is_one_line_from_every_command(
+    damage: str, clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store", DAMAGES[damage](clean_store.read_bytes()))
+    trade = tmp_path / "trade.json"
+    trade.write_text('{"data": []}', encoding="utf-8")
+    for command in (["ingest", str(trade)], ["ingests"], ["check"]):
+        done = sanctionwatch(*command, "--store", str(store), cwd=tmp_path)
+        assert_one_line_error(done, f"{store}: the store cannot be read (")
+    assert not (tmp_path / "store" / ".store.duckdb.closed").exists()
+
+
+def test_a_damaged_store_is_an_error_in_the_library_not_a_crash(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    damaged = _flipped(clean_store.read_bytes(), 20000, 81920, 114688)
+    store = copy_of(clean_store, tmp_path / "store", damaged)
+    for read_only in (True, False):
+        with pytest.raises(SanctionwatchError, match="the store cannot be read"):
+            Store.open(store, read_only=read_only)
+    assert store.read_bytes() == damaged
+
+
+def test_a_sound_copy_is_read_whole_once_then_opens_as_it_is(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    record = store.with_name(".store.duckdb.closed")
+    assert not record.exists()
+    with Store.open(store, read_only=True) as opened:
+        assert opened.ingests.count().execute() == 1
+    assert not record.exists()
+    with Store.open(store) as opened:
+        assert opened.ingests.count().execute() == 1
+    assert record.exists()
+    # Changed behind the store's back after a clean close: read whole again, and refused.
+    store.write_bytes(_flipped(store.read_bytes(), 20000, 81920, 114688))
+    with pytest.raises(SanctionwatchError, match="the store cannot be read"):
+        Store.open(store, read_only=True)
+
+
+def test_opening_a_cleanly_closed_store_costs_little(clean_store: Path, tmp_path: Path) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    with Store.open(store):
+        pass
+    started = time.perf_counter()
+    with Store.open(store, read_only=True):
+        pass
+    trusted = time.perf_counter() - started
+    started = time.perf_counter()
+    store.with_name(".store.duckdb.closed").unlink()
+    with Store.open(store, read_only=True):
+        pass
+    probed = time.perf_counter() - started
+    # No child process on a clean store: far below the cost of starting one.
+    assert trusted < probed
+
+
+# A read-only store -----------------------------------------------------------------------
+
+
+def test_reading_commands_write_nothing_to_the_store_or_its_folder(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    with Store.open(store):
+        pass
+    before = files_in(tmp_path / "store")
+    (tmp_path / "names.csv").write_text("name\nKim\n", encoding="utf-8")
+    for command in (["ingests"], ["check"], ["lists", "show"], ["rejects"]):
+        done = sanctionwatch(*command, "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path / "store") == before
+
+
+def test_reading_commands_share_the_store_with_another_reader(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    """Works as root too: a reader holding the file keeps out any writer, never a reader."""
+    store = copy_of(clean_store, tmp_path / "store")
+    with duckdb.connect(str(store), read_only=True):
+        done = sanctionwatch("ingests", "--format", "csv", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "comtrade-json,69,69,0,0" in done.stdout
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads and writes past file modes: chmod proves nothing"
+)
+def test_reading_commands_serve_a_store_in_a_read_only_folder(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "store"
+    store = copy_of(clean_store, folder)
+    store.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        done = sanctionwatch("ingests", "--format", "csv", "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "comtrade-json,69,69,0,0" in done.stdout
+        done = sanctionwatch("check", "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    finally:
+        folder.chmod(0o755)
+        store.chmod(0o644)
+
+
+def test_a_store_that_must_be_brought_up_to_date_is_written_once_then_read(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    """An ingest that died between its two transactions left rows no ingest lists."""
+    store = copy_of(clean_store, tmp_path / "store")
+    with duckdb.connect(str(store)) as con:
+        con.execute("INSERT INTO _ingest_keys VALUES (99, 'gone', 'gone.json', false)")
+        con.execute(
+            "INSERT INTO _flow_rows SELECT * REPLACE (99 AS ingest_key) FROM _flow_rows LIMIT 5"
+        )
+    with Store.open(store, read_only=True) as opened:
+        assert not opened.writable
+        assert opened.flows.filter(opened.flows.ingest_id == "gone").count().execute() == 0
+
+
+def test_a_duckdb_file_of_another_tool_is_not_made_a_store_by_reading(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE something (a INTEGER)")
+    before = other.read_bytes()
+    with pytest.raises(SanctionwatchError, match="not a sanctionwatch store"):
+        Store.open(other, read_only=True)
+    assert other.read_bytes() == before
+
+
+# A full disk -----------------------------------------------------------------------------
+
+
+def _disk_full_at(size: int) -> Callable[[], None]:
+    """For the child: writes past `size` bytes in any file fail (EFBIG) as on a full disk."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+@pytest.mark.slow
+def test_a_full_disk_mid_ingest_leaves_the_store_as_it_was(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    records = [
+        comtrade_record(period=str(2000 + n % 20), cmdCode=f"{2701 + n % 90}", primaryValue=n)
+        for n in range(3000)
+    ]
+    trade = tmp_path / "trade.json"
+    trade.write_text(json.dumps({"data": records}), encoding="utf-8")
+    with Store.open(store, read_only=True) as opened:
+        ingests_before = opened.ingests.to_pyarrow()
+        flows_before = opened.flows.order_by(opened.flows.columns).to_pyarrow()
+
+    done = sanctionwatch(
+        "ingest", str(trade), "--store", str(store), cwd=tmp_path, preexec_fn=_disk_full_at(65536)
+    )
+    assert_one_line_error(done, f"{store}: nothing written", "File too large")
+
+    with Store.open(store, read_only=True) as opened:
+        assert opened.ingests.to_pyarrow().equals(ingests_before)
+        assert opened.flows.order_by(opened.flows.columns).to_pyarrow().equals(flows_before)
+
+
+def test_a_store_open_in_this_process_is_shared_as_it_is_held(
+    clean_store: Path, tmp_path: Path
+) -> None:
+    store = copy_of(clean_store, tmp_path / "store")
+    with Store.open(store) as writing, Store.open(store, read_only=True) as reading:
+        assert writing.writable
+        assert not reading.writable
+        assert reading.ingests.count().execute() == 1
+    with (
+        Store.open(store, read_only=True),
+        pytest.raises(SanctionwatchError, match="open read only in this process"),
+    ):
+        Store.open(store)
