@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,3 +58,16 @@ def test_the_tours_example_files_give_what_the_readme_shows(
     assert ingested.exit_code == 0
     assert ingested.stdout.strip() in README
     assert "2 read = 1 accepted + 1 rejected" in ingested.stdout
+
+
+def test_every_test_the_guarantees_name_exists() -> None:
+    section = README.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 10
+    root = Path(__file__).resolve().parents[1]
+    missing = [
+        f"{path}::{name}"
+        for path, name in named
+        if f"def {name}(" not in (root / path).read_text(encoding="utf-8")
+    ]
+    assert missing == []
