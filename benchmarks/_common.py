@@ -7,6 +7,7 @@ Worlds are generated once per size and seed under $SANCTIONWATCH_BENCH_DIR (defa
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import platform
 import subprocess
@@ -20,7 +21,7 @@ import duckdb
 
 from sanctionwatch import Regime, Store, load_flows
 from sanctionwatch.engine._barrels import default_factor
-from sanctionwatch.regime import Direction, MeasureKind, consignment_reporters
+from sanctionwatch.regime import Direction, Measure, MeasureKind, consignment_reporters
 from sanctionwatch.synth import synthesize
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "floor_sql",
     "machine",
     "parse_rows",
+    "scopes_overlap",
     "timed",
 ]
 
@@ -123,15 +125,34 @@ def _values(rows: Iterable[Iterable[Any]]) -> str:
     return ",\n        ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
 
 
+def _floor_measures(regime: Regime) -> list[Measure]:
+    """The measures the floor checks: those with HS codes in force for at least one day."""
+    return [
+        m
+        for m in regime.measures
+        if m.scope.hs and ((end := regime.effective_end(m.id)) is None or end >= m.start)
+    ]
+
+
+def scopes_overlap(regime: Regime) -> bool:
+    """Whether one flow can match two of a measure's scope codes (a heading beside one of its
+    subheadings, or a code twice): only then does the floor remove repeated pairs, as `check`
+    does only when its scope rows overlap (`Scopes.overlapping`)."""
+    for m in _floor_measures(regime):
+        codes = sorted(m.scope.prefixes)
+        # Sorted, a code that begins another comes right before some code it begins.
+        if any(b.startswith(a) for a, b in itertools.pairwise(codes)):
+            return True
+    return False
+
+
 def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
     """The hand-written floor with the regime's dates, scopes, cap terms, limits and barrel
-    factors filled in."""
+    factors filled in, removing repeated (flow, measure) pairs only where scopes overlap."""
     measures, scopes, terms, limits = [], [], [], []
     rules: list[tuple[Any, ...]] = []
-    for m in regime.measures:
+    for m in _floor_measures(regime):
         end = regime.effective_end(m.id)
-        if not m.scope.hs or (end is not None and end < m.start):
-            continue
         cap = m.cap
         baseline = cap.supplier_baseline if cap else None
         fallback = default_factor(regime, m, barrels_per_tonne)
@@ -196,6 +217,11 @@ def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
         consignment=_values(consignment),
         target=regime.target,
         target_code=regime.target_code,
+        dedupe=(
+            "DISTINCT ON (f.ingest_id, f.source_row, s.measure_id)"
+            if scopes_overlap(regime)
+            else ""
+        ),
     )
 
 

@@ -2,7 +2,10 @@
 
 Our side: `sanctionwatch.check(store, un-dprk)` on a DuckDB store holding a synthetic world of
 N rows. Baseline: `b1_floor.sql`, one DuckDB query computing the same findings on the same
-store file. Both run alternately, best of `--repeat`; the findings are compared row for row
+store file. The floor takes the shortcut `check` takes: it removes repeated (flow, measure)
+pairs only when two scope codes of one measure overlap, and the script prints whether they do
+and whether `check`'s own test (`Scopes.overlapping`) says the same. Both run alternately,
+best of `--repeat`; the findings are compared row for row
 (see `_common.comparable`) and against the world's planted ground truth. The first call of the
 process reads the store's blocks into memory (and compiles the queries, unless an earlier run
 kept them), so it is timed apart and printed beside the best.
@@ -20,10 +23,25 @@ import argparse
 import json
 import time
 
-from _common import World, comparable, floor_sql, machine, parse_rows
+from _common import World, comparable, floor_sql, machine, parse_rows, scopes_overlap
 
-from sanctionwatch import Store, check, resolve_regime
+from sanctionwatch import Regime, Store, check, resolve_regime
+from sanctionwatch._concordance import concordance_from
+from sanctionwatch.engine._flows import target_rows
+from sanctionwatch.engine._scope import editions_by_chapter, every_edition, scope_table
 from sanctionwatch.synth import GROUND_TRUTH, finding_keys
+
+
+def check_overlaps(store: Store, regime: Regime) -> bool:
+    """Whether `check` de-duplicates on this store: its scope rows made as it makes them."""
+    with_codes = [m for m in regime.measures if m.scope.hs]
+    concordance = concordance_from(store)
+    editions = (
+        editions_by_chapter(target_rows(store.flows, regime.target, regime.target_code))
+        if concordance.num_rows
+        else every_edition(with_codes)
+    )
+    return scope_table(with_codes, editions, concordance).overlapping
 
 
 def main() -> None:
@@ -50,6 +68,7 @@ def main() -> None:
             started = time.perf_counter()
             result = connection.execute(sql).fetch_arrow_table()
             floor = min(floor, time.perf_counter() - started)
+        engine_dedupes = check_overlaps(store, regime)
 
     found = findings.table.to_pylist()
     floor_rows = result.to_pylist()
@@ -64,6 +83,12 @@ def main() -> None:
     print(f"sanctionwatch check: {ours:.3f} s (best of {args.repeat} after the first call)")
     print(f"  first call:        {first:.3f} s (cold store; {first / floor:.2f}x)")
     print(f"SQL floor:           {floor:.3f} s (best of {args.repeat})")
+    floor_dedupes = scopes_overlap(regime)
+    print(
+        f"repeated (flow, measure) pairs removed: floor {'yes' if floor_dedupes else 'no'}, "
+        f"check {'yes' if engine_dedupes else 'no'}"
+        + ("" if floor_dedupes == engine_dedupes else "  (NOT the same shortcut)")
+    )
     print(f"findings identical to the floor's: {'yes' if matched else 'NO'}")
     print(f"findings identical to the planted ground truth: {'yes' if planted else 'NO'}")
     print(f"first call's findings identical to the later calls': {'yes' if repeated else 'NO'}")

@@ -105,8 +105,11 @@ f AS MATERIALIZED (
     SELECT b.* REPLACE (b.counted AND b.side_rank = s.best AS counted)
     FROM by_frequency b JOIN best_side s USING (counterpart, direction, hs_code, year)
 ),
+-- A flow matched by two scope rows of one measure counts once. `{{dedupe}}` is that
+-- DISTINCT ON, filled in only when some scope row of a measure begins another's, as `check`
+-- de-duplicates only then: otherwise a flow matches each measure once at most.
 matched AS MATERIALIZED (
-    SELECT DISTINCT ON (f.ingest_id, f.source_row, s.measure_id) f.*, s.measure_id
+    SELECT {dedupe} f.*, s.measure_id
     FROM f JOIN scopes s
         ON NOT s.excluded AND left(f.hs_code, 2) = left(s.prefix, 2)
        AND starts_with(f.hs_code, s.prefix)
