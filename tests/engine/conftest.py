@@ -31,10 +31,13 @@ CheckRunner = Callable[..., Findings]
 
 
 def ban_on(*codes: str, start: str = "2017-08-05") -> str:
-    """The test regime's YAML with its second measure, a ban from `start`, over `codes`."""
+    """The test regime's YAML with its second measure, a ban from `start`, over `codes`,
+    replacing the first from that day."""
     listed = ", ".join(f'"{code}"' for code in codes)
-    return VALID.replace('hs: ["2701", "50-63"]', f"hs: [{listed}]").replace(
-        "start: 2017-08-05", f"start: {start}"
+    return (
+        VALID.replace('hs: ["2701", "50-63"]', f"hs: [{listed}]")
+        .replace("start: 2017-08-05", f"start: {start}")
+        .replace("from: 2017-08-05", f"from: {start}")
     )
 
 
