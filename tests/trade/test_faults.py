@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import os
 import selectors
 import shutil
@@ -99,7 +100,12 @@ def _rows(count: int, *, revised: int = 0) -> list[list[object]]:
 
 
 def _write(path: Path, rows: list[list[object]]) -> Path:
-    """`rows` as a Comtrade CSV (read in batches) or a gzipped bulk file (read in one pass)."""
+    """`rows` as a Comtrade CSV, Comtrade JSON (read in batches) or a gzipped bulk file (read
+    in one pass)."""
+    if path.suffix == ".json":
+        records = [dict(zip(HEADER, row, strict=True)) for row in rows]
+        path.write_text(json.dumps({"data": records}), encoding="utf-8")
+        return path
     if path.suffix == ".gz":
         lines = ["\t".join(str(cell) for cell in row) for row in [HEADER, *rows]]
         path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
@@ -126,7 +132,7 @@ def later_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     rows = _later_rows()
     return {
         ONE_PASS: _write(folder / "later.txt.gz", rows),
-        BATCHES: _write(folder / "later.csv", rows),
+        BATCHES: _write(folder / "later.json", rows),
     }
 
 
