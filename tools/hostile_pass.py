@@ -193,7 +193,7 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 def _exception_name(text: str) -> str:
     tail = text[text.rfind("Traceback (most recent call last)") :]
     names = [m.group(1) for line in tail.splitlines() if (m := EXCEPTION_LINE.match(line))]
-    return names[-1].rsplit(".", 1)[-1] if names else "unknown"
+    return names[-1] if names else "unknown"
 
 
 def _strict_json(text: str) -> Any:
