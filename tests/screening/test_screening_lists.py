@@ -7,6 +7,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from tests.screening.conftest import UN_2025_CORRUPTED, shared_file
@@ -299,3 +300,13 @@ def test_ofac_broken_quote_is_one_line_naming_where(tmp_path) -> None:  # type: 
     message = str(refused.value)
     assert message == f"{path}: line 2: not valid CSV: ',' expected after '\"'"
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("head", [b"not a list\rat all\n", b"\r\r\n", b"x\r"])
+def test_a_first_line_with_a_bare_carriage_return_is_one_line(tmp_path: Path, head: bytes) -> None:
+    path = tmp_path / "list.xml"
+    path.write_bytes(head)
+    with pytest.raises(SanctionwatchError) as refused:
+        read_list(path)
+    assert str(path) in str(refused.value)
+    assert "\n" not in str(refused.value)

@@ -46,8 +46,8 @@ _FILE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 def looks_like_ofac_csv(head: bytes) -> bool:
     """A first line with 12 comma-separated fields, the first a number: SDN.CSV."""
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    fields = next(csv.reader([first]), [])
+    lines = head.decode("utf-8", "replace").splitlines()
+    fields = next(csv.reader(lines[:1]), [])
     return len(fields) == _COLUMNS and fields[0].strip().isdigit()
 
 
