@@ -29,8 +29,9 @@ from sanctionwatch.trade._layout import (
     drop_unlisted,
     new_ingest_key,
     refresh_countries,
+    same_flow,
 )
-from sanctionwatch.trade._schema import FIGURES, FLOW_IDENTITY, INGESTS, REJECTS
+from sanctionwatch.trade._schema import FIGURES, INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
@@ -434,17 +435,11 @@ def _replace_earlier(store: Store, key: int) -> tuple[int, int]:
         store, f"SELECT count(*) FROM (SELECT 1 FROM {FLOW_ROWS} WHERE ingest_key <> {key} LIMIT 1)"
     ):
         return 0, 0
-    same_flow = " AND ".join(
-        f"new.{name} IS NOT DISTINCT FROM old.{name}"
-        if name == "hs_version"
-        else f"new.{name} = old.{name}"
-        for name in FLOW_IDENTITY
-    )
     same_figures = " AND ".join(f"new.{name} IS NOT DISTINCT FROM old.{name}" for name in FIGURES)
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {_REPLACED} AS "
         f"SELECT old.ingest_key, old.source_row, {same_figures} AS same_figures "
-        f"FROM {FLOW_ROWS} AS new JOIN {FLOW_ROWS} AS old ON {same_flow} "
+        f"FROM {FLOW_ROWS} AS new JOIN {FLOW_ROWS} AS old ON {same_flow('new', 'old')} "
         f"WHERE new.ingest_key = {key} AND old.ingest_key <> {key}"
     )
     try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS
+from sanctionwatch.trade._schema import FLOW_IDENTITY, FLOW_KINDS, FLOWS
 from sanctionwatch.trade.readers import RECONCILED
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "drop_unlisted",
     "new_ingest_key",
     "refresh_countries",
+    "same_flow",
     "stored_select",
 ]
 
@@ -244,6 +245,19 @@ def _mark_reconciled(con: Any) -> None:
     con.execute(
         f"UPDATE {INGEST_KEYS} SET reconciled = true WHERE ingest_id IN "
         f"(SELECT ingest_id FROM ingests WHERE format IN ({formats}))"
+    )
+
+
+def same_flow(left: str, right: str) -> str:
+    """SQL telling that stored rows `left` and `right` (relation names) are one flow
+    (`FLOW_IDENTITY`): equal where a column is never null, else not distinct, so that a
+    hash join can still use the equalities."""
+    never_null = {name for name, kind in _COLUMNS if kind.endswith("NOT NULL")}
+    return " AND ".join(
+        f"{left}.{name} = {right}.{name}"
+        if name in never_null
+        else f"{left}.{name} IS NOT DISTINCT FROM {right}.{name}"
+        for name in FLOW_IDENTITY
     )
 
 

@@ -19,8 +19,9 @@ from sanctionwatch.trade._layout import (
     INGEST_KEYS,
     STORED,
     as_of_view,
+    same_flow,
 )
-from sanctionwatch.trade._schema import FIGURES, FLOW_IDENTITY, FLOWS
+from sanctionwatch.trade._schema import FIGURES, FLOWS
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store
@@ -79,7 +80,7 @@ def forget(store: Store, ingest_id: str) -> ForgetReport:
         sql(
             f"UPDATE {FLOW_HISTORY} AS earlier SET revised_by = mine.revised_by "
             f"FROM {FLOW_HISTORY} AS mine WHERE earlier.revised_by = {key} "
-            f"AND mine.ingest_key = {key} AND {_same_flow('earlier', 'mine')}"
+            f"AND mine.ingest_key = {key} AND {same_flow('earlier', 'mine')}"
         )
         restored = _count(store, f"SELECT count(*) FROM {FLOW_HISTORY} WHERE revised_by = {key}")
         sql(f"INSERT INTO {FLOW_ROWS} SELECT {stored} FROM {FLOW_HISTORY} WHERE revised_by = {key}")
@@ -127,7 +128,7 @@ def list_revisions(
         f"FROM {FLOW_HISTORY} AS h "
         f"JOIN {INGEST_KEYS} AS earlier ON earlier.ingest_key = h.ingest_key "
         f"JOIN {INGEST_KEYS} AS later ON later.ingest_key = h.revised_by "
-        f"LEFT JOIN stored AS l ON l.ingest_key = h.revised_by AND {_same_flow('l', 'h')} "
+        f"LEFT JOIN stored AS l ON l.ingest_key = h.revised_by AND {same_flow('l', 'h')} "
         f"LEFT JOIN {COUNTRIES} AS reporter ON reporter.code = h.reporter_code "
         f"LEFT JOIN {COUNTRIES} AS partner ON partner.code = h.partner_code "
         f"{where} ORDER BY h.revised_by, reporter, partner, h.period_start, h.hs_code, "
@@ -151,12 +152,6 @@ def flows_as_of(store: Store, ingest_id: str) -> ir.Table:
         source=store.backend,
         namespace=ops.Namespace(),
     ).to_expr()
-
-
-def _same_flow(left: str, right: str) -> str:
-    return " AND ".join(
-        f"{left}.{name} IS NOT DISTINCT FROM {right}.{name}" for name in FLOW_IDENTITY
-    )
 
 
 def _key_of(store: Store, ingest_id: str) -> int:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._layout import FLOW_KIND, FREQUENCY
-from sanctionwatch.trade._schema import FLOW_KINDS
+from sanctionwatch.trade._schema import FIGURES, FLOW_KINDS
 
 __all__ = [
     "COUNTRY_CODES_VIEW",
@@ -38,7 +38,6 @@ DUPLICATE = "duplicate"
 _FROM_PARTNER = ("import", "re-import")
 # What makes two stored rows the same flow (a country's ISO3 code follows from its number).
 _KEYS = ("reporter_code", "partner_code", "flow", "period_start", "period_end", "hs_code")
-_FIGURES = ("value_usd", "net_weight_kg", "quantity", "quantity_unit")
 # The years a period may fall in.
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 # The largest figure a row may give, in US$, kg or units: 10^15 US$ is some forty years of the
@@ -346,8 +345,7 @@ def repeats(flows: str) -> str:
     `source_row`, reason in `_repeat`."""
     keys = ", ".join(_KEYS)
     differs = " OR ".join(
-        f"coalesce(min({f}) <> max({f}), false) OR count({f}) NOT IN (0, count(*))"
-        for f in _FIGURES
+        f"coalesce(min({f}) <> max({f}), false) OR count({f}) NOT IN (0, count(*))" for f in FIGURES
     )
     same = " AND ".join(f"suspects.{k} = groups.{k}" for k in _KEYS)
     mine = f"FROM {flows}"
@@ -357,7 +355,7 @@ def repeats(flows: str) -> str:
 WITH
 candidates AS (SELECT hash({keys}) AS key_hash {mine} GROUP BY key_hash HAVING count(*) > 1),
 suspects AS (
-    SELECT {keys}, source_row, {", ".join(_FIGURES)} {mine}
+    SELECT {keys}, source_row, {", ".join(FIGURES)} {mine}
     WHERE hash({keys}) IN (SELECT key_hash FROM candidates)
 ),
 groups AS (
