@@ -27,6 +27,7 @@ from sanctionwatch._output import json_text, write_atomic
 from sanctionwatch._store import Store, default_store_location
 
 __all__ = [
+    "FormatOption",
     "OutputFormat",
     "StoreOption",
     "app",
@@ -97,6 +98,17 @@ class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
 
+
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        help="table, json or csv. Default: table, or what the --output file's suffix "
+        "names (.json, .csv, .txt).",
+        show_default=False,
+    ),
+]
+"""`--format` of a command writing to `--output`: see `output_format`."""
 
 StoreOption = Annotated[
     str | None,

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
 from sanctionwatch.cli._app import (
+    FormatOption,
     OutputFormat,
     StoreOption,
     app,
@@ -89,15 +90,7 @@ def check_command(
             ),
         ),
     ] = None,
-    format: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--format",
-            help="table, json or csv. Default: table, or what the --output file's suffix "
-            "names (.json, .csv, .txt).",
-            show_default=False,
-        ),
-    ] = None,
+    format: FormatOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
     ] = None,

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
+    FormatOption,
     OutputFormat,
     StoreOption,
     app,
@@ -167,15 +168,7 @@ def screen_command(
             "--threshold", min=0.0, max=1.0, callback=finite, help="Lowest score reported."
         ),
     ] = DEFAULT_THRESHOLD,
-    format: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--format",
-            help="table, json or csv. Default: table, or what the --output file's suffix "
-            "names (.json, .csv, .txt).",
-            show_default=False,
-        ),
-    ] = None,
+    format: FormatOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write here instead of stdout.")
     ] = None,
