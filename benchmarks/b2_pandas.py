@@ -559,9 +559,7 @@ def main() -> None:
         f"  later calls in one process:              {later:.3f} s (best of 3; "
         f"{theirs / later:.1f}x)"
     )
-    print(
-        "the hand-written SQL floor (B1's) on the same store, the most a DuckDB engine reaches:"
-    )
+    print("the hand-written SQL floor (B1's) on the same store, the most a DuckDB engine reaches:")
     print(
         f"  first statement of a new process: {min(floor_first):.3f} s (best of {args.repeat}, "
         f"{spread(floor_first)}; {theirs / min(floor_first):.1f}x)"
