@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["usd"]
+__all__ = ["counted", "usd"]
 
 
 def usd(value: float | None) -> str:
@@ -15,3 +15,9 @@ def usd(value: float | None) -> str:
     if size >= 1e6:
         return f"US${value / 1e6:,.1f}m"
     return f"US${value:,.0f}"
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: 1 finding, 2 findings, 1,204 entries."""
+    noun = singular if count == 1 else (plural or f"{singular}s")
+    return f"{count:,} {noun}"

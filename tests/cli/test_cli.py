@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,20 @@ def test_regime_validate(tmp_path: Path) -> None:
         f'error: {bad}:33: measures[1] (coal-ban).scope.hs: unknown HS chapter "99"'
     )
     assert "Traceback" not in out + err
+
+
+def test_one_measure_is_counted_in_the_singular(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text(VALID.split("  - id: coal-ban")[0], encoding="utf-8")
+    code, out, _ = run("regime", "validate", str(one))
+    assert code == 0
+    assert "valid, 1 measure (test)" in out
+
+
+def test_version_is_the_installed_distribution() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.strip() == f"sanctionwatch {version('sanctionwatch')}"
 
 
 def test_unknown_regime_name() -> None:

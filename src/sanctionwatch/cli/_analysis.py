@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sanctionwatch._format import usd
+from sanctionwatch._format import counted, usd
 from sanctionwatch._output import table_csv_text
 from sanctionwatch.analysis import (
     EventType,
@@ -238,7 +238,7 @@ def events_command(
     if format is OutputFormat.json:
         write_text(dumps({"events": rows, "count": len(rows)}), None)
         return
-    out = Table(title=f"{len(rows)} events", title_justify="left")
+    out = Table(title=counted(len(rows), "event"), title_justify="left")
     columns = ["date", "type", "label", "source"] + (["breaks"] if package else [])
     for name in columns:
         out.add_column(name, overflow="fold")

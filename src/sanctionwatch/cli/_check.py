@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
+from sanctionwatch._format import counted
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
@@ -154,7 +155,7 @@ def render_table(findings: Findings) -> None:
         _print_reasons(bans, first=len(caps) + 1)
     summary = findings.summary
     counts = ", ".join(f"{n} {status}" for status, n in summary["by_status"].items())
-    console.print(f"{summary['findings']} findings: {counts or 'none'}")
+    console.print(f"{counted(summary['findings'], 'finding')}: {counts or 'none'}")
 
 
 def _status(record: dict[str, Any]) -> Text:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sanctionwatch._format import counted
 from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
 from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, emit, finite, open_store
 from sanctionwatch.regime import resolve_regime
@@ -73,7 +74,7 @@ def signals_command(
 def _table(result: Signals) -> None:
     rows = result.table.to_pylist()
     out = Table(
-        title=f"{len(rows)} evasion signals around the measures on {result.target}",
+        title=f"{counted(len(rows), 'evasion signal')} around the measures on {result.target}",
         title_justify="left",
     )
     for name in ("#", "kind", "score", "measures", "who", "HS", "window"):

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text
 from sanctionwatch.cli._app import OutputFormat, app, console, dumps, write_text
 from sanctionwatch.regime import Measure, Regime, catalog_names, load_regime, resolve_regime
@@ -129,7 +130,7 @@ def audit(
         fields = sum(len(m.claims) for m in loaded.measures)
         console.print(
             f"{count} of {fields} fields inferred in {len(unconfirmed)} of "
-            f"{len(loaded.measures)} measures"
+            f"{counted(len(loaded.measures), 'measure')}"
         )
     if strict and count:
         raise typer.Exit(1)
@@ -139,7 +140,7 @@ def audit(
 def validate(file: Annotated[Path, typer.Argument(help="Regime YAML file to check.")]) -> None:
     """Check a regime file; on error, name the file, line and field."""
     loaded = load_regime(file)
-    console.print(f"{file}: valid, {len(loaded.measures)} measures ({loaded.id})")
+    console.print(f"{file}: valid, {counted(len(loaded.measures), 'measure')} ({loaded.id})")
 
 
 @regime_app.command("list")

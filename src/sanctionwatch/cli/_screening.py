@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
     FormatOption,
@@ -82,7 +83,8 @@ def load_command(
         return
     kinds = ", ".join(f"{count} {schema}" for schema, count in sorted(report.by_schema.items()))
     console.print(
-        f"{file}: {report.entries} entries ({kinds}) stored as {report.version} "
+        f"{file}: {counted(report.entries, 'entry', 'entries')} ({kinds}) "
+        f"stored as {report.version} "
         f"(published date from {report.published_from})"
     )
     for repair in report.repairs:
@@ -199,7 +201,8 @@ def screen_command(
         write_text(table_csv_text(result.matches), output)
         return
     table = Table(
-        title=f"{len(rows)} matches in {result.rows} rows (lists: {', '.join(result.lists)})",
+        title=f"{counted(len(rows), 'match', 'matches')} in {counted(result.rows, 'row')} "
+        f"(lists: {', '.join(result.lists)})",
         title_justify="left",
     )
     for column in ("row", "name", "list", "ref", "matched name", "score", "explanation"):

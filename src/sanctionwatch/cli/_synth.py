@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sanctionwatch._format import counted
 from sanctionwatch.cli._app import app, console, err_console
 from sanctionwatch.synth import MIN_ROWS, synthesize
 
@@ -86,5 +87,5 @@ def synth_command(
         )
     console.print(
         f"wrote {report.rows:,} rows ({report.target_rows:,} with the DPRK) to {report.path}; "
-        f"ground truth: {report.findings} findings in {report.ground_truth}"
+        f"ground truth: {counted(report.findings, 'finding')} in {report.ground_truth}"
     )

@@ -20,6 +20,7 @@ from sanctionwatch import (
     list_rejects,
     list_revisions,
 )
+from sanctionwatch._format import counted
 from sanctionwatch._output import table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
@@ -188,7 +189,8 @@ def forget_command(
     )
     console.print(
         f"forgot ingest {report.ingest_id} ({report.source_file}): "
-        f"{report.flows_removed} flows and {report.rejects_removed} rejects removed{restored}"
+        f"{counted(report.flows_removed, 'flow')} and "
+        f"{counted(report.rejects_removed, 'reject')} removed{restored}"
     )
 
 
@@ -201,7 +203,7 @@ def export_command(
     with open_store(store) as opened:
         written = opened.export(warehouse)
     for name, rows in written.items():
-        console.print(f"{warehouse / name}: {rows} rows")
+        console.print(f"{warehouse / name}: {counted(rows, 'row')}")
     console.print(f"check them on Spark with --store 'spark://local[*]?warehouse={warehouse}'")
 
 

@@ -11,6 +11,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from sanctionwatch._format import counted
 from sanctionwatch.engine._barrels import with_barrels
 from sanctionwatch.engine._findings import FINDINGS, Status
 from sanctionwatch.regime import CapPeriod, CapTerm, Limit, Measure, MeasureKind, Regime, Unit
@@ -314,7 +315,7 @@ def _span(period: str) -> tuple[dt.date, dt.date]:
 
 
 def _rows(count: int) -> str:
-    return f"{count} row" if count == 1 else f"{count} rows"
+    return counted(count, "row")
 
 
 def _barrel_notes(steps: list[dict[str, Any]]) -> tuple[list[str], float | None]:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from sanctionwatch._format import usd
+from sanctionwatch._format import counted, usd
 from sanctionwatch._output import csv_text, write_atomic
 from sanctionwatch._store import Store
 from sanctionwatch.analysis import (
@@ -493,13 +493,20 @@ def _key_findings(
             sorted({f"{r['resolution']} {r['paragraph']} in {r['period']}" for r in breaches})
         )
         sentences.append(
-            f"{len(breaches)} flows worth {usd(value)} breach bans after their grace periods "
-            f"({where})."
+            f"{counted(len(breaches), 'flow')} worth {usd(value)} "
+            + (
+                "breaches a ban after its grace period "
+                if len(breaches) == 1
+                else "breach bans after their grace periods "
+            )
+            + f"({where})."
         )
     undetermined = [r for r in findings.records() if r["status"] == "undetermined" and r["counted"]]
     if undetermined:
         sentences.append(
-            f"{len(undetermined)} flows straddle the start, end or grace period of a measure: "
+            f"{counted(len(undetermined), 'flow')} "
+            f"{'straddles' if len(undetermined) == 1 else 'straddle'} the start, end or grace "
+            "period of a measure: "
             "annual or monthly data cannot say on which side they fell."
         )
     total = next((r for r in press.shares.to_pylist() if r["scope"] == ALL_MEASURES), None)
