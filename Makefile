@@ -41,6 +41,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/b2_pandas.py --rows 1M
 	$(BIN)/python benchmarks/b3_ingest.py --rows 1M
 	$(BIN)/python benchmarks/b4_memory.py --rows 1M
+	$(BIN)/python benchmarks/b10_startup.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/b1_check.py --rows 10M
@@ -49,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/b6_spark.py --rows 10M
 	$(BIN)/python benchmarks/b1_check.py --rows 100M --repeat 1
 	$(BIN)/python benchmarks/b4_memory.py --rows 100M
+	$(BIN)/python benchmarks/b10_startup.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
