@@ -32,7 +32,7 @@ from sanctionwatch.analysis import (
     relief,
     signals,
 )
-from sanctionwatch.engine import Findings, check
+from sanctionwatch.engine import Findings, StatusLook, check, status_look
 from sanctionwatch.regime import Regime
 from sanctionwatch.report._svg import (
     GREY,
@@ -49,16 +49,6 @@ __all__ = ["Chart", "render_report", "write_report"]
 
 TOP_SIGNALS = 4
 """Evasion signals the report draws a chart for; the table lists them all."""
-
-_STATUS_COLOR = {
-    "breach": "#b3261e",
-    "cap_exceeded": "#b3261e",
-    "undetermined": "#3b7dbf",
-    "exemption_claimable": "#8e4fa6",
-    "in_grace": "#2e8b57",
-    "threshold_reached": "#d08c00",
-    "within_cap": "#2e8b57",
-}
 
 
 @dataclass(frozen=True)
@@ -127,6 +117,7 @@ def render_report(
         key_findings=_key_findings(regime, findings, press, compared),
         caps=caps,
         bans=bans,
+        ban_legend=_ban_legend(findings),
         pressure=pressure_charts,
         press=press,
         relief=relief_chart,
@@ -209,6 +200,12 @@ def _caps(store: Store, regime: Regime, findings: Findings) -> list[Chart]:
     return charts
 
 
+def _ban_legend(findings: Findings) -> list[tuple[str, StatusLook]]:
+    """The statuses the bans chart colours, each with its colour and meaning."""
+    shown = {r["status"] for r in findings.records() if r["kind"] == "ban" and r["counted"]}
+    return [(status, status_look(status)) for status in sorted(shown)]
+
+
 def _bans(findings: Findings) -> Chart | None:
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in findings.records():
@@ -226,7 +223,7 @@ def _bans(findings: Findings) -> Chart | None:
         Bar(
             label=f"{measure} · {period}",
             value=g["value"],
-            color=_STATUS_COLOR.get(status, GREY),
+            color=status_look(status).colour,
             text=f"{usd(g['value'])} {status}",
         )
         for (measure, period, status), g in ordered
