@@ -90,14 +90,15 @@ def render_report(
 ) -> str:
     """The report as one HTML string that needs nothing else to display or print.
 
-    `packages`: relief packages to compare (default: the shipped examples). `baselines`: years
-    standing for normal trade (default: the first two years of the target's exports).
+    `packages`: relief packages to compare (default: the examples shipped with the regime).
+    `baselines`: years standing for normal trade (default: the first two years of the target's
+    exports).
     """
     findings = check(store, regime)
     press = pressure(store, regime, as_of=as_of)
     years = [r["year"] for r in press.earnings.to_pylist()]
     chosen = baselines or years[:2]
-    compared = relief(store, list(packages or package_names()), baselines=chosen)
+    compared = relief(store, list(packages or package_names(regime.id)), baselines=chosen)
     caps = _caps(store, regime, findings)
     bans = _bans(findings)
     pressure_charts = _pressure(press, regime)
@@ -365,7 +366,9 @@ def _pressure(press: Pressure, regime: Regime) -> list[Chart]:
     return [stacked, share_chart, partner_chart]
 
 
-def _relief(compared: Relief) -> Chart:
+def _relief(compared: Relief) -> Chart | None:
+    if not compared.estimates:
+        return None
     years = "-".join(str(y) for y in (min(compared.baseline_years), max(compared.baseline_years)))
     title = f"Annual earnings restored by each package (range over baselines {years})"
     bars = []
