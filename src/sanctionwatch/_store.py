@@ -27,6 +27,7 @@ import ibis
 import ibis.expr.operations as ops
 import pyarrow as pa
 
+from sanctionwatch import _sql
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade._layout import create_layout, drop_unlisted
 from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
@@ -308,11 +309,19 @@ _LOCKED = "Could not set lock on file"
 _REFUSED_WRITES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 # Run by `_probe` in a child process: opens the file read only and reads every column of
-# every table, which makes DuckDB check (and decode) every block the store uses.
+# every table, which makes DuckDB check (and decode) every block the store uses. It imports
+# the quoting helper from the package's folder (the second argument) without running the
+# package's __init__, which imports every part of sanctionwatch and takes seconds.
 _PROBE = """
 import sys
+import types
 
 import duckdb
+
+package = types.ModuleType("sanctionwatch")
+package.__path__ = [sys.argv[2]]
+sys.modules["sanctionwatch"] = package
+from sanctionwatch._sql import identifier
 
 try:
     con = duckdb.connect(sys.argv[1], read_only=True)
@@ -321,7 +330,7 @@ try:
         "WHERE database_name = current_database() AND NOT temporary"
     ).fetchall()
     for schema, table in tables:
-        name = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
+        name = identifier(schema) + "." + identifier(table)
         con.execute("SELECT bit_xor(hash(COLUMNS(*))) FROM " + name).fetchall()
 except duckdb.Error as error:
     sys.stdout.write(str(error))
@@ -402,7 +411,7 @@ def _probe(path: Path) -> None:
     """Read the whole store in a child process; a DuckDB error or crash there is a damaged
     store here, named in one line, rather than a crash of this process."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(path)],
+        [sys.executable, "-c", _PROBE, str(path), str(Path(_sql.__file__).parent)],
         capture_output=True,
         text=True,
         check=False,

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from sanctionwatch import Regime
-from sanctionwatch.regime import Direction, MeasureKind, Unit, catalog_names
+from sanctionwatch import Regime, SanctionwatchError, resolve_regime
+from sanctionwatch.regime import (
+    Direction,
+    MeasureKind,
+    Unit,
+    catalog_names,
+    regime_file,
+    regime_packages,
+)
 
-CATALOG = Path(__file__).parents[2] / "src/sanctionwatch/regime/catalog/un-dprk.yaml"
+CATALOG = Path(__file__).parents[2] / "src/sanctionwatch/regime/catalog/un-dprk/measures.yaml"
 
 EXPECTED_IDS = {
     "1718-op8a-arms",
@@ -173,3 +180,22 @@ def test_2397_petroleum_cap_replaces_2375(un_dprk: Regime) -> None:
 def test_nothing_is_in_force_before_1718(un_dprk: Regime) -> None:
     assert un_dprk.in_force(dt.date(2006, 10, 13)) == ()
     assert len(un_dprk.in_force(dt.date(2006, 10, 14))) == 3
+
+
+def test_each_shipped_regime_lives_in_a_folder_named_by_its_id() -> None:
+    for name in catalog_names():
+        assert resolve_regime(name).id == name
+
+
+def test_a_regime_reaches_its_companion_data() -> None:
+    neighbours = regime_file("un-dprk", "neighbours.yaml").read_text("utf-8")
+    assert "PRK:" in neighbours
+    assert "lookalikes:" in regime_file("un-dprk", "lookalikes.yaml").read_text("utf-8")
+    assert list(regime_packages("un-dprk")) == ["coal-cap", "freeze-for-freeze", "lift-textiles"]
+    assert regime_packages("un-iran") == {}
+    with pytest.raises(SanctionwatchError, match=r"^un-iran: not a shipped regime \(shipped: "):
+        regime_file("un-iran", "neighbours.yaml")
+    with pytest.raises(
+        SanctionwatchError, match=r"^un-dprk: the shipped regime has no ports\.yaml$"
+    ):
+        regime_file("un-dprk", "ports.yaml")

@@ -111,3 +111,15 @@ def test_chromium_renders_every_chart_offline(
     assert all(path.stat().st_size > 5000 for path in seen.screenshots.values())
     assert seen.phone_overflow <= 0
     assert seen.pdf_bytes > 10_000
+
+
+def test_the_relief_packages_are_the_regimes_own(demo_store: Store, un_dprk: Regime) -> None:
+    html = render_report(demo_store, un_dprk)
+    relief = html[html.index('id="relief"') : html.index('id="signals"')]
+    assert "Coal cap instead of coal ban" in relief
+    assert 'data-chart="relief"' in relief
+    other = un_dprk.model_copy(update={"id": "un-dprk-draft"})
+    html = render_report(demo_store, other)
+    relief = html[html.index('id="relief"') : html.index('id="signals"')]
+    assert "Coal cap instead of coal ban" not in relief
+    assert "No relief packages to compare: none ship with this regime" in relief

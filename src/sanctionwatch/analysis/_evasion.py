@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 import ibis
@@ -33,7 +32,7 @@ from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._store import Store
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.analysis._yearly import yearly
-from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime
+from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, regime_file
 
 __all__ = [
     "HIGH_SCORE",
@@ -196,7 +195,7 @@ def neighbours(target: str) -> tuple[str, ...]:
 
 
 def _data(name: str) -> Any:
-    text = files("sanctionwatch.analysis").joinpath(name).read_text("utf-8")
+    text = regime_file("un-dprk", name).read_text("utf-8")
     return plain(read_mapping(name, LocatedError, f"a mapping under {name}", text=text))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_
 from sanctionwatch.analysis._events import EventType, select_events
 from sanctionwatch.analysis._exports import Exports, export_measures
 from sanctionwatch.hs import expand_scope_item
-from sanctionwatch.regime import Limit, MeasureKind, Regime, resolve_regime
+from sanctionwatch.regime import Limit, MeasureKind, Regime, regime_packages, resolve_regime
 
 __all__ = [
     "Commitment",
@@ -42,7 +41,6 @@ __all__ = [
     "resolve_package",
 ]
 
-_PACKAGES = "sanctionwatch.analysis.packages"
 _EXPECTED = "a mapping with name, commitments and relief"
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -124,17 +122,18 @@ class Package(_Frozen):
         return tuple(dict.fromkeys(t for c in self.commitments for t in c.broken_by))
 
 
-def package_names() -> list[str]:
-    """Packages shipped as examples, by name (the file name without .yaml)."""
-    files = resources.files(_PACKAGES).iterdir()
-    return sorted(f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml"))
+def package_names(regime_id: str | None = None) -> list[str]:
+    """Packages shipped as examples with the regime `regime_id` (with every shipped regime
+    when None), by name: the file name without .yaml."""
+    return list(regime_packages(regime_id))
 
 
 def resolve_package(name_or_path: str | Path) -> tuple[Package, str]:
     """A shipped package by name, or a package file by path; with the label errors use."""
     text = str(name_or_path)
-    if text in package_names():
-        source = resources.files(_PACKAGES).joinpath(f"{text}.yaml")
+    shipped = regime_packages()
+    if text in shipped:
+        source = shipped[text]
         label = f"{text}.yaml"
         document = read_mapping(
             label, PackageError, _EXPECTED, text=source.read_text(encoding="utf-8")

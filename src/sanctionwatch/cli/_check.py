@@ -25,18 +25,9 @@ from sanctionwatch.cli._app import (
     output_format,
     warn,
 )
+from sanctionwatch.engine import status_look
 
 __all__ = ["check_command", "demo_command", "render_table"]
-
-_STATUS_STYLE = {
-    "breach": "bold red",
-    "cap_exceeded": "bold red",
-    "threshold_reached": "yellow",
-    "undetermined": "cyan",
-    "exemption_claimable": "magenta",
-    "in_grace": "green",
-    "within_cap": "green",
-}
 
 
 def _month(text: str | None, option: str, *, end: bool) -> dt.date | None:
@@ -159,7 +150,7 @@ def render_table(findings: Findings) -> None:
 
 
 def _status(record: dict[str, Any]) -> Text:
-    return Text(record["status"], style=_STATUS_STYLE.get(record["status"], ""))
+    return Text(record["status"], style=status_look(record["status"]).style)
 
 
 def _cap_table(caps: list[dict[str, Any]]) -> Table:

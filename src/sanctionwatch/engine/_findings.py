@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from sanctionwatch._output import csv_text, json_text
 
-__all__ = ["FINDINGS", "Findings", "Status"]
+__all__ = ["FINDINGS", "STATUSES", "Findings", "Status", "StatusLook", "status_look"]
 
 
 class Status(StrEnum):
@@ -23,6 +23,54 @@ class Status(StrEnum):
     WITHIN_CAP = "within_cap"
     THRESHOLD_REACHED = "threshold_reached"
     CAP_EXCEEDED = "cap_exceeded"
+
+
+@dataclass(frozen=True)
+class StatusLook:
+    """What a status means and how the CLI (a rich style) and the report (a colour) show it."""
+
+    meaning: str
+    colour: str
+    style: str
+
+
+STATUSES: dict[Status, StatusLook] = {
+    Status.BREACH: StatusLook(
+        "the whole period lies after the ban and its grace period", "#b3261e", "bold red"
+    ),
+    Status.IN_GRACE: StatusLook(
+        "the whole period lies inside the ban's grace period", "#2e8b57", "green"
+    ),
+    Status.UNDETERMINED: StatusLook(
+        "the data cannot decide: the period straddles a start, end or grace period, "
+        "or a figure the rule needs is missing",
+        "#3b7dbf",
+        "cyan",
+    ),
+    Status.EXEMPTION_CLAIMABLE: StatusLook(
+        "otherwise a breach, but an exemption trade data cannot see may apply",
+        "#8e4fa6",
+        "magenta",
+    ),
+    Status.WITHIN_CAP: StatusLook(
+        "the trade in scope stays below the cap's notification thresholds", "#2e8b57", "green"
+    ),
+    Status.THRESHOLD_REACHED: StatusLook(
+        "the trade in scope reached a notification threshold of the cap", "#d08c00", "yellow"
+    ),
+    Status.CAP_EXCEEDED: StatusLook(
+        "the trade in scope passed the cap's limit", "#b3261e", "bold red"
+    ),
+}
+"""The one place a status gets its meaning and looks; every status has an entry."""
+
+
+def status_look(status: str) -> StatusLook:
+    """The entry for `status`; a status with none is an error, never shown in a default grey."""
+    try:
+        return STATUSES[Status(status)]
+    except (ValueError, KeyError):
+        raise ValueError(f"status {status!r} has no entry in the status registry") from None
 
 
 _THRESHOLD = pa.struct([("threshold", pa.float64()), ("period", pa.string())])

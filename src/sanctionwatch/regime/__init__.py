@@ -1,7 +1,8 @@
 """The sanctions regime as data: measures over HS scopes, with citations."""
 
 from sanctionwatch.regime._attribution import consignment_reporters
-from sanctionwatch.regime._load import RegimeError, catalog_names, load_regime, resolve_regime
+from sanctionwatch.regime._catalog import catalog_names, regime_file, regime_packages
+from sanctionwatch.regime._load import RegimeError, load_regime, resolve_regime
 from sanctionwatch.regime._model import (
     EVIDENCED_FIELDS,
     BarrelFactors,
@@ -52,5 +53,7 @@ __all__ = [
     "catalog_names",
     "consignment_reporters",
     "load_regime",
+    "regime_file",
+    "regime_packages",
     "resolve_regime",
 ]

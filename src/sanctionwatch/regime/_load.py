@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -10,11 +9,11 @@ from ruamel.yaml.comments import CommentedMap
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_mapping
+from sanctionwatch.regime._catalog import MEASURES, catalog_names, regime_file
 from sanctionwatch.regime._model import Regime, RegimeConsistencyError
 
-__all__ = ["RegimeError", "catalog_names", "load_regime", "resolve_regime"]
+__all__ = ["RegimeError", "load_regime", "resolve_regime"]
 
-_CATALOG = "sanctionwatch.regime.catalog"
 _EXPECTED = "a mapping with id, name, target and measures"
 
 
@@ -22,18 +21,12 @@ class RegimeError(LocatedError):
     """A regime file that cannot be read or does not validate."""
 
 
-def catalog_names() -> list[str]:
-    """Regimes shipped with sanctionwatch, by name (the file name without .yaml)."""
-    files = resources.files(_CATALOG).iterdir()
-    return sorted(f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml"))
-
-
 def resolve_regime(name_or_path: str | Path) -> Regime:
     """A shipped regime by name (`un-dprk`), or a regime file by path."""
     text = str(name_or_path)
     if text in catalog_names():
-        source = resources.files(_CATALOG).joinpath(f"{text}.yaml")
-        label = f"{text}.yaml"
+        source = regime_file(text, MEASURES)
+        label = f"{text}/{MEASURES}"
         document = read_mapping(
             label, RegimeError, _EXPECTED, text=source.read_text(encoding="utf-8")
         )

@@ -32,7 +32,7 @@ from sanctionwatch.analysis import (
     relief,
     signals,
 )
-from sanctionwatch.engine import Findings, check
+from sanctionwatch.engine import Findings, StatusLook, check, status_look
 from sanctionwatch.regime import Regime
 from sanctionwatch.report._svg import (
     GREY,
@@ -49,16 +49,6 @@ __all__ = ["Chart", "render_report", "write_report"]
 
 TOP_SIGNALS = 4
 """Evasion signals the report draws a chart for; the table lists them all."""
-
-_STATUS_COLOR = {
-    "breach": "#b3261e",
-    "cap_exceeded": "#b3261e",
-    "undetermined": "#3b7dbf",
-    "exemption_claimable": "#8e4fa6",
-    "in_grace": "#2e8b57",
-    "threshold_reached": "#d08c00",
-    "within_cap": "#2e8b57",
-}
 
 
 @dataclass(frozen=True)
@@ -100,14 +90,15 @@ def render_report(
 ) -> str:
     """The report as one HTML string that needs nothing else to display or print.
 
-    `packages`: relief packages to compare (default: the shipped examples). `baselines`: years
-    standing for normal trade (default: the first two years of the target's exports).
+    `packages`: relief packages to compare (default: the examples shipped with the regime).
+    `baselines`: years standing for normal trade (default: the first two years of the target's
+    exports).
     """
     findings = check(store, regime)
     press = pressure(store, regime, as_of=as_of)
     years = [r["year"] for r in press.earnings.to_pylist()]
     chosen = baselines or years[:2]
-    compared = relief(store, list(packages or package_names()), baselines=chosen)
+    compared = relief(store, list(packages or package_names(regime.id)), baselines=chosen)
     caps = _caps(store, regime, findings)
     bans = _bans(findings)
     pressure_charts = _pressure(press, regime)
@@ -127,6 +118,7 @@ def render_report(
         key_findings=_key_findings(regime, findings, press, compared),
         caps=caps,
         bans=bans,
+        ban_legend=_ban_legend(findings),
         pressure=pressure_charts,
         press=press,
         relief=relief_chart,
@@ -209,6 +201,12 @@ def _caps(store: Store, regime: Regime, findings: Findings) -> list[Chart]:
     return charts
 
 
+def _ban_legend(findings: Findings) -> list[tuple[str, StatusLook]]:
+    """The statuses the bans chart colours, each with its colour and meaning."""
+    shown = {r["status"] for r in findings.records() if r["kind"] == "ban" and r["counted"]}
+    return [(status, status_look(status)) for status in sorted(shown)]
+
+
 def _bans(findings: Findings) -> Chart | None:
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in findings.records():
@@ -226,7 +224,7 @@ def _bans(findings: Findings) -> Chart | None:
         Bar(
             label=f"{measure} · {period}",
             value=g["value"],
-            color=_STATUS_COLOR.get(status, GREY),
+            color=status_look(status).colour,
             text=f"{usd(g['value'])} {status}",
         )
         for (measure, period, status), g in ordered
@@ -368,7 +366,9 @@ def _pressure(press: Pressure, regime: Regime) -> list[Chart]:
     return [stacked, share_chart, partner_chart]
 
 
-def _relief(compared: Relief) -> Chart:
+def _relief(compared: Relief) -> Chart | None:
+    if not compared.estimates:
+        return None
     years = "-".join(str(y) for y in (min(compared.baseline_years), max(compared.baseline_years)))
     title = f"Annual earnings restored by each package (range over baselines {years})"
     bars = []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._sql import literal
 from sanctionwatch.trade._ingest import IngestReport, ingest_row, sha256
 from sanctionwatch.trade._layout import (
     COUNTRIES,
@@ -20,7 +21,6 @@ from sanctionwatch.trade._layout import (
     stored_select,
 )
 from sanctionwatch.trade._schema import FLOWS
-from sanctionwatch.trade.readers._text import literal
 
 if TYPE_CHECKING:
     from sanctionwatch._store import Store

@@ -21,6 +21,7 @@ import ibis
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._sql import literal
 from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._layout import (
     FLOW_HISTORY,
@@ -45,7 +46,6 @@ from sanctionwatch.trade.readers import (
     require_trade_file,
 )
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
-from sanctionwatch.trade.readers._shape import literal
 from sanctionwatch.trade.readers._text import DelimitedText, Parts, text_size
 
 if TYPE_CHECKING:

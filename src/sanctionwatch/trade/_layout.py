@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sanctionwatch._sql import literals
 from sanctionwatch.trade._countries import country_codes
 from sanctionwatch.trade._schema import FLOW_IDENTITY, FLOW_KINDS, FLOWS
 from sanctionwatch.trade.readers import RECONCILED
@@ -89,10 +90,6 @@ _CANONICAL = {
 }
 
 
-def _enum(values: Any) -> str:
-    return ", ".join("'" + value + "'" for value in values)
-
-
 def _view(name: str = "flows", rows: str = FLOW_ROWS, *, temporary: bool = False) -> str:
     """The view `name` of the stored `rows` (a relation) in the canonical schema."""
     columns = ", ".join(f"{_CANONICAL.get(name, 'f.' + name)} AS {name}" for name in FLOWS.names)
@@ -153,8 +150,8 @@ def create_layout(con: Any) -> None:
             _record_read_paths(con)
         if whole:
             con.execute("ALTER TABLE flows RENAME TO _flows_whole")
-        con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({_enum(FLOW_KINDS.values())})")
-        con.execute(f"CREATE TYPE {FREQUENCY} AS ENUM ({_enum(_FREQUENCIES)})")
+        con.execute(f"CREATE TYPE {FLOW_KIND} AS ENUM ({literals(FLOW_KINDS.values())})")
+        con.execute(f"CREATE TYPE {FREQUENCY} AS ENUM ({literals(_FREQUENCIES)})")
         con.execute(f"CREATE TABLE {COUNTRIES} (code INTEGER NOT NULL, iso3 VARCHAR)")
         con.execute(
             f"CREATE TABLE {INGEST_KEYS} (ingest_key INTEGER NOT NULL, "
@@ -241,7 +238,7 @@ def _mark_reconciled(con: Any) -> None:
     """Flag the ingests that `ingests` lists in a reconciled format, in a store whose layout
     did not keep the flag: the rest were their reporters' reports, or are not known to be
     other (flows loaded from Parquet)."""
-    formats = _enum(sorted(RECONCILED))
+    formats = literals(sorted(RECONCILED))
     con.execute(
         f"UPDATE {INGEST_KEYS} SET reconciled = true WHERE ingest_id IN "
         f"(SELECT ingest_id FROM ingests WHERE format IN ({formats}))"

@@ -16,6 +16,7 @@ from functools import cache
 
 import pyarrow as pa
 
+from sanctionwatch._sql import literal
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade._layout import FLOW_KIND, FREQUENCY
 from sanctionwatch.trade._schema import FIGURES, FLOW_KINDS
@@ -44,10 +45,6 @@ _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 # whole world's trade, so a larger figure is a mistake in the file, and sums of such figures
 # would overflow to infinity.
 LARGEST_FIGURE = 10**15
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _quoted(column: str) -> str:
@@ -158,13 +155,13 @@ def _coded(column: str, mapping: Mapping[str, str | int | bool], kind: str) -> s
 
 def _whens(mapping: Mapping[str, str | int | bool], kind: str) -> str:
     return " ".join(
-        f"WHEN {_text(key)} THEN CAST({_constant(value)} AS {kind})"
+        f"WHEN {literal(key)} THEN CAST({_constant(value)} AS {kind})"
         for key, value in mapping.items()
     )
 
 
 def _constant(value: str | int | bool) -> str:
-    return _text(value) if isinstance(value, str) else str(value)
+    return literal(value) if isinstance(value, str) else str(value)
 
 
 @cache
@@ -234,7 +231,7 @@ def judged(raw: str, *, carry: Sequence[str] = (), passing: bool = False) -> str
     )
     editions: dict[str, str | int | bool] = dict(HS_VERSIONS)
     known_classification: dict[str, str | int | bool] = dict.fromkeys([*HS_VERSIONS, "HS"], True)
-    imported = ", ".join(f"CAST({_text(kind)} AS {FLOW_KIND})" for kind in _FROM_PARTNER)
+    imported = ", ".join(f"CAST({literal(kind)} AS {FLOW_KIND})" for kind in _FROM_PARTNER)
     return f"""
 WITH
 by_code AS (SELECT code, any_value(iso3) AS iso3 FROM {COUNTRY_CODES_VIEW} GROUP BY code),

@@ -17,6 +17,7 @@ from types import TracebackType
 import duckdb
 import pyarrow as pa
 
+from sanctionwatch._sql import identifier, literal
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade.readers._raw import COMTRADE_FIELDS, RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._text import (
@@ -25,7 +26,6 @@ from sanctionwatch.trade.readers._text import (
     TextBatch,
     TextSource,
     column_name,
-    literal,
 )
 
 __all__ = [
@@ -35,8 +35,6 @@ __all__ = [
     "classification_code",
     "column",
     "hs_code",
-    "identifier",
-    "literal",
     "number",
     "raw_select",
     "record_keys",
@@ -57,17 +55,14 @@ def column(index: int) -> str:
     return f'rows."{column_name(index)}"'
 
 
-def identifier(name: str) -> str:
-    return '"' + name.replace('"', '""').replace("\0", "\ufffd") + '"'
-
-
 def record_keys(header: Sequence[str]) -> list[str]:
     """The header as keys of the row's JSON record: an empty name becomes `column N`, a repeated
-    one (regardless of case, as SQL sees names) gets ` (column N)` added."""
+    one (regardless of case, as SQL sees names) gets ` (column N)` added. SQL text cannot hold
+    a NUL character: one in a name is shown as U+FFFD, as an unreadable character."""
     keys: list[str] = []
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
-        key = name if name.strip() else f"column {position}"
+        key = name.replace("\0", "\ufffd") if name.strip() else f"column {position}"
         if key.casefold() in seen:
             key = f"{key} (column {position})"
         seen.add(key.casefold())

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._sql import literal
 
 __all__ = [
     "GZIP_MAGIC",
@@ -47,7 +48,6 @@ __all__ = [
     "TextSource",
     "column_name",
     "is_gzip",
-    "literal",
     "refuse_repeated_names",
     "sniff_encoding",
     "split_lines",
@@ -148,12 +148,6 @@ def with_damage(
     return table.append_column("damage", damage if damage is not None else empty).append_column(
         "damaged_text", text if text is not None else empty
     )
-
-
-# SQL text cannot hold a NUL character: one in a header name or a marker becomes U+FFFD.
-def literal(value: str) -> str:
-    """`value` as SQL text, quoted."""
-    return "'" + value.replace("'", "''").replace("\0", "\ufffd") + "'"
 
 
 def column_name(index: int) -> str:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._sql import identifier, literal
 from sanctionwatch.hs import HS_VERSIONS
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import (
@@ -27,8 +28,6 @@ from sanctionwatch.trade.readers._shape import (
     classification_code,
     column,
     hs_code,
-    identifier,
-    literal,
     number,
     text,
 )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml.comments import CommentedMap
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._sql import literal
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.trade.readers._excel import ExcelSheet
 from sanctionwatch.trade.readers._raw import (
@@ -33,7 +34,6 @@ from sanctionwatch.trade.readers._shape import (
     classification_code,
     column,
     hs_code,
-    literal,
     number,
     text,
 )
