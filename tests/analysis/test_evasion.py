@@ -88,7 +88,7 @@ def test_cli_ranks_and_formats(demo_store: Store) -> None:
     base = ["signals", "--store", demo_store.location]
     table = runner.invoke(app, base)
     assert table.exit_code == 0, table.output
-    assert "evasion signals around the measures on PRK" in table.stdout
+    assert "1 evasion signal around the measures on PRK" in table.stdout
     data = json.loads(runner.invoke(app, [*base, "--format", "json", "--top", "1"]).stdout)
     assert [s["hs_code"] for s in data["signals"]] == ["6704"]
     assert data["signals"][0]["sources"][0]["rows"]
