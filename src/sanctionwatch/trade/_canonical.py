@@ -4,13 +4,12 @@ flows `Store.export` wrote."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._ingest import IngestReport, ingest_row, sha256
-from sanctionwatch.trade._layout import (
+from sanctionwatch.store import Store
+from sanctionwatch.store._layout import (
     COUNTRIES,
     FLOW_ROWS,
     INGEST_KEYS,
@@ -19,11 +18,9 @@ from sanctionwatch.trade._layout import (
     refresh_countries,
     stored_select,
 )
-from sanctionwatch.trade._schema import FLOWS
+from sanctionwatch.store._schema import FLOWS
+from sanctionwatch.trade._ingest import IngestReport, ingest_row, sha256
 from sanctionwatch.trade.readers._text import literal
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
 
 __all__ = ["load_flows"]
 

@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import ibis
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._layout import (
+from sanctionwatch.store import Store
+from sanctionwatch.store._countries import country_codes
+from sanctionwatch.store._layout import (
     FLOW_HISTORY,
     FLOW_ROWS,
     STORED,
@@ -31,7 +31,7 @@ from sanctionwatch.trade._layout import (
     refresh_countries,
     same_flow,
 )
-from sanctionwatch.trade._schema import FIGURES, INGESTS, REJECTS
+from sanctionwatch.store._schema import FIGURES, INGESTS, REJECTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
@@ -47,9 +47,6 @@ from sanctionwatch.trade.readers import (
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._shape import literal
 from sanctionwatch.trade.readers._text import DelimitedText, Parts, text_size
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
 
 __all__ = [
     "BATCHES",

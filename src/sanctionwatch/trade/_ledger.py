@@ -4,7 +4,6 @@ replaced; read the flows as they stood after an ingest; forget an ingest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.operations as ops
@@ -12,7 +11,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._layout import (
+from sanctionwatch.store import Store
+from sanctionwatch.store._layout import (
     COUNTRIES,
     FLOW_HISTORY,
     FLOW_ROWS,
@@ -21,10 +21,7 @@ from sanctionwatch.trade._layout import (
     as_of_view,
     same_flow,
 )
-from sanctionwatch.trade._schema import FIGURES, FLOWS
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
+from sanctionwatch.store._schema import FIGURES, FLOWS
 
 __all__ = [
     "ForgetReport",

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import errno
 import functools
 import hashlib
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs
 
 import duckdb
 import ibis
@@ -28,14 +20,24 @@ import ibis.expr.operations as ops
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._layout import create_layout, drop_unlisted
-from sanctionwatch.trade._schema import FLOWS, INGESTS, REJECTS
+from sanctionwatch.store._duckdb import (
+    HELD_HERE,
+    SHARED_MEMORY,
+    available_memory,
+    connect_file,
+    first_line,
+    free_shared_memory,
+    held_here,
+    is_refused_write,
+    record_clean_close,
+)
+from sanctionwatch.store._layout import create_layout, drop_unlisted
+from sanctionwatch.store._schema import FLOWS, INGESTS, REJECTS
+from sanctionwatch.store._spark import SPARK_SCHEME, spark_backend
 
-__all__ = ["DEFAULT_STORE", "SPARK_SCHEME", "Store", "default_store_location"]
+__all__ = ["DEFAULT_STORE", "Store", "default_store_location"]
 
 DEFAULT_STORE = "sanctionwatch.duckdb"
-_SHARED_MEMORY = Path("/dev/shm")
-SPARK_SCHEME = "spark://"
 _TABLES: dict[str, pa.Schema] = {"rejects": REJECTS, "ingests": INGESTS}
 # What the store's own tables (and the `flows` view over its stored rows) hold.
 _SCHEMAS: dict[str, pa.Schema] = {"flows": FLOWS, **_TABLES}
@@ -87,11 +89,11 @@ class Store:
         """
         path = str(location or default_store_location())
         if path.startswith(SPARK_SCHEME):
-            return _open_spark(path)
+            return cls(spark_backend(path), path, writable=False)
         if path == ":memory:":
             store = cls(ibis.duckdb.connect(path), path)
         else:
-            backend, held = _connect(Path(path), read_only, wait_seconds)
+            backend, held = connect_file(Path(path), read_only, wait_seconds)
             store = cls(backend, path, writable=not read_only)
             store._held = held
         if read_only:
@@ -144,17 +146,17 @@ class Store:
         """Where ingests keep passing work that fits in memory: a folder of this store's in
         the system's shared memory (Linux's /dev/shm), where no disk is written; None where
         there is none."""
-        if self.scratch_folder is None or not _SHARED_MEMORY.is_dir():
+        if self.scratch_folder is None or not SHARED_MEMORY.is_dir():
             return None
         named = hashlib.sha256(str(Path(self.location).resolve()).encode()).hexdigest()[:16]
-        return _SHARED_MEMORY / f"sanctionwatch-{named}"
+        return SHARED_MEMORY / f"sanctionwatch-{named}"
 
     def scratch_places(self, size: int) -> list[Path | None]:
         """Where an ingest may keep `size` bytes of passing work, best first: in memory when
         they take at most a quarter of the free shared memory and of the memory available,
         then beside the store (None: the system's temporary folder)."""
         memory = self.memory_scratch_folder
-        if memory is not None and size <= min(_free_shared_memory(), _available_memory()) // 4:
+        if memory is not None and size <= min(free_shared_memory(), available_memory()) // 4:
             return [memory, self.scratch_folder]
         return [self.scratch_folder]
 
@@ -186,15 +188,15 @@ class Store:
             return
         held, self._held = self._held, None
         if held is not None:
-            _HELD_HERE[held] -= 1
+            HELD_HERE[held] -= 1
         try:
             self.backend.disconnect()
         except duckdb.Error:
             # DuckDB could not fold its log into the file (a full disk): the log keeps what
             # was committed, and the next open reads it; the file is not recorded as clean.
             return
-        if held is not None and not held[1] and not _held_here(held[0]):
-            _record_clean_close(held[0])
+        if held is not None and not held[1] and not held_here(held[0]):
+            record_clean_close(held[0])
 
     def export(self, warehouse: str | Path) -> dict[str, int]:
         """Write every table as a Parquet folder under `warehouse`, for a Spark store to read."""
@@ -285,7 +287,7 @@ class Store:
         except BaseException as error:
             with contextlib.suppress(duckdb.Error):
                 self.backend.raw_sql("ROLLBACK")
-            if _is_refused_write(error):
+            if is_refused_write(error):
                 raise self._not_written(error) from error
             raise
         try:
@@ -296,260 +298,7 @@ class Store:
             raise self._not_written(error) from error
 
     def _not_written(self, error: BaseException) -> SanctionwatchError:
-        reason = _first_line(str(error)).removeprefix("TransactionContext Error: ")
+        reason = first_line(str(error)).removeprefix("TransactionContext Error: ")
         return SanctionwatchError(
             f"{self.location}: nothing written, the store holds what it held before: {reason}"
         )
-
-
-# DuckDB's words when another process holds the file.
-_LOCKED = "Could not set lock on file"
-# What the disk says when it takes no more: full, over a quota, past a size limit.
-_REFUSED_WRITES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-# Run by `_probe` in a child process: opens the file read only and reads every column of
-# every table, which makes DuckDB check (and decode) every block the store uses.
-_PROBE = """
-import sys
-
-import duckdb
-
-try:
-    con = duckdb.connect(sys.argv[1], read_only=True)
-    tables = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND NOT temporary"
-    ).fetchall()
-    for schema, table in tables:
-        name = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
-        con.execute("SELECT bit_xor(hash(COLUMNS(*))) FROM " + name).fetchall()
-except duckdb.Error as error:
-    sys.stdout.write(str(error))
-    sys.exit(1)
-"""
-
-
-class _InUse(Exception):
-    """Another process holds the store's file."""
-
-
-# The files this process holds open, by resolved path and whether read only: DuckDB shares
-# one database among a process's connections to a file, all of one configuration.
-_HELD_HERE: collections.Counter[tuple[Path, bool]] = collections.Counter()
-
-
-def _held_here(path: Path) -> bool | None:
-    """Whether this process holds the file open read only (True), for writing (False), or
-    not at all (None)."""
-    if _HELD_HERE[(path, False)] > 0:
-        return False
-    if _HELD_HERE[(path, True)] > 0:
-        return True
-    return None
-
-
-def _connect(path: Path, read_only: bool, wait_seconds: float) -> tuple[Any, tuple[Path, bool]]:
-    """A DuckDB connection to the file at `path`, once it is known sound, and how this
-    process now holds the file.
-
-    A file this process already holds was checked when first opened, and is opened as it is
-    held: read only only where it is held so (the store still refuses to write).
-    """
-    if not path.parent.is_dir():
-        raise SanctionwatchError(f"{path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise SanctionwatchError(f"{path}: a folder, not a store file")
-    if read_only and not path.exists():
-        raise SanctionwatchError(
-            f"{path}: no store there; name an existing one with --store or "
-            "SANCTIONWATCH_STORE (`sanctionwatch ingest` makes a new one)"
-        )
-    resolved = path.resolve()
-    held = _held_here(resolved)
-    if held and not read_only:
-        raise SanctionwatchError(
-            f"{path}: open read only in this process; close it before opening it for writing"
-        )
-    if held is not None:
-        read_only = read_only and held
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            if held is None and path.exists() and not _closed_cleanly(path):
-                _probe(path)
-            if not read_only:
-                _forget_clean_close(path)
-            try:
-                backend = ibis.duckdb.connect(str(path), read_only=read_only)
-            except duckdb.IOException as error:
-                if _LOCKED in str(error):
-                    raise _InUse from error
-                raise
-            _HELD_HERE[(resolved, read_only)] += 1
-            return backend, (resolved, read_only)
-        except _InUse as error:
-            if time.monotonic() >= deadline:
-                raise SanctionwatchError(
-                    f"{path}: store is in use by another sanctionwatch process; "
-                    f"waited {wait_seconds:g}s, try again when it has finished"
-                ) from error
-            time.sleep(0.2)
-        except duckdb.Error as error:
-            raise SanctionwatchError(_unreadable(path, _first_line(str(error)))) from error
-
-
-def _probe(path: Path) -> None:
-    """Read the whole store in a child process; a DuckDB error or crash there is a damaged
-    store here, named in one line, rather than a crash of this process."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode == 0:
-        return
-    if done.returncode < 0:
-        crash = signal.Signals(-done.returncode).name
-        raise SanctionwatchError(_unreadable(path, f"DuckDB crashed reading it ({crash})"))
-    said = _first_line(done.stdout or done.stderr.strip().rpartition("\n")[2])
-    if _LOCKED in said:
-        raise _InUse
-    raise SanctionwatchError(_unreadable(path, said))
-
-
-def _unreadable(path: Path, reason: str) -> str:
-    return (
-        f"{path}: the store cannot be read ({reason}); restore it from a backup, "
-        "or ingest the files again into a new store"
-    )
-
-
-def _is_refused_write(error: BaseException) -> bool:
-    """Whether the disk refused a write: full, over a quota or past a size limit."""
-    if isinstance(error, OSError):
-        return error.errno in _REFUSED_WRITES
-    if isinstance(error, duckdb.Error):
-        text = str(error)
-        return any(os.strerror(number) in text for number in _REFUSED_WRITES)
-    return False
-
-
-def _first_line(text: str) -> str:
-    return text.strip().partition("\n")[0]
-
-
-def _clean_close_record(path: Path) -> Path:
-    return path.with_name(f".{path.name}.closed")
-
-
-def _file_identity(path: Path) -> dict[str, int]:
-    """What any write to the file changes: its change time cannot be set back by hand."""
-    stat = path.stat()
-    return {
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "ctime_ns": stat.st_ctime_ns,
-        "inode": stat.st_ino,
-        "device": stat.st_dev,
-    }
-
-
-def _wal(path: Path) -> Path:
-    return path.with_name(f"{path.name}.wal")
-
-
-def _closed_cleanly(path: Path) -> bool:
-    """Whether the file stands as the last clean close of a writing sanctionwatch left it."""
-    if _wal(path).exists():
-        return False
-    try:
-        recorded = json.loads(_clean_close_record(path).read_text(encoding="utf-8"))
-        return bool(recorded == _file_identity(path))
-    except (OSError, ValueError):
-        return False
-
-
-def _record_clean_close(path: Path) -> None:
-    if _wal(path).exists():
-        return
-    with contextlib.suppress(OSError):
-        _clean_close_record(path).write_text(json.dumps(_file_identity(path)), encoding="utf-8")
-
-
-def _forget_clean_close(path: Path) -> None:
-    """A writing open forgets the record first, so that a process dying mid-write leaves none."""
-    with contextlib.suppress(OSError):
-        _clean_close_record(path).unlink(missing_ok=True)
-
-
-def _free_shared_memory() -> int:
-    try:
-        stats = os.statvfs(_SHARED_MEMORY)
-    except OSError:
-        return 0
-    return stats.f_bavail * stats.f_frsize
-
-
-def _available_memory() -> int:
-    """What Linux says can be had without swapping (MemAvailable); 0 where it does not say."""
-    try:
-        lines = Path("/proc/meminfo").read_text().splitlines()
-    except OSError:
-        return 0
-    for line in lines:
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _open_spark(location: str) -> Store:
-    """A read-only store over Parquet folders, computed by Spark (local mode or a cluster)."""
-    master, _, query = location.removeprefix(SPARK_SCHEME).partition("?")
-    if not master.startswith(("local", "yarn", "k8s")):
-        master = f"spark://{master}"
-    options = parse_qs(query)
-    warehouse = options.get("warehouse", ["sanctionwatch-warehouse"])[0]
-    try:
-        from pyspark.sql import SparkSession
-        from pyspark.sql.functions import lit
-    except ImportError as error:
-        raise SanctionwatchError(
-            f"{location}: Spark stores need PySpark: pip install 'sanctionwatch[spark]'"
-        ) from error
-    # Other Spark settings ride in the location (`&spark.sql.shuffle.partitions=8`): given to
-    # the builder, for settings read when Spark starts (`spark.driver.memory`), and SQL
-    # settings to the session too, which a session already running takes.
-    settings = {key: values[-1] for key, values in options.items() if key.startswith("spark.")}
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("sanctionwatch")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
-        .config("spark.default.parallelism", str(os.cpu_count() or 2))
-    )
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    for key, value in settings.items():
-        if key.startswith("spark.sql."):
-            session.conf.set(key, value)
-    session.sparkContext.setLogLevel("ERROR")
-    backend = ibis.pyspark.connect(session)
-    root = Path(warehouse)
-    if not (root / "flows").is_dir():
-        raise SanctionwatchError(
-            f"{location}: no flows table in warehouse {warehouse} "
-            "(write one with `sanctionwatch export WAREHOUSE --store FILE.duckdb`)"
-        )
-    for folder in sorted(root.iterdir()):
-        if folder.is_dir() and any(folder.glob("*.parquet")):
-            table = backend.read_parquet(str(folder), table_name=folder.name)
-            if folder.name == "flows" and "reconciled" not in table.columns:
-                # Exported before flows said whether they are reconciled: read, as
-                # `load_flows` reads such files, as reports.
-                frame = session.table("flows").withColumn("reconciled", lit(False))
-                frame.createOrReplaceTempView("flows")
-    return Store(backend, location, writable=False)
