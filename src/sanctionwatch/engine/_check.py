@@ -68,7 +68,7 @@ def check(
     )
     scopes = scope_table(with_codes, editions, concordance)
     found = find(
-        store.backend,
+        store,
         *target,
         scopes=scopes.rows,
         measures=measure_rows(regime, bans + caps, barrels_per_tonne),

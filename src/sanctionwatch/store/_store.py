@@ -8,7 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -17,9 +17,11 @@ from typing import Any
 import duckdb
 import ibis
 import ibis.expr.operations as ops
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.store import _rows
 from sanctionwatch.store._duckdb import (
     HELD_HERE,
     SHARED_MEMORY,
@@ -31,7 +33,16 @@ from sanctionwatch.store._duckdb import (
     is_refused_write,
     record_clean_close,
 )
-from sanctionwatch.store._layout import create_layout, drop_unlisted
+from sanctionwatch.store._frames import RegisteredTables
+from sanctionwatch.store._layout import (
+    FLOW_ROWS,
+    as_of_view,
+    create_layout,
+    drop_unlisted,
+    new_ingest_key,
+    refresh_countries,
+)
+from sanctionwatch.store._rows import ParquetIngest
 from sanctionwatch.store._schema import FLOWS, INGESTS, REJECTS
 from sanctionwatch.store._spark import SPARK_SCHEME, spark_backend
 
@@ -63,6 +74,8 @@ class Store:
         # How this process holds the file (its resolved path, and whether the connection is
         # read only), for DuckDB files.
         self._held: tuple[Path, bool] | None = None
+        # The small tables queries read beside the store's, registered on its connection.
+        self._registered = RegisteredTables()
 
     @classmethod
     def open(
@@ -296,6 +309,145 @@ class Store:
             with contextlib.suppress(duckdb.Error):
                 self.backend.raw_sql("ROLLBACK")
             raise self._not_written(error) from error
+
+    # What ingest, the ledger and the engine ask of a DuckDB store; the SQL on its tables is
+    # written here and in `_rows`, nowhere else.
+
+    def threads(self) -> int:
+        """How many threads DuckDB runs a query on."""
+        row = self.backend.con.execute("SELECT current_setting('threads')").fetchone()
+        return max(int(row[0]) if row else 1, 1)
+
+    @contextmanager
+    def registered(self, tables: Mapping[str, pa.Table]) -> Iterator[None]:
+        """Arrow tables readable under their names by the queries run inside."""
+        con = self.backend.con
+        try:
+            for name, table in tables.items():
+                con.register(name, table)
+            yield
+        finally:
+            for name in tables:
+                con.unregister(name)
+
+    @contextmanager
+    def temporary_views(self, views: Mapping[str, str]) -> Iterator[None]:
+        """Views of the queries `views` names (of files or registered tables, not of the
+        store's tables) readable by the queries run inside."""
+        try:
+            for name, query in views.items():
+                self.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
+            yield
+        finally:
+            for name in views:
+                self.backend.raw_sql(f"DROP VIEW IF EXISTS {name}")
+
+    @contextmanager
+    def temporary_table(self, name: str, schema: pa.Schema) -> Iterator[None]:
+        """An empty temporary table `name` of `schema`, for `append`, dropped when done."""
+        self.backend.create_table(
+            name, schema=ibis.Schema.from_pyarrow(schema), temp=True, overwrite=True
+        )
+        try:
+            yield
+        finally:
+            self.backend.drop_table(name, force=True)
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Add `rows` to the temporary table `name` (see `temporary_table`)."""
+        self.backend.insert(name, rows)
+
+    def count(self, relation: str) -> int:
+        """The rows of `relation`: a temporary table or view, or a query over them."""
+        return _rows.count(self.backend.con, f"SELECT count(*) FROM {relation}")
+
+    def drop_temporary(self, name: str) -> None:
+        self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
+
+    def new_ingest(self, ingest_id: str, source_file: str, *, reconciled: bool) -> int:
+        """The key the rows of a new ingest are stored under; the country table brought up
+        to date with the code table ingest checks against."""
+        refresh_countries(self.backend.con)
+        return new_ingest_key(self.backend.con, ingest_id, source_file, reconciled=reconciled)
+
+    def add_flow_rows(self, key: int, rows: str) -> None:
+        """Store the rows of `rows`, a query giving the stored columns (`_layout.STORED`)
+        but the ingest's key, under `key`, in one pass."""
+        _rows.add_rows(self.backend.con, key, rows)
+
+    def set_aside(self, key: int, find: Callable[[str], str], table: str) -> int:
+        """Take out of the rows stored under `key` those `find` names (a query over a
+        relation of them giving `source_row`), keeping its rows in the temporary table
+        `table`; how many."""
+        return _rows.set_aside(self.backend.con, key, find, table)
+
+    def replace_earlier(self, key: int) -> tuple[int, int]:
+        """Move the rows of earlier ingests that the rows stored under `key` repeat to the
+        history; how many had the same figures, and how many others."""
+        return _rows.replace_earlier(self.backend.con, key)
+
+    def count_flow_rows(self, key: int) -> int:
+        """The rows stored under `key`."""
+        return self.count(f"{FLOW_ROWS} WHERE ingest_key = {int(key)}")
+
+    def add_rejects(self, ingest_id: str, source_file: str, rejected: str) -> None:
+        """Store the rows of `rejected`, a query giving `source_row`, `reason` and `record`,
+        as rejects of the ingest `ingest_id` of `source_file`."""
+        _rows.add_rejects(self.backend.con, ingest_id, source_file, rejected)
+
+    def count_rejects(self, ingest_id: str) -> int:
+        return _rows.count(
+            self.backend.con, "SELECT count(*) FROM rejects WHERE ingest_id = ?", [ingest_id]
+        )
+
+    def list_ingest(self, row: pa.Table) -> None:
+        """Add an ingest's row (of `INGESTS`) to `ingests`: the last write of an ingest."""
+        self.backend.insert("ingests", row)
+
+    def drop_unfinished(self) -> None:
+        """Remove the stored rows of ingests that `ingests` does not list."""
+        drop_unlisted(self.backend.con)
+
+    def ingest_key(self, ingest_id: str) -> int | None:
+        """The key the rows of `ingest_id` are stored under; None where none are."""
+        return _rows.ingest_key(self.backend.con, ingest_id)
+
+    def forget_rows(self, ingest_id: str, key: int) -> int:
+        """Remove the ingest `ingest_id` stored under `key`, its rows and rejects, giving back
+        the rows it had replaced; how many were given back."""
+        return _rows.forget_rows(self.backend.con, ingest_id, key)
+
+    def revisions(self, ingest_id: str | None, *, unchanged: bool) -> pa.Table:
+        """Rows later ingests replaced beside the rows that replaced them: see
+        `list_revisions`."""
+        return _rows.revisions(self.backend.con, ingest_id, unchanged=unchanged)
+
+    def flows_as_of(self, key: int) -> ir.Table:
+        """The flows as they stood once the ingest stored under `key` was stored."""
+        name = f"_sanctionwatch_flows_as_of_{int(key)}"
+        as_of_view(self.backend.con, name, key)
+        return ops.DatabaseTable(
+            name,
+            schema=ibis.Schema.from_pyarrow(FLOWS),
+            source=self.backend,
+            namespace=ops.Namespace(),
+        ).to_expr()
+
+    def add_parquet_flows(self, path: Path) -> list[ParquetIngest]:
+        """Store the rows of a Parquet file of flows in the canonical schema, for the ingests
+        it names that the store does not hold; those ingests, to be listed by the caller in
+        the same transaction."""
+        columns = _rows.parquet_columns(self.backend.con, path)
+        return _rows.add_parquet_rows(self.backend.con, path, columns)
+
+    def query_with_tables(self, statement: str, tables: Mapping[str, pa.Table]) -> pa.Table:
+        """Run `statement`, reading `tables` by their names beside the store's. They stay
+        registered on the connection until a later call brings different ones: a statement
+        run again with the same tables registers nothing."""
+        self._registered.register(self.backend.con, tables)
+        # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
+        results: pa.Table = self.backend.con.execute(statement).fetch_arrow_table()
+        return results
 
     def _not_written(self, error: BaseException) -> SanctionwatchError:
         reason = first_line(str(error)).removeprefix("TransactionContext Error: ")
