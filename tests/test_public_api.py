@@ -10,7 +10,18 @@ import sanctionwatch
 
 def test_all_names_the_public_api() -> None:
     public = {name for name in dir(sanctionwatch) if not name.startswith("_")}
-    modules = {"analysis", "cli", "engine", "hs", "regime", "report", "screening", "synth", "trade"}
+    modules = {
+        "analysis",
+        "cli",
+        "engine",
+        "hs",
+        "regime",
+        "report",
+        "screening",
+        "store",
+        "synth",
+        "trade",
+    }
     assert public - modules == set(sanctionwatch.__all__)
 
 

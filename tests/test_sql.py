@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sanctionwatch import ReaderOptions, SanctionwatchError, Store, ingest
 from sanctionwatch._sql import identifier, literal, literals
-from sanctionwatch._store import _probe
+from sanctionwatch.store._duckdb import _probe
 
 HOSTILE = [
     "",

@@ -5,9 +5,9 @@ The public API. Everything else lives in private modules and may change.
 
 from sanctionwatch._demo import DemoResult, demo_data, run_demo
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch._store import Store, default_store_location
 from sanctionwatch.engine import Findings, Status, check
 from sanctionwatch.regime import Measure, Regime, RegimeError, load_regime, resolve_regime
+from sanctionwatch.store import Store, default_store_location
 from sanctionwatch.trade import (
     ForgetReport,
     IngestReport,

@@ -24,8 +24,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch._store import Store
 from sanctionwatch.hs import hs_level
+from sanctionwatch.store import Store
 
 __all__ = [
     "CONCORDANCE",

@@ -19,8 +19,8 @@ from tests.conftest import comtrade_record
 
 from sanctionwatch import check, resolve_regime
 from sanctionwatch._output import csv_text, json_text, write_atomic
-from sanctionwatch._store import Store
 from sanctionwatch.report._build import Chart
+from sanctionwatch.store import Store
 
 FORMULA = "=HYPERLINK(1)"
 

@@ -62,14 +62,14 @@ def test_a_check_leaves_nothing_in_the_store(mandarins_2019: Store, un_dprk: Reg
 def test_a_check_run_again_registers_the_regime_once(
     mandarins_2019: Store, un_dprk: Regime, tmp_path: Path
 ) -> None:
-    connection = mandarins_2019.backend.con
+    registered = mandarins_2019._registered.held
     check(mandarins_2019, un_dprk)
-    frames = {name: frame for name, (_, frame) in _queries._REGISTERED[connection].items()}
+    frames = {name: frame for name, (_, frame) in registered.items()}
+    assert _queries._SCOPES in frames
     check(mandarins_2019, un_dprk)
-    again = _queries._REGISTERED[connection]
-    assert all(again[name][1] is frame for name, frame in frames.items())
+    assert all(registered[name][1] is frame for name, frame in frames.items())
     check(mandarins_2019, regime_from(tmp_path, "mandarins", ban_on("080521")))
-    assert _queries._REGISTERED[connection][_queries._SCOPES][1] is not frames[_queries._SCOPES]
+    assert registered[_queries._SCOPES][1] is not frames[_queries._SCOPES]
 
 
 def test_a_new_process_reads_the_statements_compiled_before(

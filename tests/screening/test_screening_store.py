@@ -10,7 +10,6 @@ import pytest
 from tests.screening.conftest import OFAC_2024, UN_2020, UN_2025_CORRUPTED, shared_file
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch._store import Store
 from sanctionwatch.screening import (
     ListFile,
     diff_lists,
@@ -21,6 +20,7 @@ from sanctionwatch.screening import (
     select_lists,
     stored_lists,
 )
+from sanctionwatch.store import Store
 
 
 @pytest.fixture

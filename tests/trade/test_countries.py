@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.compute as pc
 import pytest
 
-from sanctionwatch.trade._countries import COMTRADE_AREAS, COUNTRY_CODES, country_codes
+from sanctionwatch.store._countries import COMTRADE_AREAS, COUNTRY_CODES, country_codes
 
 
 def _by_code() -> dict[int, tuple[str | None, str]]:

@@ -24,8 +24,9 @@ from sanctionwatch import (
     load_flows,
 )
 from sanctionwatch.regime import Regime
+from sanctionwatch.store import _layout
 from sanctionwatch.synth import synthesize
-from sanctionwatch.trade import FLOWS, _ingest, _layout
+from sanctionwatch.trade import FLOWS, _ingest
 
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",

@@ -319,7 +319,7 @@ def test_a_file_in_several_parts_is_numbered_as_one(
 ) -> None:
     """A file of some megabytes is read as two parts, one per thread; rows rejected in either
     part, and repeats across the cut, carry their lines in the file."""
-    monkeypatch.setattr(ingest_module, "_threads", lambda store: 2)
+    monkeypatch.setattr(Store, "threads", lambda store: 2)
     header, rows = example
     many = _many_rows(header, rows, _MANY)
     columns = header.split("\t")

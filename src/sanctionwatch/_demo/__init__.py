@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import write_atomic
-from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings, check
 from sanctionwatch.regime import resolve_regime
 from sanctionwatch.report import write_report
+from sanctionwatch.store import Store
 from sanctionwatch.trade import IngestReport, ingest
 
 __all__ = ["DemoResult", "demo_data", "run_demo"]

@@ -29,10 +29,10 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._format import usd
 from sanctionwatch._output import csv_text, json_text
-from sanctionwatch._store import Store
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.analysis._yearly import yearly
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, regime_file
+from sanctionwatch.store import Store
 
 __all__ = [
     "HIGH_SCORE",

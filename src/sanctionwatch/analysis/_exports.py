@@ -17,12 +17,12 @@ import pyarrow as pa
 
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch._store import Store
 from sanctionwatch.engine._barrels import default_factor
 from sanctionwatch.engine._flows import target_flows
 from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
+from sanctionwatch.store import Store
 
 __all__ = ["OVERLAP_RULE", "CapCut", "Exports", "Reach", "export_measures", "parse_hs_codes"]
 

@@ -10,7 +10,6 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text
-from sanctionwatch._store import Store
 from sanctionwatch.analysis._exports import (
     OVERLAP_RULE,
     Exports,
@@ -19,6 +18,7 @@ from sanctionwatch.analysis._exports import (
     parse_hs_codes,
 )
 from sanctionwatch.regime import Measure, Regime
+from sanctionwatch.store import Store
 
 __all__ = ["ALL_EXPORTS", "ALL_MEASURES", "REST", "Pressure", "pressure"]
 

@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import json_text, write_atomic
-from sanctionwatch._store import Store, default_store_location
+from sanctionwatch.store import Store, default_store_location
 
 __all__ = [
     "FormatOption",

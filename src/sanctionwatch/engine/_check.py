@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sanctionwatch._concordance import concordance_from
-from sanctionwatch._store import Store
 from sanctionwatch.engine._barrels import product_rows
 from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
@@ -27,6 +26,7 @@ from sanctionwatch.engine._scope import (
     scope_table,
 )
 from sanctionwatch.regime import MeasureKind, Regime, consignment_reporters
+from sanctionwatch.store import Store
 from sanctionwatch.trade import flows_as_of
 
 __all__ = ["check"]
@@ -68,7 +68,7 @@ def check(
     )
     scopes = scope_table(with_codes, editions, concordance)
     found = find(
-        store.backend,
+        store,
         *target,
         scopes=scopes.rows,
         measures=measure_rows(regime, bans + caps, barrels_per_tonne),

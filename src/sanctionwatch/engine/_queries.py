@@ -19,14 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 import pyarrow as pa
 
 from sanctionwatch.engine import _compiled
@@ -51,6 +49,7 @@ from sanctionwatch.engine._scope import (
     scoped,
     with_measures,
 )
+from sanctionwatch.store import Store
 
 __all__ = ["Found", "find"]
 
@@ -141,7 +140,7 @@ class _Target:
 
 
 def find(
-    backend: Any,
+    store: Store,
     flows: ir.Table,
     target: str,
     target_code: int,
@@ -156,7 +155,7 @@ def find(
     products: pa.Table,
     overlapping: bool,
 ) -> Found:
-    """Everything a check reads from `flows` (a table of `backend`) about the target's trade.
+    """Everything a check reads from `flows` (a table of `store`) about the target's trade.
 
     `scopes` as `scope_table` makes them (for data of any edition: `every_edition`),
     `measures` as `measure_rows` does, `windows` as `window_rows` does, `rules` as
@@ -172,9 +171,9 @@ def find(
         _CONSIGNMENT: consignment,
         _PRODUCTS: products,
     }
-    if backend.name == "duckdb":
-        return _find_on_duckdb(backend, flows, who, tables, overlapping=overlapping)
-    return _find_through_ibis(backend, flows, who, tables, overlapping=overlapping)
+    if store.backend.name == "duckdb":
+        return _find_on_duckdb(store, flows, who, tables, overlapping=overlapping)
+    return _find_through_ibis(store.backend, flows, who, tables, overlapping=overlapping)
 
 
 def _find_through_ibis(
@@ -217,70 +216,24 @@ def _find_through_ibis(
 
 
 def _find_on_duckdb(
-    backend: Any,
+    store: Store,
     flows: ir.Table,
     who: _Target,
     tables: dict[str, pa.Table],
     *,
     overlapping: bool,
 ) -> Found:
-    """The statement compiled once per process (or read from disk), run on the store's
-    connection with the regime's tables registered beside it.
-
-    The tables stay registered on the connection, as temporary views, until a later call
-    brings different ones: a check run again with the same regime registers nothing.
-    """
-    statement = _plan(backend.compiler, _FlowsTable.of(flows), who).sql(overlapping=overlapping)
-    connection = backend.con
-    registered = _REGISTERED.setdefault(connection, {})
-    for name, table in tables.items():
-        if name in registered and registered[name][0].equals(table):
-            continue
-        registered.pop(name, None)
-        frame, view = _frame(name, table)
-        connection.register(f"{name}_rows", frame)
-        connection.execute(view)
-        registered[name] = (table, frame)
-    # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
-    results: pa.Table = connection.execute(statement).fetch_arrow_table()
+    """The statement compiled once per process (or read from disk), run on the store with the
+    regime's tables beside it: registered once per connection, as long as they stay the same
+    (`Store.query_with_tables`)."""
+    compiler = store.backend.compiler
+    statement = _plan(compiler, _FlowsTable.of(flows), who).sql(overlapping=overlapping)
+    results = store.query_with_tables(statement, tables)
     found = {}
     for name in _QUERIES:
         rows = results[name]
         found[name] = pa.Table.from_struct_array(rows.filter(rows.is_valid()))
     return Found(**found)
-
-
-# The regime's tables each DuckDB connection holds registered, with the frames it scans.
-_REGISTERED: weakref.WeakKeyDictionary[Any, dict[str, tuple[pa.Table, pd.DataFrame]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-# Types pandas holds without Arrow: DuckDB scans a frame of them natively, where an Arrow table
-# makes it import pyarrow's dataset module, a tenth of a second in some new processes.
-_NATIVE = {
-    pa.string(): pd.StringDtype("python"),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.int16(): pd.Int16Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-}
-
-
-def _frame(name: str, table: pa.Table) -> tuple[pd.DataFrame, str]:
-    """One of the regime's small tables as a frame DuckDB scans natively, registered as
-    `{name}_rows`, and the view `name` giving its columns their types back: dates travel as
-    ISO text, since pandas would hold them as objects, and a column of them all null would
-    be read as numbers."""
-    dates = [field.name for field in table.schema if field.type == pa.date32()]
-    for column in dates:
-        table = table.set_column(
-            table.schema.get_field_index(column), column, table[column].cast(pa.string())
-        )
-    frame = table.to_pandas(types_mapper=_NATIVE.get)
-    typed = ", ".join(f'CAST("{column}" AS DATE) AS "{column}"' for column in dates)
-    columns = f"* REPLACE ({typed})" if dates else "*"
-    return frame, f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {columns} FROM "{name}_rows"'
 
 
 # Names of the tables the statement reads: the regime's, registered for the call, and its

@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 from sanctionwatch._format import counted, usd
 from sanctionwatch._output import csv_text, write_atomic
-from sanctionwatch._store import Store
 from sanctionwatch.analysis import (
     ALL_MEASURES,
     HIGH_SCORE,
@@ -44,6 +43,7 @@ from sanctionwatch.report._svg import (
     running_total,
     stacked_bars,
 )
+from sanctionwatch.store import Store
 
 __all__ = ["Chart", "render_report", "write_report"]
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -17,9 +17,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.screening._model import ListEntry, ListFile
 from sanctionwatch.screening._ofac import looks_like_ofac_csv, read_ofac_list
 from sanctionwatch.screening._un import looks_like_un_xml, read_un_list
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
+from sanctionwatch.store import Store
 
 __all__ = [
     "LIST_SOURCES",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -28,9 +28,7 @@ from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._lists import LIST_SOURCES, select_lists
 from sanctionwatch.screening._model import ListEntry, ListFile, ListName
 from sanctionwatch.screening._names import block_keys, literal_form, name_key
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
+from sanctionwatch.store import Store
 
 __all__ = [
     "DEFAULT_THRESHOLD",

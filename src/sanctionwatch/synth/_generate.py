@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import json_text, write_atomic
 from sanctionwatch.regime import Direction, Regime, resolve_regime
+from sanctionwatch.store._schema import FLOWS
 from sanctionwatch.synth._evasion import EvasionFlow, evasion_flows, signal_records
 from sanctionwatch.synth._plants import IMPORT, PLANTS, Planted, expected_findings
 from sanctionwatch.synth._world import (
@@ -46,7 +47,6 @@ from sanctionwatch.synth._world import (
     hs_edition,
     month_bounds,
 )
-from sanctionwatch.trade._schema import FLOWS
 
 __all__ = ["FORMATS", "GROUND_TRUTH", "MIN_ROWS", "SynthReport", "synthesize"]
 

@@ -1,5 +1,6 @@
 """Trade statistics into the store: the canonical flow table, readers and ingest."""
 
+from sanctionwatch.store import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.trade._canonical import load_flows
 from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
 from sanctionwatch.trade._ledger import (
@@ -11,7 +12,6 @@ from sanctionwatch.trade._ledger import (
     list_revisions,
 )
 from sanctionwatch.trade._quality import aggregate_gaps
-from sanctionwatch.trade._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.trade.readers import READERS, ReaderOptions, detect_format
 
 __all__ = [

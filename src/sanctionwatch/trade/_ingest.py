@@ -14,25 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
-import ibis
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch._sql import literal
-from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._layout import (
-    FLOW_HISTORY,
-    FLOW_ROWS,
-    STORED,
-    drop_unlisted,
-    new_ingest_key,
-    refresh_countries,
-    same_flow,
-)
-from sanctionwatch.trade._schema import FIGURES, INGESTS, REJECTS
+from sanctionwatch.store import Store
+from sanctionwatch.store._countries import country_codes
+from sanctionwatch.store._schema import INGESTS
 from sanctionwatch.trade._validate import COUNTRY_CODES_VIEW, DUPLICATE, PERIODS_VIEW, periods
 from sanctionwatch.trade._validate import judged as judged_sql
 from sanctionwatch.trade._validate import repeats as repeats_sql
@@ -47,9 +36,6 @@ from sanctionwatch.trade.readers import (
 )
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._text import DelimitedText, Parts, text_size
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
 
 __all__ = [
     "BATCHES",
@@ -79,7 +65,6 @@ _RAW_VIEW = "_ingest_raw"
 _RAW_COLUMNS_VIEW = "_ingest_raw_columns"
 _STAGING = "_ingest_staging"
 _REPEATS = "_ingest_repeats"
-_REPLACED = "_ingest_replaced"
 _PROGRESS_EVERY = 0.25  # seconds
 
 ProgressCallback = Callable[[int, int], None]
@@ -201,7 +186,7 @@ def _ingest_in_one_pass(
                 copying(0, size)
             try:
                 folder = stack.enter_context(store.scratch(place))
-                parts = shaped.split(folder, _threads(store), copying)
+                parts = shaped.split(folder, store.threads(), copying)
             except OSError:  # the place cannot be written, or is full
                 continue
             if parts is None:
@@ -231,16 +216,15 @@ def _load_parts(
     """The rows of `parts` (`shaped`'s file) checked and stored by DuckDB; what it registers
     is undone by `stack`."""
     size = source.path.stat().st_size
-    connection = store.backend.con
-    for name, table in shaped.tables.items():
-        connection.register(name, table)
-        stack.callback(connection.unregister, name)
-    for view, query in (
-        (_RAW_VIEW, shaped.query(parts)),
-        (_RAW_COLUMNS_VIEW, shaped.query(parts, with_columns=True)),
-    ):
-        store.backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {query}")
-        stack.callback(store.backend.raw_sql, f"DROP VIEW IF EXISTS {view}")
+    stack.enter_context(store.registered(shaped.tables))
+    stack.enter_context(
+        store.temporary_views(
+            {
+                _RAW_VIEW: shaped.query(parts),
+                _RAW_COLUMNS_VIEW: shaped.query(parts, with_columns=True),
+            }
+        )
+    )
 
     def rows_read() -> int:
         return parts.count.lines - shaped.source.header_line - parts.count.trailing_blank
@@ -249,11 +233,6 @@ def _load_parts(
         stack.enter_context(_reading(parts.files, _scaled(progress, size, size, 2 * size)))
     raw = _Raw(_RAW_VIEW, _RAW_COLUMNS_VIEW, tuple(shaped.columns), shaped.record(), ONE_PASS)
     return _load(store, source, raw, rows_read)
-
-
-def _threads(store: Store) -> int:
-    row = store.backend.con.execute("SELECT current_setting('threads')").fetchone()
-    return max(int(row[0]) if row else 1, 1)
 
 
 def _scaled(progress: ProgressCallback, start: int, span: int, total: int) -> ProgressCallback:
@@ -272,13 +251,10 @@ def _ingest_in_batches(
     progress: ProgressCallback | None,
     fallback: str,
 ) -> IngestReport:
-    store.backend.create_table(
-        _STAGING, schema=ibis.Schema.from_pyarrow(RAW_SCHEMA), temp=True, overwrite=True
-    )
-    try:
+    with store.temporary_table(_STAGING, RAW_SCHEMA):
         for batch in batches:
             if batch.table.num_rows:
-                store.backend.insert(_STAGING, batch.table)
+                store.append(_STAGING, batch.table)
                 _pause("staging")
             if progress is not None:
                 progress(batch.bytes_done, batch.bytes_total)
@@ -286,10 +262,8 @@ def _ingest_in_batches(
             store,
             source,
             _Raw(_STAGING, _STAGING, ("record",), "record", BATCHES, fallback),
-            lambda: _count(store, f"SELECT count(*) FROM {_STAGING}"),
+            lambda: store.count(_STAGING),
         )
-    finally:
-        store.backend.drop_table(_STAGING, force=True)
 
 
 @dataclass(frozen=True)
@@ -318,43 +292,27 @@ def _load(store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int]
     the store next opens. Read in one pass, `rows_read` gives what the file's lines
     promise, and any other count means the rows were not read as numbered.
     """
-    sql = store.backend.raw_sql
-    connection = store.backend.con
-    connection.register(COUNTRY_CODES_VIEW, country_codes())
-    connection.register(PERIODS_VIEW, periods())
-    try:
-        with store.transaction():
-            refresh_countries(connection)
-            key = new_ingest_key(
-                connection,
-                source.ingest_id,
-                str(source.path),
-                reconciled=source.format in RECONCILED,
-            )
-            # The ingest's key, the same on every row, is added after the sort: carried
-            # through it, it would cost as much as a column of the file.
-            varying = ", ".join(name for name in STORED if name != "ingest_key")
-            keyed = ", ".join(str(key) if name == "ingest_key" else name for name in STORED)
-            sql(
-                f"INSERT INTO {FLOW_ROWS} ({', '.join(STORED)}) SELECT {keyed} FROM "
-                f"(SELECT {varying} FROM ({judged_sql(raw.fields, passing=True)}) "
-                "ORDER BY partner_code)"
-            )
-            _pause("loading")
-        _pause("loaded")
+    tables = {COUNTRY_CODES_VIEW: country_codes(), PERIODS_VIEW: periods()}
+    with store.registered(tables):
         try:
             with store.transaction():
-                report = _settle(store, source, raw, key, rows_read)
-        except BaseException:
-            with store.transaction():
-                drop_unlisted(connection)
-            raise
-        _pause("committed")
-        return report
-    finally:
-        sql(f"DROP TABLE IF EXISTS {_REPEATS}")
-        connection.unregister(COUNTRY_CODES_VIEW)
-        connection.unregister(PERIODS_VIEW)
+                key = store.new_ingest(
+                    source.ingest_id, str(source.path), reconciled=source.format in RECONCILED
+                )
+                store.add_flow_rows(key, judged_sql(raw.fields, passing=True))
+                _pause("loading")
+            _pause("loaded")
+            try:
+                with store.transaction():
+                    report = _settle(store, source, raw, key, rows_read)
+            except BaseException:
+                with store.transaction():
+                    store.drop_unfinished()
+                raise
+            _pause("committed")
+            return report
+        finally:
+            store.drop_temporary(_REPEATS)
 
 
 def _settle(
@@ -367,35 +325,25 @@ def _settle(
     """Repeats and failed rows of the ingest stored under `key` into `rejects`, the counts
     checked, and the ingest listed: see `_load`."""
     ingest_id = source.ingest_id
-    constants = f"{literal(ingest_id)} AS ingest_id, {literal(str(source.path))} AS source_file"
-    sql = store.backend.raw_sql
-    mine = f"FROM {FLOW_ROWS} WHERE ingest_key = {key}"
-    sql(f"CREATE OR REPLACE TEMP TABLE {_REPEATS} AS {repeats_sql(f'(SELECT * {mine})')}")
-    removed = _count(store, f"SELECT count(*) FROM {_REPEATS}")
-    if removed:
-        sql(f"DELETE {mine} AND source_row IN (SELECT source_row FROM {_REPEATS})")
+    removed = store.set_aside(key, repeats_sql, _REPEATS)
     _pause("repeats")
-    unchanged, revised = _replace_earlier(store, key)
+    unchanged, revised = store.replace_earlier(key)
     _pause("replacing")
-    accepted = _count(store, f"SELECT count(*) {mine}")
+    accepted = store.count_flow_rows(key)
     read = rows_read()
     if removed or accepted + removed != read:
         # The record is built above the filter: only for the rows rejected.
-        sql(
-            f"INSERT INTO rejects ({', '.join(REJECTS.names)}) "
-            f"SELECT {constants}, source_row, "
-            f"coalesce(_reason, _repeat) AS reason, {raw.record} AS record "
-            f"FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
-            f"LEFT JOIN {_REPEATS} USING (source_row) "
-            "WHERE NOT _ok OR _repeat IS NOT NULL"
+        store.add_rejects(
+            ingest_id,
+            str(source.path),
+            "SELECT source_row, coalesce(_reason, _repeat) AS reason, "
+            f"{raw.record} AS record FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
+            f"LEFT JOIN {_REPEATS} USING (source_row) WHERE NOT _ok OR _repeat IS NOT NULL",
         )
     _pause("rejects")
-    rejected, duplicates = (
-        _count(store, f"SELECT count(*) FROM rejects WHERE ingest_id = {literal(ingest_id)}"),
-        _count(
-            store,
-            f"SELECT count(*) FROM {_REPEATS} WHERE starts_with(_repeat, '{DUPLICATE}')",
-        ),
+    rejected = store.count_rejects(ingest_id)
+    duplicates = store.count(
+        f"(SELECT 1 FROM {_REPEATS} WHERE starts_with(_repeat, '{DUPLICATE}'))"
     )
     if read != accepted + rejected:
         if raw.read_path == ONE_PASS:
@@ -421,43 +369,9 @@ def _settle(
         read_path=raw.read_path,
         fallback=raw.fallback,
     )
-    store.backend.insert("ingests", ingest_row(report, source.digest))
+    store.list_ingest(ingest_row(report, source.digest))
     _pause("listing")
     return report
-
-
-def _replace_earlier(store: Store, key: int) -> tuple[int, int]:
-    """The stored rows of other ingests that the rows stored under `key` repeat (one flow,
-    `FLOW_IDENTITY`) moved to the history, named as replaced by `key`: the later ingest's
-    figure stands. The counts of those with the same figures and with others."""
-    connection = store.backend.con
-    if not _count(
-        store, f"SELECT count(*) FROM (SELECT 1 FROM {FLOW_ROWS} WHERE ingest_key <> {key} LIMIT 1)"
-    ):
-        return 0, 0
-    same_figures = " AND ".join(f"new.{name} IS NOT DISTINCT FROM old.{name}" for name in FIGURES)
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_REPLACED} AS "
-        f"SELECT old.ingest_key, old.source_row, {same_figures} AS same_figures "
-        f"FROM {FLOW_ROWS} AS new JOIN {FLOW_ROWS} AS old ON {same_flow('new', 'old')} "
-        f"WHERE new.ingest_key = {key} AND old.ingest_key <> {key}"
-    )
-    try:
-        replaced = (
-            f"{_REPLACED} AS r WHERE r.ingest_key = f.ingest_key AND r.source_row = f.source_row"
-        )
-        connection.execute(
-            f"INSERT INTO {FLOW_HISTORY} SELECT f.*, {key}, r.same_figures "
-            f"FROM {FLOW_ROWS} AS f, {replaced}"
-        )
-        connection.execute(f"DELETE FROM {FLOW_ROWS} AS f USING {replaced}")
-        row = connection.execute(
-            "SELECT count(*) FILTER (WHERE same_figures), "
-            f"count(*) FILTER (WHERE NOT same_figures) FROM {_REPLACED}"
-        ).fetchone()
-    finally:
-        connection.execute(f"DROP TABLE IF EXISTS {_REPLACED}")
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _pause(stage: str) -> None:
@@ -489,11 +403,6 @@ def _duckdb_reason(error: duckdb.Error) -> str:
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     found = [line for line in lines[1:] if line.startswith(("Expected Number", "Invalid"))]
     return (found or lines or [type(error).__name__])[0]
-
-
-def _count(store: Store, query: str) -> int:
-    row = store.backend.con.execute(query).fetchone()
-    return int(row[0]) if row else 0
 
 
 @contextmanager

@@ -4,27 +4,12 @@ replaced; read the flows as they stood after an ingest; forget an ingest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.trade._layout import (
-    COUNTRIES,
-    FLOW_HISTORY,
-    FLOW_ROWS,
-    INGEST_KEYS,
-    STORED,
-    as_of_view,
-    same_flow,
-)
-from sanctionwatch.trade._schema import FIGURES, FLOWS
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
+from sanctionwatch.store import Store
 
 __all__ = [
     "ForgetReport",
@@ -74,22 +59,8 @@ def forget(store: Store, ingest_id: str) -> ForgetReport:
     flows = int(store.flows.filter(store.flows.ingest_id == ingest_id).count().execute())
     rejects = int(store.rejects.filter(store.rejects.ingest_id == ingest_id).count().execute())
     key = _key_of(store, ingest_id)
-    sql = store.backend.raw_sql
-    stored = ", ".join(STORED)
     with store.transaction():
-        sql(
-            f"UPDATE {FLOW_HISTORY} AS earlier SET revised_by = mine.revised_by "
-            f"FROM {FLOW_HISTORY} AS mine WHERE earlier.revised_by = {key} "
-            f"AND mine.ingest_key = {key} AND {same_flow('earlier', 'mine')}"
-        )
-        restored = _count(store, f"SELECT count(*) FROM {FLOW_HISTORY} WHERE revised_by = {key}")
-        sql(f"INSERT INTO {FLOW_ROWS} SELECT {stored} FROM {FLOW_HISTORY} WHERE revised_by = {key}")
-        sql(f"DELETE FROM {FLOW_HISTORY} WHERE revised_by = {key} OR ingest_key = {key}")
-        sql(f"DELETE FROM {FLOW_ROWS} WHERE ingest_key = {key}")
-        for table in (INGEST_KEYS, "rejects", "ingests"):
-            store.backend.raw_sql(
-                f"DELETE FROM {table} WHERE ingest_id = ?", parameters=[ingest_id]
-            )
+        restored = store.forget_rows(ingest_id, key)
     return ForgetReport(ingest_id, source, flows, rejects, restored)
 
 
@@ -105,37 +76,7 @@ def list_revisions(
     _on_duckdb(store, "revisions")
     if ingest_id is not None:
         _known(store, ingest_id)
-    stored = ", ".join(STORED)
-    figures = ", ".join(
-        f"{side}.{name} AS {label}_{name}"
-        for side, label in (("h", "earlier"), ("l", "later"))
-        for name in ("source_row", *FIGURES)
-    )
-    wanted = [] if unchanged else ["NOT h.same_figures"]
-    parameters: list[str] = []
-    if ingest_id is not None:
-        wanted.append("(earlier.ingest_id = ? OR later.ingest_id = ?)")
-        parameters = [ingest_id, ingest_id]
-    where = f"WHERE {' AND '.join(wanted)}" if wanted else ""
-    query = (
-        f"WITH stored AS (SELECT {stored} FROM {FLOW_ROWS} "
-        f"UNION ALL SELECT {stored} FROM {FLOW_HISTORY}) "
-        "SELECT coalesce(reporter.iso3, CAST(h.reporter_code AS VARCHAR)) AS reporter, "
-        "coalesce(partner.iso3, CAST(h.partner_code AS VARCHAR)) AS partner, "
-        "CAST(h.flow AS VARCHAR) AS flow, h.period_start, h.period_end, "
-        "CAST(h.frequency AS VARCHAR) AS frequency, h.hs_code, h.hs_version, h.same_figures, "
-        f"earlier.ingest_id AS earlier_ingest, later.ingest_id AS later_ingest, {figures} "
-        f"FROM {FLOW_HISTORY} AS h "
-        f"JOIN {INGEST_KEYS} AS earlier ON earlier.ingest_key = h.ingest_key "
-        f"JOIN {INGEST_KEYS} AS later ON later.ingest_key = h.revised_by "
-        f"LEFT JOIN stored AS l ON l.ingest_key = h.revised_by AND {same_flow('l', 'h')} "
-        f"LEFT JOIN {COUNTRIES} AS reporter ON reporter.code = h.reporter_code "
-        f"LEFT JOIN {COUNTRIES} AS partner ON partner.code = h.partner_code "
-        f"{where} ORDER BY h.revised_by, reporter, partner, h.period_start, h.hs_code, "
-        "h.ingest_key"
-    )
-    table: pa.Table = store.backend.con.execute(query, parameters).fetch_arrow_table()
-    return table
+    return store.revisions(ingest_id, unchanged=unchanged)
 
 
 def flows_as_of(store: Store, ingest_id: str) -> ir.Table:
@@ -143,29 +84,14 @@ def flows_as_of(store: Store, ingest_id: str) -> ir.Table:
     ingests before it, each as it stood before any later ingest replaced it."""
     _on_duckdb(store, "flows as of an ingest")
     _known(store, ingest_id)
-    key = _key_of(store, ingest_id)
-    name = f"_sanctionwatch_flows_as_of_{key}"
-    as_of_view(store.backend.con, name, key)
-    return ops.DatabaseTable(
-        name,
-        schema=ibis.Schema.from_pyarrow(FLOWS),
-        source=store.backend,
-        namespace=ops.Namespace(),
-    ).to_expr()
+    return store.flows_as_of(_key_of(store, ingest_id))
 
 
 def _key_of(store: Store, ingest_id: str) -> int:
-    row = store.backend.con.execute(
-        f"SELECT ingest_key FROM {INGEST_KEYS} WHERE ingest_id = ?", [ingest_id]
-    ).fetchone()
-    if row is None:
+    key = store.ingest_key(ingest_id)
+    if key is None:
         raise SanctionwatchError(f"ingest {ingest_id!r} has no stored rows in {store.location}")
-    return int(row[0])
-
-
-def _count(store: Store, query: str) -> int:
-    row = store.backend.con.execute(query).fetchone()
-    return int(row[0]) if row else 0
+    return key
 
 
 def _on_duckdb(store: Store, what: str) -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from sanctionwatch.trade._schema import FLOW_KEYS
-
-if TYPE_CHECKING:
-    from sanctionwatch._store import Store
+from sanctionwatch.store import Store
+from sanctionwatch.store._schema import FLOW_KEYS
 
 __all__ = ["aggregate_gaps"]
 

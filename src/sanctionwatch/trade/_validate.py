@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from sanctionwatch._sql import literal
 from sanctionwatch.hs import HS_VERSIONS
-from sanctionwatch.trade._layout import FLOW_KIND, FREQUENCY
-from sanctionwatch.trade._schema import FIGURES, FLOW_KINDS
+from sanctionwatch.store._layout import FLOW_KIND, FREQUENCY
+from sanctionwatch.store._schema import FIGURES, FLOW_KINDS
 
 __all__ = [
     "COUNTRY_CODES_VIEW",

@@ -26,9 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from sanctionwatch._sql import literals
-from sanctionwatch.trade._countries import country_codes
-from sanctionwatch.trade._schema import FLOW_IDENTITY, FLOW_KINDS, FLOWS
-from sanctionwatch.trade.readers import RECONCILED
+from sanctionwatch.store._countries import country_codes
+from sanctionwatch.store._schema import FLOW_IDENTITY, FLOW_KINDS, FLOWS
 
 __all__ = [
     "COUNTRIES",
@@ -55,6 +54,10 @@ FLOW_KIND = "_flow_kind"
 FREQUENCY = "_frequency"
 
 _FREQUENCIES = ("annual", "monthly")
+
+# The formats whose rows were reconciled figures when a store's layout did not yet keep the
+# flag: what the flag of such a store's ingests is set from, so fixed as those stores were.
+_RECONCILED_FORMATS = ("baci",)
 
 # The stored columns, in order, and their DuckDB types.
 _COLUMNS: tuple[tuple[str, str], ...] = (
@@ -238,7 +241,7 @@ def _mark_reconciled(con: Any) -> None:
     """Flag the ingests that `ingests` lists in a reconciled format, in a store whose layout
     did not keep the flag: the rest were their reporters' reports, or are not known to be
     other (flows loaded from Parquet)."""
-    formats = literals(sorted(RECONCILED))
+    formats = literals(_RECONCILED_FORMATS)
     con.execute(
         f"UPDATE {INGEST_KEYS} SET reconciled = true WHERE ingest_id IN "
         f"(SELECT ingest_id FROM ingests WHERE format IN ({formats}))"
