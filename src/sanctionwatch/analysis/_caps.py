@@ -16,8 +16,8 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._store import Store
 from sanctionwatch.engine import Findings
 from sanctionwatch.engine._barrels import default_factor, product_rows, with_barrels
-from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
+from sanctionwatch.engine.flows import target_flows
+from sanctionwatch.engine.scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.regime import Measure, Regime, Unit
 
 __all__ = ["RUNNING_TOTALS", "cap_running_totals"]

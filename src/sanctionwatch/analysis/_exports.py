@@ -19,8 +19,8 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._store import Store
 from sanctionwatch.engine._barrels import default_factor
-from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
+from sanctionwatch.engine.flows import target_flows
+from sanctionwatch.engine.scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
 

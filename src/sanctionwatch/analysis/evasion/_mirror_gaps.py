@@ -1,0 +1,157 @@
+"""Mirror gaps: what a neighbour of the target and its partner report of the same trade in
+goods the regime names, disagreeing beyond a CIF margin.
+
+In SQL terms, over the counted rows between other states (`RegimeTrade.related_rows`):
+
+1. Rows at HS level 4 or finer, not with the world, where the reporter or the partner is a
+   neighbour of the target (`neighbours.yaml`), in the scope of a measure of the regime (any
+   kind, either direction; concordance applied) or under a look-alike code (`lookalikes.yaml`).
+2. Per exporter a, importer b, heading (first four digits) and year: a's reported exports to b
+   and b's reported imports from a, where both reported trade with each other that year (a
+   missing side then means none).
+3. expected = exports x (1 + `cif_margin`); a signal where |imports - expected| is at least
+   `min_value_usd` and evidence = |ln((imports + m) / (expected + m))| / ln(1 + `tolerance`)
+   is at least 1; score = evidence x log10(1 + |gap| / m).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from sanctionwatch._format import usd
+from sanctionwatch.analysis.evasion._model import (
+    Candidate,
+    chart_line,
+    lookalikes,
+    neighbours,
+    source_key,
+)
+from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.engine.scope import match_scope
+
+__all__ = ["detect"]
+
+_ROW = ("ingest_id", "source_row")
+
+
+def detect(trade: RegimeTrade) -> list[Candidate]:
+    """Mirror-gap signals, one per pair, heading and year."""
+    pairs = _pairs(_concerned(trade))
+    margin = 1 + trade.params.cif_margin
+    expected = pairs.exported * margin
+    gap = pairs.imported - expected
+    log_gap = ((pairs.imported + trade.min_value) / (expected + trade.min_value)).ln()
+    evidence = log_gap.abs() / math.log(1 + trade.params.tolerance)
+    found = pairs.mutate(expected=expected, gap=gap, evidence=evidence)
+    found = found.filter((found.gap.abs() >= trade.min_value) & (found.evidence >= 1))
+    found = found.mutate(score=found.evidence * trade.weight(found.gap))
+    return [_signal(trade, row) for row in found.to_pyarrow().to_pylist()]
+
+
+def _concerned(trade: RegimeTrade) -> ir.Table:
+    """Rows with a neighbour in codes the regime names, with the measures naming them."""
+    rows = trade.related_rows()
+    near = list(neighbours(trade.target))
+    rows = rows.filter(
+        (rows.hs_level >= 4) & ~rows.is_world & (rows.reporter.isin(near) | rows.partner.isin(near))
+    )
+    scopes = trade.all_scopes
+    matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping)
+    in_scope = matched.select(*_ROW, "measure_id")
+    schema = pa.schema([("code", pa.string())])
+    codes = ibis.memtable(
+        pa.Table.from_pylist([{"code": code} for _, code, _ in lookalikes()], schema=schema)
+    )
+    alike = rows.join(codes, rows.hs_code.startswith(codes.code)).select(
+        *_ROW, measure_id=ibis.null("string")
+    )
+    why = in_scope.union(alike)
+    named = why.group_by(*_ROW).aggregate(measures=why.measure_id.collect(distinct=True))
+    return rows.join(named, list(_ROW))
+
+
+def _pairs(rows: ir.Table) -> ir.Table:
+    """Exports of a to b beside b's imports from a, per heading and year (see the module)."""
+    rows = rows.mutate(heading=rows.hs_code.substr(0, 4))
+    exported = rows.filter(rows.trade == "export")
+    imported = rows.filter(rows.trade == "import")
+    nothing = ibis.null("float64")
+    sides = exported.select(
+        "heading",
+        "year",
+        "measures",
+        a=exported.reporter,
+        b=exported.partner,
+        exported=exported.value_usd,
+        imported=nothing,
+    ).union(
+        imported.select(
+            "heading",
+            "year",
+            "measures",
+            a=imported.partner,
+            b=imported.reporter,
+            exported=nothing,
+            imported=imported.value_usd,
+        )
+    )
+    grouped = sides.group_by("a", "b", "heading", "year").aggregate(
+        exported=sides.exported.sum().fill_null(0.0),
+        imported=sides.imported.sum().fill_null(0.0),
+        export_rows=sides.exported.count(),
+        import_rows=sides.imported.count(),
+        measures=sides.measures.collect(),
+    )
+    pair = ibis.window(group_by=[grouped.a, grouped.b, grouped.year])
+    both = grouped.mutate(
+        pair_exports=grouped.export_rows.sum().over(pair),
+        pair_imports=grouped.import_rows.sum().over(pair),
+    )
+    return both.filter((both.pair_exports > 0) & (both.pair_imports > 0))
+
+
+def _signal(trade: RegimeTrade, row: dict[str, Any]) -> Candidate:
+    exporter, importer, heading, year = row["a"], row["b"], row["heading"], row["year"]
+    ids = sorted({i for measures in row["measures"] for i in measures if i})
+    margin = f"{trade.params.cif_margin:.0%}"
+    side = "more" if row["gap"] > 0 else "less"
+    return {
+        "score": row["score"],
+        "measure_id": ",".join(ids) or None,
+        "measures": trade.label(ids) or None,
+        "reporter": exporter,
+        "partner": importer,
+        "flow": "export vs import",
+        "hs_code": heading,
+        "window": str(year),
+        "expected_usd": row["expected"],
+        "observed_usd": row["imported"],
+        "explanation": (
+            f"In {year} {exporter} reported exports of HS {heading} to {importer} worth "
+            f"{usd(row['exported'])} ({usd(row['expected'])} with a {margin} CIF margin) and "
+            f"{importer} reported imports of {usd(row['imported'])} from {exporter}: "
+            f"{usd(abs(row['gap']))} {side} than the exporter declared."
+        ),
+        "keys": [
+            source_key(exporter, importer, "export", heading, (year, year)),
+            source_key(importer, exporter, "import", heading, (year, year)),
+        ],
+        "lines": [
+            chart_line(
+                f"{exporter} exports to {importer} + {margin}",
+                exporter,
+                importer,
+                "export",
+                heading,
+                1 + trade.params.cif_margin,
+            ),
+            chart_line(
+                f"{importer} imports from {exporter}", importer, exporter, "import", heading
+            ),
+        ],
+    }
