@@ -53,11 +53,12 @@ def test_wigs_after_the_2371_and_2375_bans_are_a_substitution(
     assert wig["rank"] == 1
     assert wig["score"] >= HIGH_SCORE
     assert {"2371-op8", "2375-op16"} <= set(wig["measure_id"].split(","))
-    assert wig["window"] == "2015-2016 vs 2018-2019"
+    # The data holds 2016 but not 2015: the window and the explanation name only 2016.
+    assert wig["window"] == "2016 vs 2018-2019"
     # 2016: US$2,085,393; 2018-2019: (22,382,754 + 31,063,572) / 2.
     assert wig["expected_usd"] == pytest.approx(2_085_393)
     assert wig["observed_usd"] == pytest.approx(26_723_163)
-    assert "rose from US$2.1m a year in 2015-2016 to US$26.7m in 2018-2019" in wig["explanation"]
+    assert "rose from US$2.1m a year in 2016 to US$26.7m in 2018-2019" in wig["explanation"]
     assert "comtrade_chn_imports_from_prk_annual.json: rows" in wig["sources"]
     assert all(s["hs_code"] != "2716" for s in found)
 

@@ -84,7 +84,7 @@ def _fallen_overall(trade: RegimeTrade) -> ir.Table:
 
 def _carried(trade: RegimeTrade, items: ir.Table) -> ir.Table:
     """Per state, ban, item and year: exports to others and imports from others in scope."""
-    rows = trade.related_rows()
+    rows = trade.related
     rows = rows.filter(rows.reporter.isin(trade.states))
     matched = match_scope(rows, trade.ban_scopes.table, overlapping=trade.ban_scopes.overlapping)
     matched = _by_item(matched, items)

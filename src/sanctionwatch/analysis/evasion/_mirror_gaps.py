@@ -1,11 +1,12 @@
 """Mirror gaps: what a neighbour of the target and its partner report of the same trade in
 goods the regime names, disagreeing beyond a CIF margin.
 
-In SQL terms, over the counted rows between other states (`RegimeTrade.related_rows`):
+In SQL terms, over the counted rows between other states (`RegimeTrade.related`):
 
 1. Rows at HS level 4 or finer, not with the world, where the reporter or the partner is a
    neighbour of the target (`neighbours.yaml`), in the scope of a measure of the regime (any
-   kind, either direction; concordance applied) or under a look-alike code (`lookalikes.yaml`).
+   kind, either direction; concordance applied) or under a look-alike of a code a ban names
+   (`lookalikes.yaml`), in a year that measure was in force.
 2. Per exporter a, importer b, heading (first four digits) and year: a's reported exports to b
    and b's reported imports from a, where both reported trade with each other that year (a
    missing side then means none).
@@ -54,25 +55,54 @@ def detect(trade: RegimeTrade) -> list[Candidate]:
 
 
 def _concerned(trade: RegimeTrade) -> ir.Table:
-    """Rows with a neighbour in codes the regime names, with the measures naming them."""
-    rows = trade.related_rows()
+    """Rows with a neighbour in codes the regime names, in a year a measure naming them was in
+    force, with those measures."""
+    rows = trade.related
     near = list(neighbours(trade.target))
     rows = rows.filter(
         (rows.hs_level >= 4) & ~rows.is_world & (rows.reporter.isin(near) | rows.partner.isin(near))
     )
     scopes = trade.all_scopes
     matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping)
-    in_scope = matched.select(*_ROW, "measure_id")
-    schema = pa.schema([("code", pa.string())])
-    codes = ibis.memtable(
-        pa.Table.from_pylist([{"code": code} for _, code, _ in lookalikes()], schema=schema)
+    alike = _lookalike_codes(trade)
+    why = matched.select(*_ROW, "year", "measure_id").union(
+        rows.join(alike, rows.hs_code.startswith(alike.code)).select(*_ROW, "year", "measure_id")
     )
-    alike = rows.join(codes, rows.hs_code.startswith(codes.code)).select(
-        *_ROW, measure_id=ibis.null("string")
-    )
-    why = in_scope.union(alike)
+    years = _years_in_force(trade)
+    why = why.join(years, "measure_id")
+    why = why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
     named = why.group_by(*_ROW).aggregate(measures=why.measure_id.collect(distinct=True))
     return rows.join(named, list(_ROW))
+
+
+def _lookalike_codes(trade: RegimeTrade) -> ir.Table:
+    """(code, measure_id): each look-alike of a code a ban names as written."""
+    rows = [
+        {"code": code, "measure_id": measure.id}
+        for measure in trade.bans
+        for banned, code, _ in lookalikes()
+        if banned in measure.scope.prefixes
+    ]
+    schema = pa.schema([("code", pa.string()), ("measure_id", pa.string())])
+    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+
+
+def _years_in_force(trade: RegimeTrade) -> ir.Table:
+    """(measure_id, first_year, last_year): the years each measure with codes was in force."""
+    regime = trade.regime
+    rows = [
+        {
+            "measure_id": measure.id,
+            "first_year": measure.start.year,
+            "last_year": end.year if (end := regime.effective_end(measure.id)) else 9999,
+        }
+        for measure in regime.measures
+        if measure.scope.hs
+    ]
+    schema = pa.schema(
+        [("measure_id", pa.string()), ("first_year", pa.int32()), ("last_year", pa.int32())]
+    )
+    return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
 def _pairs(rows: ir.Table) -> ir.Table:
@@ -117,7 +147,7 @@ def _pairs(rows: ir.Table) -> ir.Table:
 
 def _signal(trade: RegimeTrade, row: dict[str, Any]) -> Candidate:
     exporter, importer, heading, year = row["a"], row["b"], row["heading"], row["year"]
-    ids = sorted({i for measures in row["measures"] for i in measures if i})
+    ids = sorted({i for measures in row["measures"] or [] for i in measures or [] if i})
     margin = f"{trade.params.cif_margin:.0%}"
     side = "more" if row["gap"] > 0 else "less"
     return {

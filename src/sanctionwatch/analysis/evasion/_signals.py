@@ -76,15 +76,16 @@ def signals(
     """
     chosen = set(DETECTORS) if kinds is None else {SignalKind(kind) for kind in kinds}
     chosen_params = params or SignalParams()
-    trade = RegimeTrade(store, regime, chosen_params)
-    found = [
-        {**candidate, "kind": kind.value}
-        for kind, detect in DETECTORS.items()
-        if kind in chosen
-        for candidate in detect(trade)
-    ]
-    found = _ranked(_without_relabelled(found), top)
-    sources = _sources(trade, found)
+    with RegimeTrade(store, regime, chosen_params) as trade:
+        found = [
+            {**candidate, "kind": kind.value}
+            for kind, detect in DETECTORS.items()
+            if kind in chosen
+            for candidate in detect(trade)
+        ]
+        found = _ranked(_without_relabelled(found), top)
+        sources = _sources(trade, found)
+        series = _series(trade, found)
     rows = [
         {
             **{name: signal.get(name) for name in SIGNALS.names},
@@ -100,7 +101,7 @@ def signals(
         target=regime.target,
         params=chosen_params,
         table=pa.Table.from_pylist(rows, schema=SIGNALS),
-        series=pa.Table.from_pylist(_series(trade, found), schema=SERIES),
+        series=pa.Table.from_pylist(series, schema=SERIES),
         flows=sources,
         notes=(
             _WHAT_COLUMNS,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +96,11 @@ _WINDOWS = pa.schema(
 
 
 class RegimeTrade:
-    """The regime's bans, their windows and the trade that concerns them (see the module)."""
+    """The regime's bans, their windows and the trade that concerns them (see the module).
+
+    A context manager: the target's rows and the related rows are read once and kept as
+    temporary tables until it exits.
+    """
 
     def __init__(self, store: Store, regime: Regime, params: SignalParams) -> None:
         self.store = store
@@ -139,11 +144,20 @@ class RegimeTrade:
             )
         )
         self.all_scopes = scope_table(with_codes, editions, concordance)
-        self.target_rows = _target_rows(store.flows, regime)
+        self._kept = ExitStack()
+        self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
         self.target_years = _yearly(self.target_rows)
-        self.scoped_years = self._scoped_years()
+        self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
         self.states = self._states()
-        self.related_years = _yearly(self.related_rows())
+        self.related = self._kept.enter_context(self._related_rows().cache())
+        self.related_years = _yearly(self.related)
+
+    def __enter__(self) -> RegimeTrade:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Drop the tables kept for the detectors."""
+        self._kept.close()
 
     def label(self, ids: list[str]) -> str:
         return ", ".join(self.labels[i] for i in ids)
@@ -175,9 +189,10 @@ class RegimeTrade:
         scoped = {row["chapter"] for row in self.all_scopes.rows.to_pylist()}
         return sorted(scoped | {code[:2] for _, code, _ in lookalikes()})
 
-    def related_rows(self) -> ir.Table:
+    def _related_rows(self) -> ir.Table:
         """Counted rows of trade between other states that concern the regime (see the
-        module), with `reporter`, `partner`, `trade`, `year` and `is_world`."""
+        module), with `reporter`, `partner`, `trade`, `year` and `is_world`: read once and
+        kept, since several detectors scan them."""
         flows = self.store.flows
         code = self.regime.target_code
         rows = flows.filter(
