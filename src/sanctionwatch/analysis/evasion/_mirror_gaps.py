@@ -7,6 +7,8 @@ In SQL terms, over the counted rows between other states (`RegimeTrade.related`)
    neighbour of the target (`neighbours.yaml`), in the scope of a measure of the regime (any
    kind, either direction; concordance applied) or under a look-alike of a code a ban names
    (`lookalikes.yaml`), in a year that measure was in force.
+   Pairs are kept where the exporter or the importer traded that heading with the target in
+   any year (the target's counted trade, as `check` counts it).
 2. Per exporter a, importer b, heading (first four digits) and year: a's reported exports to b
    and b's reported imports from a, where both reported trade with each other that year (a
    missing side then means none).
@@ -42,7 +44,7 @@ _ROW = ("ingest_id", "source_row")
 
 def detect(trade: RegimeTrade) -> list[Candidate]:
     """Mirror-gap signals, one per pair, heading and year."""
-    pairs = _pairs(_concerned(trade))
+    pairs = _with_target_trade(trade, _pairs(_concerned(trade)))
     margin = 1 + trade.params.cif_margin
     expected = pairs.exported * margin
     gap = pairs.imported - expected
@@ -73,6 +75,15 @@ def _concerned(trade: RegimeTrade) -> ir.Table:
     why = why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
     named = why.group_by(*_ROW).aggregate(measures=why.measure_id.collect(distinct=True))
     return rows.join(named, list(_ROW))
+
+
+def _with_target_trade(trade: RegimeTrade, pairs: ir.Table) -> ir.Table:
+    """The pairs where the exporter or the importer traded that heading with the target."""
+    target = trade.target_years
+    traded = target.select(state=target.reporter, traded=target.hs_code.substr(0, 4)).distinct()
+    by_exporter = pairs.semi_join(traded, [pairs.a == traded.state, pairs.heading == traded.traded])
+    by_importer = pairs.semi_join(traded, [pairs.b == traded.state, pairs.heading == traded.traded])
+    return by_exporter.union(by_importer.anti_join(by_exporter, ["a", "b", "heading", "year"]))
 
 
 def _lookalike_codes(trade: RegimeTrade) -> ir.Table:
