@@ -27,8 +27,8 @@ from _common import World, comparable, floor_sql, machine, parse_rows, scopes_ov
 
 from sanctionwatch import Regime, Store, check, resolve_regime
 from sanctionwatch._concordance import concordance_from
-from sanctionwatch.engine._flows import target_rows
-from sanctionwatch.engine._scope import editions_by_chapter, every_edition, scope_table
+from sanctionwatch.engine.flows import target_rows
+from sanctionwatch.engine.scope import editions_by_chapter, every_edition, scope_table
 from sanctionwatch.synth import GROUND_TRUTH, finding_keys
 
 

@@ -53,11 +53,12 @@ def test_wigs_after_the_2371_and_2375_bans_are_a_substitution(
     assert wig["rank"] == 1
     assert wig["score"] >= HIGH_SCORE
     assert {"2371-op8", "2375-op16"} <= set(wig["measure_id"].split(","))
-    assert wig["window"] == "2015-2016 vs 2018-2019"
+    # The data holds 2016 but not 2015: the window and the explanation name only 2016.
+    assert wig["window"] == "2016 vs 2018-2019"
     # 2016: US$2,085,393; 2018-2019: (22,382,754 + 31,063,572) / 2.
     assert wig["expected_usd"] == pytest.approx(2_085_393)
     assert wig["observed_usd"] == pytest.approx(26_723_163)
-    assert "rose from US$2.1m a year in 2015-2016 to US$26.7m in 2018-2019" in wig["explanation"]
+    assert "rose from US$2.1m a year in 2016 to US$26.7m in 2018-2019" in wig["explanation"]
     assert "comtrade_chn_imports_from_prk_annual.json: rows" in wig["sources"]
     assert all(s["hs_code"] != "2716" for s in found)
 
@@ -77,9 +78,9 @@ def test_kinds_and_top_narrow_the_list(demo_store: Store, un_dprk: Regime) -> No
 
 
 def test_lookalikes_are_data_with_reasons() -> None:
-    pairs = {(banned, code) for banned, code, _ in lookalikes()}
+    pairs = {(banned, code) for banned, code, _ in lookalikes("un-dprk")}
     assert {("2701", "2704"), ("2701", "2703"), ("2601", "2619"), ("2601", "2620")} <= pairs
-    assert all(reason for _, _, reason in lookalikes())
+    assert all(reason for _, _, reason in lookalikes("un-dprk"))
 
 
 def test_cli_ranks_and_formats(demo_store: Store) -> None:

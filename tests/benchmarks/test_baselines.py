@@ -15,7 +15,7 @@ from tests.engine.conftest import ban_on, regime_from
 
 from sanctionwatch import Regime, Store, check, ingest
 from sanctionwatch._concordance import CONCORDANCE
-from sanctionwatch.engine._scope import every_edition, scope_table
+from sanctionwatch.engine.scope import every_edition, scope_table
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from _common import comparable, floor_sql, scopes_overlap

@@ -11,7 +11,7 @@ from tests.engine.conftest import CheckRunner, ban_on, regime_from
 
 from sanctionwatch import Regime, Store, ingest
 from sanctionwatch._concordance import CONCORDANCE, load_concordance_into
-from sanctionwatch.engine._scope import scope_table
+from sanctionwatch.engine.scope import scope_table
 
 
 @pytest.fixture

@@ -118,12 +118,6 @@ def test_the_control_world_reports_both_sides_of_its_trade(control_world: Store)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the mirror-gap detector scores chance gaps between the two sides' reports as high: "
-    "CHN-USA HS 5606 in 2022 (1.73), DEU-TWN HS 2903 in 2018 (1.64), CHN-USA HS 3922 in 2021 "
-    "(1.28), MAF-JPN HS 1905 in 2020 (1.06)",
-)
 def test_a_world_without_evasion_has_no_high_score_signal(
     control_world: Store, un_dprk: Regime
 ) -> None:

@@ -2,16 +2,6 @@
 the test events that show whether a freeze holds, and the signs of trade evading the bans."""
 
 from sanctionwatch.analysis._caps import RUNNING_TOTALS, cap_running_totals
-from sanctionwatch.analysis._evasion import (
-    HIGH_SCORE,
-    SIGNALS,
-    SignalKind,
-    SignalParams,
-    Signals,
-    lookalikes,
-    neighbours,
-    signals,
-)
 from sanctionwatch.analysis._events import EVENTS, EventType, load_events, select_events
 from sanctionwatch.analysis._pressure import ALL_EXPORTS, ALL_MEASURES, REST, Pressure, pressure
 from sanctionwatch.analysis._relief import (
@@ -27,6 +17,16 @@ from sanctionwatch.analysis._relief import (
     package_names,
     relief,
     resolve_package,
+)
+from sanctionwatch.analysis.evasion import (
+    HIGH_SCORE,
+    SIGNALS,
+    SignalKind,
+    SignalParams,
+    Signals,
+    lookalikes,
+    neighbours,
+    signals,
 )
 
 __all__ = [

@@ -15,8 +15,8 @@ import pyarrow as pa
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch.engine import Findings
 from sanctionwatch.engine._barrels import default_factor, product_rows, with_barrels
-from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
+from sanctionwatch.engine.flows import target_flows
+from sanctionwatch.engine.scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.regime import Measure, Regime, Unit
 from sanctionwatch.store import Store
 

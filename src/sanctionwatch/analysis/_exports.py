@@ -18,8 +18,8 @@ import pyarrow as pa
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.engine._barrels import default_factor
-from sanctionwatch.engine._flows import target_flows
-from sanctionwatch.engine._scope import editions_by_chapter, match_scope, scope_table
+from sanctionwatch.engine.flows import target_flows
+from sanctionwatch.engine.scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
 from sanctionwatch.store import Store

@@ -13,9 +13,9 @@ from sanctionwatch._concordance import concordance_from
 from sanctionwatch.engine._barrels import product_rows
 from sanctionwatch.engine._caps import cap_findings, window_rows
 from sanctionwatch.engine._findings import FINDINGS, Findings
-from sanctionwatch.engine._flows import target_rows
 from sanctionwatch.engine._queries import find
-from sanctionwatch.engine._scope import (
+from sanctionwatch.engine.flows import target_rows
+from sanctionwatch.engine.scope import (
     checkable,
     consignment_rows,
     editions_by_chapter,

@@ -31,14 +31,14 @@ from sanctionwatch.engine import _compiled
 from sanctionwatch.engine._bans import ban_findings, coarse_findings, with_rules
 from sanctionwatch.engine._barrels import PRODUCTS
 from sanctionwatch.engine._caps import WINDOWS, cap_steps, supplier_baselines, within_data
-from sanctionwatch.engine._flows import (
+from sanctionwatch.engine.flows import (
     counted_once,
     finest_level,
     one_frequency,
     one_side,
     target_rows,
 )
-from sanctionwatch.engine._scope import (
+from sanctionwatch.engine.scope import (
     CONSIGNMENT,
     MEASURES,
     RULES,

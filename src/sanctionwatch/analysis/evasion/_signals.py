@@ -1,0 +1,221 @@
+"""`signals`: run the registered detectors over the regime's trade, rank, explain and trace.
+
+Every score is `evidence x weight`: evidence is how far past its threshold the signal is on a
+log scale (1 at the threshold), weight is log10(1 + US$ at stake / minimum value), so a
+signal just past its thresholds with the minimum value at stake scores about 0.3, and one
+ten times past them with a hundred times the minimum scores about 20.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from sanctionwatch.analysis.evasion._model import (
+    HIGH_SCORE,
+    SERIES,
+    SIGNALS,
+    Candidate,
+    SignalParams,
+    Signals,
+)
+from sanctionwatch.analysis.evasion._registry import DETECTORS, SignalKind
+from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.regime import Regime
+from sanctionwatch.store import Store
+
+__all__ = ["signals"]
+
+_WHAT_COLUMNS = (
+    "kind: substitution, relabelling, diversion, unit-value or mirror-gap; expected_usd: the "
+    "yearly value before the measure (substitution, relabelling, diversion), the value at the "
+    "median unit value (unit-value) or the exporter's value plus the CIF margin (mirror-gap); "
+    "observed_usd: the yearly value after, the declared value, or the importer's value"
+)
+_KEYS = pa.schema(
+    [
+        ("rank", pa.int64()),
+        ("reporter", pa.string()),
+        ("partner", pa.string()),
+        ("trade", pa.string()),
+        ("prefix", pa.string()),
+        ("first_year", pa.int32()),
+        ("last_year", pa.int32()),
+    ]
+)
+_LINES = pa.schema(
+    [
+        ("rank", pa.int64()),
+        ("series", pa.string()),
+        ("reporter", pa.string()),
+        ("partner", pa.string()),
+        ("trade", pa.string()),
+        ("prefix", pa.string()),
+        ("factor", pa.float64()),
+    ]
+)
+
+
+def signals(
+    store: Store,
+    regime: Regime,
+    *,
+    kinds: Iterable[SignalKind | str] | None = None,
+    params: SignalParams | None = None,
+    top: int | None = None,
+) -> Signals:
+    """Evasion signals in `store` around the measures of `regime`, best first.
+
+    Only trade that concerns the regime is read: the target's, its neighbours' and its
+    counterparts', in codes its measures or their look-alikes name (`RegimeTrade`).
+    `kinds`: which detectors run (default all). `params`: thresholds (see `SignalParams`).
+    `top`: keep only the best `top` signals.
+    """
+    chosen = set(DETECTORS) if kinds is None else {SignalKind(kind) for kind in kinds}
+    chosen_params = params or SignalParams()
+    with RegimeTrade(store, regime, chosen_params) as trade:
+        found = [
+            {**candidate, "kind": kind.value}
+            for kind, detect in DETECTORS.items()
+            if kind in chosen
+            for candidate in detect(trade)
+        ]
+        found = _ranked(_without_relabelled(found), top)
+        sources = _sources(trade, found)
+        series = _series(trade, found)
+    rows = [
+        {
+            **{name: signal.get(name) for name in SIGNALS.names},
+            "sources": "; ".join(
+                f"{ref['source_file']}: {_spans(ref['rows'])}"
+                for ref in sources.get(signal["rank"], [])
+            ),
+        }
+        for signal in found
+    ]
+    return Signals(
+        regime=regime.id,
+        target=regime.target,
+        params=chosen_params,
+        table=pa.Table.from_pylist(rows, schema=SIGNALS),
+        series=pa.Table.from_pylist(series, schema=SERIES),
+        flows=sources,
+        notes=(
+            _WHAT_COLUMNS,
+            "scores are evidence x weight: evidence is 1 at a signal's thresholds and grows "
+            "with the log of how far past them it is; weight is log10(1 + US$ at stake / "
+            f"US${chosen_params.min_value_usd:,.0f}); {HIGH_SCORE:g} or more is a high score",
+        ),
+    )
+
+
+def _without_relabelled(found: list[Candidate]) -> list[Candidate]:
+    """A code that is a relabelling is not also a substitution for the same reporter."""
+    relabelled = {(s["reporter"], s["hs_code"]) for s in found if s["kind"] == "relabelling"}
+    return [
+        s
+        for s in found
+        if s["kind"] != "substitution" or (s["reporter"], s["hs_code"]) not in relabelled
+    ]
+
+
+def _ranked(found: list[Candidate], top: int | None) -> list[Candidate]:
+    found = sorted(
+        found, key=lambda s: (-s["score"], s["kind"], s["reporter"] or "", s["hs_code"] or "")
+    )
+    found = found[:top] if top is not None else found
+    return [dict(signal, rank=rank) for rank, signal in enumerate(found, start=1)]
+
+
+def _spans(rows: list[int]) -> str:
+    """Row numbers as ranges: rows 1-3,7."""
+    spans: list[list[int]] = []
+    for row in sorted(set(rows)):
+        if spans and spans[-1][1] == row - 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return "rows " + ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _sources(trade: RegimeTrade, found: list[Candidate]) -> dict[int, list[dict[str, Any]]]:
+    """The stored rows behind each signal, by rank: file and row numbers."""
+    keys = [dict(key, rank=s["rank"]) for s in found for key in s["keys"]]
+    if not keys:
+        return {}
+    wanted = ibis.memtable(pa.Table.from_pylist(keys, schema=_KEYS))
+    flows = trade.store.flows
+    flows = flows.filter(flows.hs_level > 0)
+    flows = flows.mutate(
+        reporter=flows.reporter_iso3.fill_null(flows.reporter_code.cast("string")),
+        partner=flows.partner_iso3.fill_null(flows.partner_code.cast("string")),
+        trade=flows.flow.substitute({"re-import": "import", "re-export": "export"}),
+        year=flows.period_start.year().cast("int32"),
+    )
+    target = [trade.target, str(trade.regime.target_code)]
+    joined = flows.join(
+        wanted,
+        [
+            flows.reporter == wanted.reporter,
+            flows.trade == wanted.trade,
+            (wanted.prefix == "")
+            | flows.hs_code.startswith(wanted.prefix)
+            | wanted.prefix.startswith(flows.hs_code),
+            flows.year >= wanted.first_year,
+            flows.year <= wanted.last_year,
+            ibis.ifelse(
+                wanted.partner == "*", ~flows.partner.isin(target), flows.partner == wanted.partner
+            ),
+        ],
+    )
+    rows = (
+        joined.group_by(joined.rank, joined.source_file)
+        .aggregate(rows=joined.source_row.collect(distinct=True))
+        .order_by("rank", "source_file")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    by_rank: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_rank.setdefault(row["rank"], []).append(
+            {"source_file": row["source_file"], "rows": sorted(row["rows"])}
+        )
+    return by_rank
+
+
+def _series(trade: RegimeTrade, found: list[Candidate]) -> list[dict[str, Any]]:
+    """What each signal's chart draws: yearly values of its flows, or unit values."""
+    points = [dict(point, rank=s["rank"]) for s in found for point in s.get("points", [])]
+    lines = [dict(line, rank=s["rank"]) for s in found for line in s.get("lines", [])]
+    if not lines:
+        return points
+    wanted = ibis.memtable(pa.Table.from_pylist(lines, schema=_LINES))
+    years = trade.years()
+    joined = years.join(
+        wanted,
+        [
+            years.reporter == wanted.reporter,
+            years.trade == wanted.trade,
+            (wanted.prefix == "") | years.hs_code.startswith(wanted.prefix),
+            ibis.ifelse(wanted.partner == "*", ~years.with_target, years.partner == wanted.partner),
+        ],
+    )
+    sums = joined.group_by("rank", "series", "year", "factor").aggregate(
+        world=joined.value_usd.sum(where=joined.is_world),
+        others=joined.value_usd.sum(where=~joined.is_world),
+    )
+    value = ibis.greatest(sums.world.fill_null(0.0), sums.others.fill_null(0.0)) * sums.factor
+    drawn = sums.select("rank", "series", "year", value=value).order_by("rank", "series", "year")
+    return points + [
+        {
+            "rank": row["rank"],
+            "series": row["series"],
+            "category": str(row["year"]),
+            "value": row["value"],
+            "unit": "US$",
+        }
+        for row in drawn.to_pyarrow().to_pylist()
+    ]
