@@ -54,7 +54,7 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.9
 """Chosen on the labelled evaluation set (`sanctionwatch.screening.evaluate`)."""
 
-CANDIDATE_SIMILARITY = 0.5
+CANDIDATE_SIMILARITY = 0.6
 """Fewest letters in agreement (a share) for a listed name to be named as a row's nearest
 candidate when nothing reaches the threshold: below it, a name is no candidate at all."""
 
@@ -334,9 +334,14 @@ class Screener:
         """The matches, and the results: every row, with its matches or its nearest one."""
         results: dict[tuple[int, int], dict[str, Any]] = {}
         nearest: dict[int, dict[str, Any]] = {}
+        # A name repeated with the same evidence scores the same on every row: scored once.
+        known: dict[tuple[Any, ...], dict[str, Any]] = {}
         for match in found.to_pylist():
             entry_id, list_name = self._names[match["name_id"]]
-            scored = self._scored(match, entry_id, list_name)
+            key = tuple(match[k] for k in ("name", "birth_date", "country", "imo", "name_id"))
+            if key not in known:
+                known[key] = self._scored(match, entry_id, list_name)
+            scored = {**known[key], "row": match["row"]}
             if scored["score"] >= threshold:
                 results[(match["row"], entry_id)] = scored
             elif scored["score"] > nearest.get(match["row"], {}).get("score", -1.0):
