@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,22 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 
-__all__ = ["csv_text", "json_text", "spreadsheet_safe", "table_csv_text", "write_atomic"]
+__all__ = [
+    "csv_text",
+    "json_text",
+    "spreadsheet_safe",
+    "table_csv_text",
+    "tool_version",
+    "write_atomic",
+]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def tool_version() -> str:
+    """The installed version of sanctionwatch, which outputs name so a reader can tell which
+    release produced them."""
+    return version("sanctionwatch")
 
 
 def _finite(value: Any) -> Any:

@@ -197,13 +197,20 @@ def test_the_output_suffix_names_the_format(store: str, tmp_path: Path) -> None:
     assert _strict_loads(as_json.read_text(encoding="utf-8"))["summary"]["findings"] >= 1
     assert as_csv.read_text(encoding="utf-8").startswith("measure_id,resolution,")
     assert "Bans" in as_text.read_text(encoding="utf-8")
+    before = as_json.read_bytes()
     code, out, err = run("check", "--store", store, "--format", "csv", "--output", str(as_json))
-    assert code == 0
-    assert as_json.read_text(encoding="utf-8").startswith("measure_id,")
-    unknown = tmp_path / "findings.xlsx"
+    assert _one_line_error(code, out, err) == (
+        f"error: Invalid value for '--format' / '--output': --format csv does not match "
+        f"{as_json}, whose suffix names json; drop --format or name a .csv file"
+    )
+    assert as_json.read_bytes() == before
+    unknown = tmp_path / "findings.dat"
     code, out, err = run("check", "--store", store, "--output", str(unknown))
-    assert "cannot tell the format from the suffix .xlsx" in _one_line_error(code, out, err)
+    assert "cannot tell the format from the suffix .dat" in _one_line_error(code, out, err)
     assert not unknown.exists()
+    code, out, err = run("check", "--store", store, "--format", "csv", "--output", str(unknown))
+    assert code == 0, out + err
+    assert unknown.read_text(encoding="utf-8").startswith("measure_id,")
 
 
 def test_csv_cells_that_start_a_formula_are_neutralised(store: str) -> None:

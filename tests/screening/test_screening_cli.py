@@ -34,19 +34,17 @@ def test_load_screen_and_export(tmp_path: Path) -> None:
     assert code == 0, output
     payload = json.loads(output)
     assert payload["lists"] == ["un@2020-03-20", "ofac@2024-05-03"]
-    first = payload["matches"][0]
+    first = payload["results"][0]
     assert set(first) >= {"row", "name", "list", "ref", "matched_name", "score", "explanation"}
-    assert {(m["row"], m["ref"]) for m in payload["matches"]} == {
-        (1, "KPi.033"),
-        (1, "19609"),
-        (3, "17084"),
-    }
+    matches = [m for m in payload["results"] if m["status"] == "match"]
+    assert {(m["row"], m["ref"]) for m in matches} == {(1, "KPi.033"), (1, "19609"), (3, "17084")}
+    assert [m["status"] for m in payload["results"] if m["row"] == 2] == ["no match"]
     ftm = tmp_path / "matches.jsonl"
     code, output = invoke(
         "screen", str(names), "--store", store, "--format", "csv", "--ftm", str(ftm)
     )
     assert code == 0, output
-    assert "row,name,list" in output
+    assert "row,name,status,list" in output
     assert '"Similar"' in ftm.read_text("utf-8")
     exported = tmp_path / "entities.jsonl"
     code, _ = invoke("lists", "export", "--store", store, "--output", str(exported))

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from sanctionwatch._format import counted, usd
 from sanctionwatch._output import table_csv_text
+from sanctionwatch._workbook import pressure_sheets, relief_sheets, workbook_source
 from sanctionwatch.analysis import (
     EventType,
     Pressure,
@@ -23,7 +24,9 @@ from sanctionwatch.analysis import (
     select_events,
 )
 from sanctionwatch.cli._app import (
+    FormatOption,
     OutputFormat,
+    OutputOption,
     StoreOption,
     app,
     check_range,
@@ -31,6 +34,7 @@ from sanctionwatch.cli._app import (
     dumps,
     emit,
     open_store,
+    output_format,
     write_text,
 )
 from sanctionwatch.regime import resolve_regime
@@ -40,7 +44,7 @@ __all__ = ["events_command", "pressure_command", "relief_command"]
 RegimeOption = Annotated[
     str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
+TextFormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 """Years a --baseline may name: trade statistics reach no further either way."""
 
@@ -81,13 +85,37 @@ def pressure_command(
         str | None,
         typer.Option("--as-of", help="Measures in force on this day (YYYY-MM-DD); default today."),
     ] = None,
-    format: FormatOption = OutputFormat.table,
+    format: FormatOption = None,
+    output: OutputOption = None,
 ) -> None:
     """Share of the target's export earnings the measures cut, by year, measure and partner."""
+    chosen = output_format(format, output)
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
         result = pressure(opened, loaded, baseline=baseline, hs=hs, as_of=_day(as_of, "--as-of"))
-    emit(result, format, lambda: _pressure_tables(result))
+        facts = [
+            ("target", result.target),
+            ("baseline year", result.baseline_year),
+            ("baseline earnings (US$)", result.baseline_earnings_usd),
+            ("measures in force on", result.as_of),
+            ("HS codes asked for", hs),
+            ("overlaps", result.overlap_rule),
+        ]
+        emit(
+            result,
+            chosen,
+            lambda: _pressure_tables(result),
+            output,
+            workbook=lambda: (
+                pressure_sheets(result),
+                workbook_source(
+                    opened,
+                    regime=loaded,
+                    facts=[(label, value) for label, value in facts if value is not None],
+                    notes=[*result.notes, *(f"source: {s}" for s in result.sources)],
+                ),
+            ),
+        )
 
 
 def _pressure_tables(result: Pressure) -> None:
@@ -154,13 +182,33 @@ def relief_command(
             help="Baseline year; repeat for a range. Default: first year.",
         ),
     ] = None,
-    format: FormatOption = OutputFormat.table,
+    format: FormatOption = None,
+    output: OutputOption = None,
 ) -> None:
     """Relief packages side by side: earnings restored, pressure kept, measures remaining."""
+    chosen = output_format(format, output)
     loaded = [resolve_package(p) for p in packages]
     with open_store(store) as opened:
         result = relief(opened, loaded, baselines=baseline or None)
-    emit(result, format, lambda: _relief_table(result))
+        emit(
+            result,
+            chosen,
+            lambda: _relief_table(result),
+            output,
+            workbook=lambda: (
+                relief_sheets(result),
+                workbook_source(
+                    opened,
+                    facts=[
+                        ("baseline years", ", ".join(str(y) for y in result.baseline_years)),
+                        *((f"package {e.package.name}", e.source) for e in result.estimates),
+                    ],
+                    notes=[
+                        f"{e.package.name}: {note}" for e in result.estimates for note in e.notes
+                    ],
+                ),
+            ),
+        )
 
 
 def _relief_table(result: Relief) -> None:
@@ -212,7 +260,7 @@ def events_command(
         str | None,
         typer.Option("--package", help="Only events that break this package's commitments."),
     ] = None,
-    format: FormatOption = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Test events from the CNS and CSIS lists; with --package, those that break a freeze."""
     wanted: list[EventType] | None = None

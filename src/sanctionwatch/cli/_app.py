@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Protocol
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -25,12 +26,16 @@ from typer.core import TyperGroup
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import json_text, write_atomic
+from sanctionwatch._workbook import WorkbookSource, write_workbook
 from sanctionwatch.store import Store, default_store_location
 
 __all__ = [
     "FormatOption",
     "OutputFormat",
+    "OutputOption",
+    "ResultFormat",
     "StoreOption",
+    "Workbook",
     "app",
     "byte_progress",
     "check_range",
@@ -115,16 +120,34 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class ResultFormat(StrEnum):
+    """The formats of a command whose result may go to --output: text, or an Excel workbook."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 FormatOption = Annotated[
-    OutputFormat | None,
+    ResultFormat | None,
     typer.Option(
         "--format",
-        help="table, json or csv. Default: table, or what the --output file's suffix "
-        "names (.json, .csv, .txt).",
+        help="table, json, csv or xlsx (needs --output). Default: table, or what the "
+        "--output file's suffix names (.json, .csv, .xlsx, .txt for the table).",
         show_default=False,
     ),
 ]
 """`--format` of a command writing to `--output`: see `output_format`."""
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        help="Write to this file instead of stdout; its suffix names the format.",
+        show_default=False,
+    ),
+]
 
 StoreOption = Annotated[
     str | None,
@@ -191,24 +214,45 @@ def dumps(payload: Any) -> str:
     return json_text(payload)
 
 
-_SUFFIX_FORMATS = {".json": OutputFormat.json, ".csv": OutputFormat.csv, ".txt": OutputFormat.table}
+_SUFFIX_FORMATS = {
+    ".json": ResultFormat.json,
+    ".csv": ResultFormat.csv,
+    ".xlsx": ResultFormat.xlsx,
+    ".txt": ResultFormat.table,
+}
 
 
-def output_format(format: OutputFormat | None, output: Path | None) -> OutputFormat:
-    """The format asked for; without --format, the one `output`'s suffix names (table when
-    printing)."""
-    if format is not None:
-        return format
-    if output is None:
-        return OutputFormat.table
-    named = _SUFFIX_FORMATS.get(output.suffix.lower())
-    if named is None:
+def output_format(format: ResultFormat | None, output: Path | None) -> ResultFormat:
+    """The format asked for, or the one `output`'s suffix names (table when printing).
+
+    A --format the suffix contradicts is refused rather than written under a misleading
+    name, and a workbook is never written to the terminal."""
+    named = _SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if format is not None and named is not None and format is not named:
         raise typer.BadParameter(
-            f"{output}: cannot tell the format from the suffix "
-            f"{output.suffix or '(none)'}; name a .json, .csv or .txt file, or give --format",
-            param_hint="'--output'",
+            f"--format {format.value} does not match {output}, whose suffix names "
+            f"{named.value}; drop --format or name a {_suffix(format)} file",
+            param_hint="'--format' / '--output'",
         )
-    return named
+    if format is ResultFormat.xlsx and output is None:
+        raise typer.BadParameter(
+            "an Excel workbook is not text for the terminal; name a file with --output FILE.xlsx",
+            param_hint="'--format'",
+        )
+    chosen = format or named
+    if chosen is not None:
+        return chosen
+    if output is None:
+        return ResultFormat.table
+    raise typer.BadParameter(
+        f"{output}: cannot tell the format from the suffix {output.suffix or '(none)'}; "
+        "name a .json, .csv, .xlsx or .txt file, or give --format",
+        param_hint="'--output'",
+    )
+
+
+def _suffix(format: ResultFormat) -> str:
+    return next(suffix for suffix, named in _SUFFIX_FORMATS.items() if named is format)
 
 
 def shown_text(show: Callable[[], None]) -> str:
@@ -224,18 +268,27 @@ class _Exported(Protocol):
     def to_csv(self) -> str: ...
 
 
+Workbook = Callable[[], tuple[Mapping[str, pa.Table], WorkbookSource]]
+"""A result's sheets and its source sheet, asked for only when a workbook is written."""
+
+
 def emit(
     result: _Exported,
-    format: OutputFormat | None,
+    format: ResultFormat,
     show: Callable[[], None],
-    output: Path | None = None,
+    output: Path | None,
+    *,
+    workbook: Workbook,
 ) -> None:
-    """A result as JSON, CSV or the tables `show` prints: to `output` when named (in the format
-    its suffix names when --format is not given), else to stdout."""
-    chosen = output_format(format, output)
-    if chosen is OutputFormat.json:
+    """A result as JSON, CSV, an Excel workbook or the tables `show` prints: to `output` when
+    named, else to stdout (`format` as `output_format` chose it)."""
+    if format is ResultFormat.xlsx and output is not None:
+        sheets, source = workbook()
+        write_workbook(output, sheets, source)
+        err_console.print(Text(f"wrote {output}"), highlight=False)
+    elif format is ResultFormat.json:
         write_text(result.to_json(), output)
-    elif chosen is OutputFormat.csv:
+    elif format is ResultFormat.csv:
         write_text(result.to_csv(), output)
     elif output is not None:
         write_text(shown_text(show), output)

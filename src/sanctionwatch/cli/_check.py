@@ -12,9 +12,10 @@ from rich.text import Text
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
 from sanctionwatch._format import counted
+from sanctionwatch._workbook import findings_sheets, workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
-    OutputFormat,
+    OutputOption,
     StoreOption,
     app,
     check_range,
@@ -83,14 +84,12 @@ def check_command(
         ),
     ] = None,
     format: FormatOption = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
-    ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Check a regime against the store: ban findings per flow, cap findings per period."""
     first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
     check_range(("--from", first, period_from), ("--to", last, period_to))
-    format = output_format(format, output)
+    chosen = output_format(format, output)
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
         findings = check(
@@ -101,7 +100,28 @@ def check_command(
             barrels_per_tonne=barrels_per_tonne,
             as_of_ingest=as_of_ingest,
         )
-    _emit(findings, format, output)
+        _warn(findings)
+        facts = [
+            ("period from", period_from),
+            ("period to", period_to),
+            ("barrels per tonne", barrels_per_tonne),
+            ("as of ingest", as_of_ingest),
+        ]
+        emit(
+            findings,
+            chosen,
+            lambda: render_table(findings),
+            output,
+            workbook=lambda: (
+                findings_sheets(findings),
+                workbook_source(
+                    opened,
+                    regime=loaded,
+                    facts=[(label, value) for label, value in facts if value is not None],
+                    notes=findings.summary.get("warnings", []),
+                ),
+            ),
+        )
 
 
 @app.command("demo")
@@ -121,11 +141,6 @@ def demo_command(
     _warn(result.findings)
     console.print(f"wrote {result.findings_json} and {result.findings_csv}")
     console.print(f"wrote the report {result.report}", highlight=False)
-
-
-def _emit(findings: Findings, format: OutputFormat | None, output: Path | None) -> None:
-    _warn(findings)
-    emit(findings, format, lambda: render_table(findings), output)
 
 
 def _warn(findings: Findings) -> None:

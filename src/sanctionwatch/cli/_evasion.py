@@ -8,8 +8,19 @@ import typer
 from rich.table import Table
 
 from sanctionwatch._format import counted
+from sanctionwatch._workbook import signals_sheets, workbook_source
 from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
-from sanctionwatch.cli._app import OutputFormat, StoreOption, app, console, emit, finite, open_store
+from sanctionwatch.cli._app import (
+    FormatOption,
+    OutputOption,
+    StoreOption,
+    app,
+    console,
+    emit,
+    finite,
+    open_store,
+    output_format,
+)
 from sanctionwatch.regime import resolve_regime
 
 __all__ = ["signals_command"]
@@ -59,16 +70,37 @@ def signals_command(
     top: Annotated[
         int | None, typer.Option("--top", min=1, max=1_000_000, help="Only the best N signals.")
     ] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    format: FormatOption = None,
+    output: OutputOption = None,
 ) -> None:
     """Evasion signals, best first: substitution, relabelling, diversion, prices, mirrors."""
+    chosen = output_format(format, output)
     loaded = resolve_regime(regime)
     params = SignalParams(min_value_usd=min_value, window_years=window)
     with open_store(store) as opened:
         result = signals(opened, loaded, kinds=_kinds(kind), params=params, top=top)
-    emit(result, format, lambda: _table(result))
+        facts = [
+            ("target", result.target),
+            ("kinds", kind or "all"),
+            ("smallest value (US$ a year)", min_value),
+            ("window (years)", window),
+            ("top", top),
+        ]
+        emit(
+            result,
+            chosen,
+            lambda: _table(result),
+            output,
+            workbook=lambda: (
+                signals_sheets(result),
+                workbook_source(
+                    opened,
+                    regime=loaded,
+                    facts=[(label, value) for label, value in facts if value is not None],
+                    notes=result.notes,
+                ),
+            ),
+        )
 
 
 def _table(result: Signals) -> None:

@@ -6,29 +6,35 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
 from rich.table import Table
 
+from sanctionwatch import Store
 from sanctionwatch._format import counted
-from sanctionwatch._output import csv_text, table_csv_text
+from sanctionwatch._output import csv_text
+from sanctionwatch._workbook import screening_sheets, workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
+    OutputOption,
     StoreOption,
     app,
     byte_progress,
     console,
     dumps,
+    emit,
     finite,
     open_store,
     output_format,
-    shown_text,
     write_text,
 )
 from sanctionwatch.screening import (
     DEFAULT_THRESHOLD,
     LIST_SOURCES,
+    MATCH,
     ListDiff,
+    Screening,
     diff_lists,
     list_entities,
     load_list,
@@ -160,8 +166,15 @@ def export_command(
 @app.command("screen")
 def screen_command(
     file: Annotated[
-        Path, typer.Argument(help="CSV with a name column; optional birth_date, country, imo.")
-    ],
+        Path | None,
+        typer.Argument(
+            help="CSV with a name column; optional birth_date, country, imo.", show_default=False
+        ),
+    ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", help="A name to screen instead of a file; repeat for more."),
+    ] = None,
     store: StoreOption = None,
     lists: ListsOption = _ALL_LISTS,
     threshold: Annotated[
@@ -171,70 +184,94 @@ def screen_command(
         ),
     ] = DEFAULT_THRESHOLD,
     format: FormatOption = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", help="Write here instead of stdout.")
-    ] = None,
+    output: OutputOption = None,
     ftm: Annotated[
         Path | None,
         typer.Option("--ftm", help="Also write the matches as followthemoney JSON lines here."),
     ] = None,
 ) -> None:
-    """Screen names against the stored lists: every match with its score and explanation."""
-    format = output_format(format, output)
-    with open_store(store) as opened, byte_progress(f"screening {file.name}") as progress:
-        result = screen(
-            opened, file, lists=lists.split(","), threshold=threshold, progress=progress
+    """Screen names against the stored lists: every row's matches, or its nearest candidate."""
+    chosen = output_format(format, output)
+    if (file is None) == (not name):
+        raise typer.BadParameter(
+            "give a names FILE or --name, not both" if name else "give a names FILE or --name NAME",
+            param_hint="'FILE' / '--name'",
         )
-    if ftm is not None:
-        write_text(to_json_lines(match_entities(result.matches, source_label=str(file))), ftm)
-    rows = result.matches.to_pylist()
-    if format is OutputFormat.json:
-        payload: dict[str, Any] = {
-            "lists": list(result.lists),
-            "threshold": result.threshold,
-            "rows": result.rows,
-            "matches": [_match_json(row) for row in rows],
-        }
-        write_text(dumps(payload), output)
-        return
-    if format is OutputFormat.csv:
-        write_text(table_csv_text(result.matches), output)
-        return
+    label = f"screening {file.name}" if file is not None else "screening names"
+    with open_store(store) as opened, byte_progress(label) as progress:
+        result = screen(
+            opened,
+            file,
+            names=name or (),
+            lists=lists.split(","),
+            threshold=threshold,
+            progress=progress,
+        )
+        if ftm is not None:
+            source_label = str(file) if file is not None else "--name"
+            write_text(
+                to_json_lines(match_entities(result.matches, source_label=source_label)), ftm
+            )
+        emit(
+            result,
+            chosen,
+            lambda: console.print(_results_table(result)),
+            output,
+            workbook=lambda: (
+                screening_sheets(result),
+                workbook_source(
+                    opened,
+                    ingests=False,
+                    facts=[
+                        ("names from", str(file) if file is not None else "--name"),
+                        ("threshold", result.threshold),
+                    ],
+                    tables=[("lists", _lists_used(opened, result.lists))],
+                ),
+            ),
+        )
+
+
+def _results_table(result: Screening) -> Table:
+    rows = result.results.to_pylist()
+    matched = sum(1 for row in rows if row["status"] == MATCH)
     table = Table(
-        title=f"{counted(len(rows), 'match', 'matches')} in {counted(result.rows, 'row')} "
-        f"(lists: {', '.join(result.lists)})",
+        title=f"{counted(matched, 'match', 'matches')} in {counted(result.rows, 'row')} "
+        f"(lists: {', '.join(result.lists)}; threshold {result.threshold:g})",
         title_justify="left",
     )
-    for column in ("row", "name", "list", "ref", "matched name", "score", "explanation"):
+    for column in ("row", "name", "status", "list", "ref", "matched name", "score", "explanation"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             str(row["row"]),
-            row["name"],
-            row["list"],
-            row["ref"],
-            row["matched_name"],
-            f"{row['score']:.2f}",
-            row["explanation"],
+            row["name"] or "",
+            row["status"],
+            row["list_version"] or "",
+            row["ref"] or "",
+            row["matched_name"] or "",
+            f"{row['score']:.2f}" if row["score"] is not None else "",
+            row["explanation"] or "",
         )
-    if output is not None:
-        write_text(shown_text(lambda: console.print(table)), output)
-        return
-    console.print(table)
+    return table
 
 
-def _match_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "row": row["row"],
-        "name": row["name"],
-        "list": row["list"],
-        "ref": row["ref"],
-        "matched_name": row["matched_name"],
-        "score": row["score"],
-        "explanation": row["explanation"],
-        "schema": row["schema"],
-        "list_version": row["list_version"],
-    }
+def _lists_used(store: Store, versions: tuple[str, ...]) -> pa.Table:
+    """The stored list versions a screening used: version, publication date, file, entries."""
+    used = [item for item in stored_lists(store) if item.version in versions]
+    return pa.Table.from_pylist(
+        [
+            {
+                "version": item.version,
+                "published": item.published,
+                "published_from": item.published_from,
+                "file": item.file,
+                "entries": item.entries,
+                "loaded_at": item.loaded_at,
+            }
+            for item in used
+        ]
+    )
 
 
 def _diff_rows(difference: ListDiff) -> list[tuple[str, str, str, str]]:

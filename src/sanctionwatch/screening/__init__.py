@@ -30,13 +30,18 @@ from sanctionwatch.screening._lists import (
     stored_lists,
 )
 from sanctionwatch.screening._match import (
+    CANDIDATE_SIMILARITY,
     DEFAULT_THRESHOLD,
+    MATCH,
     MATCHES,
     MAX_NAME_LENGTH,
+    NO_MATCH,
     QUERIES,
+    RESULTS,
     ProgressCallback,
     Screener,
     Screening,
+    name_queries,
     read_queries,
     screen,
 )
@@ -52,12 +57,16 @@ from sanctionwatch.screening._ofac import DPRK_PROGRAMMES, read_ofac_list
 from sanctionwatch.screening._un import read_un_list
 
 __all__ = [
+    "CANDIDATE_SIMILARITY",
     "DEFAULT_THRESHOLD",
     "DPRK_PROGRAMMES",
     "LIST_SOURCES",
+    "MATCH",
     "MATCHES",
     "MAX_NAME_LENGTH",
+    "NO_MATCH",
     "QUERIES",
+    "RESULTS",
     "SPELLING_AGREEMENT",
     "DroppedName",
     "EntryChange",
@@ -83,6 +92,7 @@ __all__ = [
     "load_list",
     "match_entities",
     "name_key",
+    "name_queries",
     "open_list",
     "read_list",
     "read_ofac_list",

@@ -10,6 +10,7 @@ Python, where a date of birth, a country or an IMO number raise or lower their s
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._output import csv_text, json_text, tool_version
 from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._lists import LIST_SOURCES, select_lists
 from sanctionwatch.screening._model import ListEntry, ListFile, ListName
@@ -31,19 +33,31 @@ from sanctionwatch.screening._names import block_keys, literal_form, name_key
 from sanctionwatch.store import Store
 
 __all__ = [
+    "CANDIDATE_SIMILARITY",
     "DEFAULT_THRESHOLD",
+    "MATCH",
     "MATCHES",
     "MAX_NAME_LENGTH",
+    "NO_MATCH",
     "QUERIES",
+    "RESULTS",
     "ProgressCallback",
     "Screener",
     "Screening",
+    "name_queries",
     "read_queries",
     "screen",
 ]
 
 DEFAULT_THRESHOLD = 0.9
 """Chosen on the labelled evaluation set (`sanctionwatch.screening.evaluate`)."""
+
+CANDIDATE_SIMILARITY = 0.6
+"""Fewest letters in agreement (a share) for a listed name to be named as a row's nearest
+candidate when nothing reaches the threshold: below it, a name is no candidate at all."""
+
+MATCH, NO_MATCH = "match", "no match"
+"""A result row's status: a listed entry scoring at least the threshold, or none did."""
 
 MAX_NAME_LENGTH = 1000
 """Longest query name screened, in characters: far above any listed name (the longest, an
@@ -61,19 +75,31 @@ QUERIES = pa.schema(
         ("imo", pa.string()),
     ]
 )
-MATCHES = pa.schema(
-    [
-        ("row", pa.int64()),
-        ("name", pa.string()),
-        ("list", pa.string()),
-        ("list_version", pa.string()),
-        ("ref", pa.string()),
-        ("schema", pa.string()),
-        ("matched_name", pa.string()),
-        ("score", pa.float64()),
-        ("explanation", pa.string()),
-    ]
+_ENTRY_FIELDS = [
+    ("list", pa.string()),
+    ("list_version", pa.string()),
+    ("list_published", pa.date32()),
+    ("ref", pa.string()),
+    ("schema", pa.string()),
+    ("matched_name", pa.string()),
+    ("score", pa.float64()),
+    ("programme", pa.string()),
+    ("listed_on", pa.date32()),
+    ("designation", pa.string()),
+    ("reason", pa.string()),
+    ("link", pa.string()),
+    ("explanation", pa.string()),
+]
+MATCHES = pa.schema([("row", pa.int64()), ("name", pa.string()), *_ENTRY_FIELDS])
+"""Each match: the query row and name, the listed entry (its list and that list's
+publication date, reference, programme, listing date, designation, the list's narrative as
+`reason`, a link where the list gives one), the score and how it was reached."""
+RESULTS = pa.schema(
+    [("row", pa.int64()), ("name", pa.string()), ("status", pa.string()), *_ENTRY_FIELDS]
 )
+"""Every query row: one line per match (status `match`), or one line with status `no match`
+and the nearest candidate below the threshold, with its score, if any listed name came near
+(see `CANDIDATE_SIMILARITY`); the entry's fields are empty otherwise."""
 
 _ROMANISED = 0.97
 _REORDERED = 0.95
@@ -92,18 +118,41 @@ _KIND_LABELS = {
 
 @dataclass(frozen=True)
 class Screening:
-    """The matches of one screening (best first within each row) and the lists it used."""
+    """One screening: `matches` (MATCHES, best first within each row), `results` (RESULTS:
+    every query row, matched or not), the lists it used and the threshold."""
 
     matches: pa.Table
+    results: pa.Table
     lists: tuple[str, ...]
     rows: int
     threshold: float
+
+    def records(self) -> dict[str, Any]:
+        """Plain data for JSON: the screening's terms, then every row's result."""
+        return {
+            "lists": list(self.lists),
+            "threshold": self.threshold,
+            "tool_version": tool_version(),
+            "rows": self.rows,
+            "results": self.results.to_pylist(),
+        }
+
+    def to_json(self) -> str:
+        return json_text(self.records())
+
+    def to_csv(self) -> str:
+        """One line per result; each line also names the threshold and the tool's version, so
+        a line copied elsewhere keeps the terms it was found under."""
+        columns = [*self.results.column_names, "threshold", "tool_version"]
+        terms = {"threshold": self.threshold, "tool_version": tool_version()}
+        return csv_text(columns, ({**row, **terms} for row in self.results.to_pylist()))
 
 
 @dataclass(frozen=True)
 class _Indexed:
     entry: ListEntry
     version: str
+    published: dt.date
 
     @property
     def country_codes(self) -> frozenset[str]:
@@ -125,7 +174,7 @@ class Screener:
         for listed in self.lists:
             for entry in listed.entries:
                 entry_id = len(self._entries)
-                self._entries.append(_Indexed(entry, listed.version))
+                self._entries.append(_Indexed(entry, listed.version, listed.published))
                 for imo in entry.imo_numbers:
                     self._imo.setdefault(imo, []).append(entry_id)
                 for name in entry.names:
@@ -157,7 +206,8 @@ class Screener:
         threshold: float = DEFAULT_THRESHOLD,
         progress: ProgressCallback | None = None,
     ) -> Screening:
-        """Screen a QUERIES-shaped table; returns matches scoring at least `threshold`."""
+        """Screen a QUERIES-shaped table: matches scoring at least `threshold`, and for every
+        row without one its nearest candidate."""
         if not 0.0 <= threshold <= 1.0:
             raise SanctionwatchError(f"threshold {threshold} is outside 0..1")
         queries = queries.select(QUERIES.names).cast(QUERIES)
@@ -169,9 +219,13 @@ class Screener:
         query_ids = pc.index_in(queries.column("name"), value_set=unique).cast(pa.int64())
         rows = queries.append_column("qid", query_ids)
         found = self._expand(rows, candidates)
-        matches = self._finish(rows, found, threshold)
+        matches, results = self._finish(rows, found, threshold)
         return Screening(
-            matches=matches, lists=self.versions, rows=queries.num_rows, threshold=threshold
+            matches=matches,
+            results=results,
+            lists=self.versions,
+            rows=queries.num_rows,
+            threshold=threshold,
         )
 
     def blocked_pairs(self, names: Sequence[str]) -> pa.Table:
@@ -230,18 +284,19 @@ class Screener:
         query_forms = ibis.memtable(pa.table(forms, schema=_QUERY_FORMS))
         query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
         floor = (threshold - _MAX_BONUS) / _ROMANISED
+        lowest = min(floor, CANDIDATE_SIMILARITY)
         pairs = self._blocked(query_keys).join(query_forms, "qid").join(self._list_forms, "name_id")
         query_length, listed_length = pairs.qform.length(), pairs.lform.length()
         longest = ibis.greatest(query_length, listed_length).cast("float64")
         pairs = pairs.filter(
             (pairs.qorder == 0) | (pairs.lorder == 0),
-            (query_length - listed_length).abs() <= (1.0 - floor) * longest,
+            (query_length - listed_length).abs() <= (1.0 - lowest) * longest,
         )
         pairs = pairs.mutate(
             similarity=1.0 - pairs.qform.levenshtein(pairs.lform).cast("float64") / longest
         )
         per_name = (
-            pairs.filter(pairs.similarity >= floor)
+            pairs.filter(pairs.similarity >= lowest)
             .group_by("qid", "name_id")
             .aggregate(
                 similarity=pairs.similarity.max(),
@@ -250,12 +305,18 @@ class Screener:
             )
             .join(self._name_entries, "name_id")
         )
-        return per_name.group_by("qid", "entry_id").aggregate(
+        per_entry = per_name.group_by("qid", "entry_id").aggregate(
             similarity=per_name.similarity.max(),
             name_id=per_name.name_id.argmax(per_name.similarity),
             qorder=per_name.qorder.argmax(per_name.similarity),
             lorder=per_name.lorder.argmax(per_name.similarity),
         )
+        # Entries that may reach the threshold, and each name's nearest one in case none does.
+        nearness = ibis.row_number().over(
+            group_by="qid", order_by=[ibis.desc("similarity"), "entry_id"]
+        )
+        ranked = per_entry.mutate(nearness=nearness)
+        return ranked.filter((ranked.similarity >= floor) | (ranked.nearness == 0)).drop("nearness")
 
     def _expand(self, rows: pa.Table, candidates: Any) -> pa.Table:
         table = ibis.memtable(rows)
@@ -265,17 +326,43 @@ class Screener:
         )  # fmt: skip
         return self._backend.to_pyarrow(joined)
 
-    def _finish(self, rows: pa.Table, found: pa.Table, threshold: float) -> pa.Table:
+    def _finish(
+        self, rows: pa.Table, found: pa.Table, threshold: float
+    ) -> tuple[pa.Table, pa.Table]:
+        """The matches, and the results: every row, with its matches or its nearest one."""
         results: dict[tuple[int, int], dict[str, Any]] = {}
+        nearest: dict[int, dict[str, Any]] = {}
+        # A name repeated with the same evidence scores the same on every row: scored once.
+        known: dict[tuple[Any, ...], dict[str, Any]] = {}
         for match in found.to_pylist():
             entry_id, list_name = self._names[match["name_id"]]
-            scored = self._scored(match, entry_id, list_name)
+            key = tuple(match[k] for k in ("name", "birth_date", "country", "imo", "name_id"))
+            if key not in known:
+                known[key] = self._scored(match, entry_id, list_name)
+            scored = {**known[key], "row": match["row"]}
             if scored["score"] >= threshold:
                 results[(match["row"], entry_id)] = scored
+            elif scored["score"] > nearest.get(match["row"], {}).get("score", -1.0):
+                nearest[match["row"]] = scored
         for query in _rows_with_imo(rows):
             self._imo_matches(query, results)
         ordered = sorted(results.values(), key=lambda item: (item["row"], -item["score"]))
-        return pa.Table.from_pylist(ordered, schema=MATCHES)
+        matches = pa.Table.from_pylist(ordered, schema=MATCHES)
+        matched = {item["row"] for item in ordered}
+        misses = [item for row, item in nearest.items() if row not in matched]
+        found_rows = pa.concat_tables(
+            [
+                _with_status(matches, MATCH),
+                _with_status(pa.Table.from_pylist(misses, schema=MATCHES), NO_MATCH),
+            ]
+        ).drop_columns(["name"])
+        every_row = rows.select(["row", "name"]).join(found_rows, "row", join_type="left outer")
+        status = pc.fill_null(every_row.column("status"), NO_MATCH)
+        every_row = every_row.set_column(
+            every_row.schema.get_field_index("status"), "status", status
+        )
+        ordered_rows = every_row.select(RESULTS.names).cast(RESULTS)
+        return matches, ordered_rows.sort_by([("row", "ascending"), ("score", "descending")])
 
     def _scored(self, match: dict[str, Any], entry_id: int, listed: ListName) -> dict[str, Any]:
         indexed = self._entries[entry_id]
@@ -356,17 +443,28 @@ def _selective_keys(name_blocks: list[set[str]]) -> dict[str, list[Any]]:
 
 def screen(
     store: Store,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
+    names: Sequence[str] = (),
     lists: Sequence[str] = LIST_SOURCES,
     threshold: float = DEFAULT_THRESHOLD,
     progress: ProgressCallback | None = None,
 ) -> Screening:
-    """Screen a CSV of names (see `read_queries`) against the newest stored lists.
+    """Screen a CSV of names (see `read_queries`), or `names` given one by one, against the
+    newest stored lists.
 
     `lists` names sources (`un`, `ofac`) or exact versions (`un@2020-03-20`); `progress`
     is called with bytes of the file, so a byte progress bar fits it.
     """
+    if (path is None) == (not names):
+        raise SanctionwatchError(
+            "screen a names file or names given one by one, not both"
+            if names
+            else "nothing to screen: give a names file or names"
+        )
+    if path is None:
+        screener = Screener(select_lists(store, lists), backend=store.backend)
+        return screener.screen(name_queries(names), threshold=threshold)
     queries = read_queries(path)
     screener = Screener(select_lists(store, lists), backend=store.backend)
     size = Path(path).stat().st_size
@@ -378,6 +476,27 @@ def screen(
         report(size * done // max(total, 1), size)
 
     return screener.screen(queries, threshold=threshold, progress=names_done)
+
+
+def name_queries(names: Sequence[str]) -> pa.Table:
+    """Names given one by one as a QUERIES table, row 1 the first; a blank name, or one too
+    long to be a name, is refused with its position."""
+    cleaned = [" ".join(name.split()) for name in names]
+    for position, name in enumerate(cleaned, start=1):
+        if not name:
+            raise SanctionwatchError(f"name {position}: blank; expected a name to screen")
+    queries = pa.table(
+        {
+            "row": pa.array(range(1, len(cleaned) + 1), pa.int64()),
+            "name": pa.array(cleaned, pa.string()),
+            **{column: pa.nulls(len(cleaned), pa.string()) for column in QUERIES.names[2:]},
+        },
+        schema=QUERIES,
+    )
+    too_long = _name_too_long(queries)
+    if too_long is not None:
+        raise SanctionwatchError(too_long.replace("row ", "name ", 1))
+    return queries
 
 
 def read_queries(path: str | Path) -> pa.Table:
@@ -502,20 +621,39 @@ def _imo_digits(value: str) -> str:
     return "".join(character for character in value if character.isdigit())
 
 
+def _with_status(matches: pa.Table, status: str) -> pa.Table:
+    return matches.add_column(2, "status", pa.array([status] * matches.num_rows, pa.string()))
+
+
 def _match_row(
     row: int, name: str, indexed: _Indexed, matched: str, score: float, explanation: str
 ) -> dict[str, Any]:
+    entry = indexed.entry
     return {
         "row": row,
         "name": name,
-        "list": indexed.entry.source,
+        "list": entry.source,
         "list_version": indexed.version,
-        "ref": indexed.entry.ref,
-        "schema": indexed.entry.schema,
+        "list_published": indexed.published,
+        "ref": entry.ref,
+        "schema": entry.schema,
         "matched_name": matched,
         "score": round(min(1.0, max(0.0, score)), 4),
+        "programme": ", ".join(entry.programmes) or None,
+        "listed_on": _listed_on(entry.listed_on),
+        "designation": "; ".join(entry.designations) or None,
+        "reason": entry.notes,
+        "link": entry.link,
         "explanation": explanation,
     }
+
+
+def _listed_on(text: str | None) -> dt.date | None:
+    """The listing date as a date (the UN writes YYYY-MM-DD); None where the list has none."""
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
 
 
 def _variants_between(query: str, listed: str) -> list[str]:

@@ -34,7 +34,10 @@ class ListEntry:
     `schema` is a followthemoney schema name (Person, Organization, Vessel, Airplane), so
     entries export as entities OpenSanctions tools read. `ref` is the list's own identifier
     (UN reference number such as KPi.033, or the OFAC entry number). Birth dates are ISO
-    prefixes ("1964-07-17", "1940"); a range in the source becomes one year each.
+    prefixes ("1964-07-17", "1940"); a range in the source becomes one year each. `notes`
+    are the list's narrative (UN comments, OFAC remarks): often the reason for the listing.
+    `link` is a web address the list itself gives for the entry (the UN's INTERPOL-UN
+    Special Notice link), never one made up from the reference.
     """
 
     source: str
@@ -54,6 +57,7 @@ class ListEntry:
     gender: str | None = None
     designations: tuple[str, ...] = ()
     notes: str | None = None
+    link: str | None = None
 
     @property
     def name(self) -> str:

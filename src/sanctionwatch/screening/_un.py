@@ -36,6 +36,7 @@ _LIST_TYPE = re.compile(rb"<UN_LIST_TYPE>\s*([^<]*?)\s*</UN_LIST_TYPE>")
 _REFERENCE = re.compile(rb"<REFERENCE_NUMBER>\s*([^<]*?)\s*</REFERENCE_NUMBER>")
 _GENERATED = re.compile(rb"dateGenerated=[\"']([^\"']*)")
 _IMO = re.compile(r"\bIMO(?:\s+(?:number|no\.?))?[\s:#]*(\d{7})\b", re.IGNORECASE)
+_WEB_LINK = re.compile(r"web link:\s*(https?://[^\s<>\"]+)", re.IGNORECASE)
 _LOST_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e\x0f]")
 _ALIAS_KINDS: dict[str, NameKind] = {"low": "weak_alias", "f.k.a.": "former"}
@@ -292,8 +293,15 @@ def _entry(record: ET.Element, *, damaged: bool) -> tuple[ListEntry, list[Droppe
         gender=_text(record, "GENDER") or None,
         designations=_values(record, "DESIGNATION"),
         notes=comments or None,
+        link=_link(comments),
     )
     return entry, dropped
+
+
+def _link(comments: str) -> str | None:
+    """The web link the comments give for the entry, without the sentence's full stop."""
+    found = _WEB_LINK.search(comments)
+    return found.group(1).rstrip(".,;)") if found else None
 
 
 def _values(record: ET.Element, tag: str) -> tuple[str, ...]:
