@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    from sanctionwatch.store import Store
     from sanctionwatch.analysis import Pressure, Relief, Signals
     from sanctionwatch.engine import Findings
     from sanctionwatch.regime import Regime
     from sanctionwatch.screening import Screening
+    from sanctionwatch.store import Store
 
 __all__ = [
     "SOURCE_SHEET",
