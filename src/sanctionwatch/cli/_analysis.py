@@ -27,7 +27,9 @@ from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
     OutputOption,
+    RegimeOption,
     StoreOption,
+    TextFormatOption,
     app,
     check_range,
     console,
@@ -41,10 +43,6 @@ from sanctionwatch.regime import resolve_regime
 
 __all__ = ["events_command", "pressure_command", "relief_command"]
 
-RegimeOption = Annotated[
-    str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
-]
-TextFormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 """Years a --baseline may name: trade statistics reach no further either way."""
 

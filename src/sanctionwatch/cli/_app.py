@@ -20,7 +20,14 @@ from typing import Annotated, Any, NoReturn, Protocol
 import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -33,11 +40,12 @@ __all__ = [
     "FormatOption",
     "OutputFormat",
     "OutputOption",
+    "RegimeOption",
     "ResultFormat",
     "StoreOption",
+    "TextFormatOption",
     "Workbook",
     "app",
-    "byte_progress",
     "check_range",
     "console",
     "dumps",
@@ -47,6 +55,7 @@ __all__ = [
     "finite",
     "open_store",
     "output_format",
+    "progress_bar",
     "shown_text",
     "warn",
     "write_text",
@@ -129,6 +138,10 @@ class ResultFormat(StrEnum):
     xlsx = "xlsx"
 
 
+RegimeOption = Annotated[
+    str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
+]
+TextFormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 FormatOption = Annotated[
     ResultFormat | None,
     typer.Option(
@@ -297,12 +310,14 @@ def emit(
 
 
 @contextmanager
-def byte_progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar over bytes read; quiet when stderr is not a terminal."""
+def progress_bar(label: str, *, counting: str = "bytes") -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, quiet when it is not a terminal, counting `bytes` read or
+    `items` done; yields `update(done, total)` (a total of 0: not known)."""
+    amount = DownloadColumn() if counting == "bytes" else MofNCompleteColumn()
     with Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
-        DownloadColumn(),
+        amount,
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
@@ -311,6 +326,6 @@ def byte_progress(label: str) -> Iterator[Callable[[int, int], None]]:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total or None)
 
         yield update

@@ -16,6 +16,7 @@ from sanctionwatch._workbook import findings_sheets, workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputOption,
+    RegimeOption,
     StoreOption,
     app,
     check_range,
@@ -49,9 +50,7 @@ def _month(text: str | None, option: str, *, end: bool) -> dt.date | None:
 @app.command("check")
 def check_command(
     store: StoreOption = None,
-    regime: Annotated[
-        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
-    ] = "un-dprk",
+    regime: RegimeOption = "un-dprk",
     period_from: Annotated[
         str | None,
         typer.Option("--from", help="Only flows whose period reaches this month (YYYY-MM)."),

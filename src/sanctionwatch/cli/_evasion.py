@@ -13,6 +13,7 @@ from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputOption,
+    RegimeOption,
     StoreOption,
     app,
     console,
@@ -41,9 +42,7 @@ def _kinds(text: str | None) -> list[SignalKind] | None:
 @app.command("signals")
 def signals_command(
     store: StoreOption = None,
-    regime: Annotated[
-        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
-    ] = "un-dprk",
+    regime: RegimeOption = "un-dprk",
     kind: Annotated[
         str | None,
         typer.Option(

@@ -21,6 +21,7 @@ from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
+    TextFormatOption,
     app,
     console,
     dumps,
@@ -35,7 +36,6 @@ __all__ = ["hs_app"]
 hs_app = typer.Typer(help="HS codes: descriptions, correlation tables, mapping between editions.")
 app.add_typer(hs_app, name="hs")
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")]
 _LEVEL_NAMES = {0: "total", 2: "chapter", 4: "heading", 6: "subheading"}
 
 
@@ -50,7 +50,7 @@ def lookup(
             "Comtrade classification JSON.",
         ),
     ],
-    format: FormatOption = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Print a code's description with its chapter and heading."""
     entry = read_nomenclature(nomenclature).lookup(code)
@@ -134,7 +134,7 @@ def map_(
         ),
     ],
     store: StoreOption = None,
-    format: FormatOption = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Map codes between HS editions through the correlation tables in the store."""
     with open_store(store) as opened:

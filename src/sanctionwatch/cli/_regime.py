@@ -11,10 +11,14 @@ from rich.table import Table
 
 from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text
-from sanctionwatch.cli._app import OutputFormat, app, console, dumps, write_text
+from sanctionwatch.cli._app import OutputFormat, TextFormatOption, app, console, dumps, write_text
 from sanctionwatch.regime import Measure, Regime, catalog_names, load_regime, resolve_regime
 
 __all__ = ["regime_app"]
+
+RegimeArgument = Annotated[
+    str, typer.Argument(help="A shipped regime by name (see `regime list`) or a YAML file.")
+]
 
 regime_app = typer.Typer(help="Show and validate sanctions regimes (YAML catalogs).")
 app.add_typer(regime_app, name="regime")
@@ -22,10 +26,7 @@ app.add_typer(regime_app, name="regime")
 
 @regime_app.command("show")
 def show(
-    regime: Annotated[
-        str,
-        typer.Argument(help="A shipped regime by name (see `regime list`) or a YAML file."),
-    ] = "un-dprk",
+    regime: RegimeArgument = "un-dprk",
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(
@@ -34,9 +35,7 @@ def show(
             help="Only measures in force on this day (YYYY-MM-DD), after supersession.",
         ),
     ] = None,
-    format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """List a regime's measures: citation, direction, HS scope, kind and dates."""
     loaded = resolve_regime(regime)
@@ -77,17 +76,12 @@ def show(
 
 @regime_app.command("audit")
 def audit(
-    regime: Annotated[
-        str,
-        typer.Argument(help="A shipped regime by name (see `regime list`) or a YAML file."),
-    ] = "un-dprk",
+    regime: RegimeArgument = "un-dprk",
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Exit with status 1 when any field is still inferred."),
     ] = False,
-    format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """List each measure's fields that no cited source confirms (inferred)."""
     loaded = resolve_regime(regime)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sanctionwatch import resolve_regime
-from sanctionwatch.cli._app import StoreOption, app, console, open_store
+from sanctionwatch.cli._app import RegimeOption, StoreOption, app, console, open_store
 from sanctionwatch.report import write_report
 
 __all__ = ["report_command"]
@@ -17,9 +17,7 @@ __all__ = ["report_command"]
 @app.command("report")
 def report_command(
     store: StoreOption = None,
-    regime: Annotated[
-        str, typer.Option("--regime", help="Shipped regime name or a regime YAML file.")
-    ] = "un-dprk",
+    regime: RegimeOption = "un-dprk",
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write a self-contained HTML report: key findings, caps, bans, pressure, relief, sources."""

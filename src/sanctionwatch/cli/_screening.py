@@ -19,14 +19,15 @@ from sanctionwatch.cli._app import (
     OutputFormat,
     OutputOption,
     StoreOption,
+    TextFormatOption,
     app,
-    byte_progress,
     console,
     dumps,
     emit,
     finite,
     open_store,
     output_format,
+    progress_bar,
     write_text,
 )
 from sanctionwatch.screening import (
@@ -120,9 +121,7 @@ def diff_command(
     old: Annotated[str, typer.Argument(help="Older list: a file or a stored version.")],
     new: Annotated[str, typer.Argument(help="Newer list: a file or a stored version.")],
     store: StoreOption = None,
-    format: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Who was added, removed or changed between two versions of a list."""
     needs_store = not (Path(old).is_file() and Path(new).is_file())
@@ -198,7 +197,7 @@ def screen_command(
             param_hint="'FILE' / '--name'",
         )
     label = f"screening {file.name}" if file is not None else "screening names"
-    with open_store(store) as opened, byte_progress(label) as progress:
+    with open_store(store) as opened, progress_bar(label) as progress:
         result = screen(
             opened,
             file,

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sanctionwatch._format import counted
-from sanctionwatch.cli._app import app, console, err_console
+from sanctionwatch.cli._app import app, console, progress_bar
 from sanctionwatch.synth import MIN_ROWS, synthesize
 
 __all__ = ["synth_command"]
@@ -66,16 +65,7 @@ def synth_command(
     ] = False,
 ) -> None:
     """Write monthly HS6 trade 2012-2024 with planted DPRK findings and their ground truth."""
-    with Progress(
-        TextColumn("synthesising"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        task = bar.add_task("rows", total=rows)
+    with progress_bar("synthesising rows", counting="items") as progress:
         report = synthesize(
             out,
             rows=rows,
@@ -83,7 +73,7 @@ def synth_command(
             format=format.value,
             evasion=evasion,
             in_scope=in_scope,
-            progress=lambda done, _: bar.update(task, completed=done),
+            progress=lambda done, _: progress(done, rows),
         )
     console.print(
         f"wrote {report.rows:,} rows ({report.target_rows:,} with the DPRK) to {report.path}; "

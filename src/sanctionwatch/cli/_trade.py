@@ -25,11 +25,12 @@ from sanctionwatch._output import table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
     StoreOption,
+    TextFormatOption,
     app,
-    byte_progress,
     console,
     dumps,
     open_store,
+    progress_bar,
     write_text,
 )
 from sanctionwatch.trade import READERS
@@ -81,7 +82,7 @@ def ingest_command(
     with open_store(store, write=True) as opened:
         for position, file in enumerate(files):
             try:
-                with byte_progress(f"reading {file.name}") as progress:
+                with progress_bar(f"reading {file.name}") as progress:
                     report = ingest(opened, file, format=format, options=options, progress=progress)
             except SanctionwatchError as error:
                 raise _stopped_at(error, files[:position], files[position + 1 :]) from error
@@ -122,9 +123,7 @@ def _stopped_at(
 @app.command("ingests")
 def ingests_command(
     store: StoreOption = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Past ingests: id, file, content hash, rows read, accepted, rejected, how read, time."""
     with open_store(store) as opened:
@@ -141,9 +140,7 @@ def rejects_command(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Only reasons containing this text.")
     ] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Rejected rows with their reasons and source line numbers."""
     with open_store(store) as opened:
@@ -164,9 +161,7 @@ def revisions_command(
             "--unchanged", help="Also list flows a later ingest repeated with the same figures."
         ),
     ] = False,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Flows a later ingest revised: the earlier figures beside the ones that now count."""
     with open_store(store) as opened:
@@ -210,9 +205,7 @@ def export_command(
 @app.command("aggregates")
 def aggregates_command(
     store: StoreOption = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Aggregate rows (TOTAL, chapters, headings) worth less than the leaves beneath them."""
     with open_store(store) as opened:

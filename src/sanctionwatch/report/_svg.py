@@ -72,12 +72,7 @@ def stacked_bars(name: str, title: str, categories: Sequence[str], series: Seque
     slot = plot_w / max(len(categories), 1)
     bar_w = slot * 0.7
     out = _open(width, height, title, name)
-    for tick in ticks:
-        y = top + plot_h - tick / peak * plot_h
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-        )
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{usd(tick)}</text>')
+    out += _gridlines(ticks, peak, left=left, right=width - right, top=top, height=plot_h)
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
         base = float(top + plot_h)
@@ -224,12 +219,7 @@ def grouped_bars(
                 f'<rect x="{left + i * slot:.1f}" y="{top}" width="{slot:.1f}" '
                 f'height="{plot_h}" fill="#eef2f7"/>'
             )
-    for tick in ticks:
-        y = top + plot_h - tick / peak * plot_h
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-        )
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{usd(tick)}</text>')
+    out += _gridlines(ticks, peak, left=left, right=width - right, top=top, height=plot_h)
     for i, category in enumerate(categories):
         x0 = left + i * slot + slot * 0.1
         for k, s in enumerate(series):
@@ -254,3 +244,15 @@ def grouped_bars(
         out.append(f'<text x="{left + 17}" y="{y}">{escape(s.name)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _gridlines(
+    ticks: list[float], peak: float, *, left: float, right: float, top: float, height: float
+) -> list[str]:
+    """A light horizontal line and a US$ label at each tick of a value axis."""
+    out = []
+    for tick in ticks:
+        y = top + height - tick / peak * height
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{usd(tick)}</text>')
+    return out

@@ -14,6 +14,7 @@ import ibis
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._records import from_record
 from sanctionwatch.screening._model import ListEntry, ListFile
 from sanctionwatch.screening._ofac import looks_like_ofac_csv, read_ofac_list
 from sanctionwatch.screening._un import looks_like_un_xml, read_un_list
@@ -172,18 +173,7 @@ def stored_lists(store: Store) -> list[StoredList]:
     _ensure_tables(store)
     rows = store.table("lists").to_pyarrow().to_pylist()
     rows.sort(key=lambda row: (row["source"], row["published"]), reverse=True)
-    return [
-        StoredList(
-            version=row["version"],
-            source=row["source"],
-            published=row["published"],
-            published_from=row["published_from"],
-            file=row["file"],
-            entries=row["entries"],
-            loaded_at=row["loaded_at"],
-        )
-        for row in rows
-    ]
+    return [from_record(StoredList, row) for row in rows]
 
 
 def read_stored_list(store: Store, version: str) -> ListFile:

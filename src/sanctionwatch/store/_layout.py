@@ -23,6 +23,8 @@ they stood after any ingest from the two.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sanctionwatch._sql import literals
@@ -125,8 +127,7 @@ def create_layout(con: Any) -> None:
         historic = _has_column(con, FLOW_HISTORY, "revised_by")
         if flagged and counted and pathed and historic and kinds.get("flows") == "VIEW":
             return
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             if not flagged:
                 con.execute(
                     f"ALTER TABLE {INGEST_KEYS} ADD COLUMN reconciled BOOLEAN DEFAULT false"
@@ -139,13 +140,8 @@ def create_layout(con: Any) -> None:
             if not historic:
                 _create_history(con)
             con.execute(_view())
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         whole = kinds.get("flows") == "BASE TABLE"
         if not _has_column(con, "ingests", "rows_revised"):
             _count_revisions(con)
@@ -168,6 +164,14 @@ def create_layout(con: Any) -> None:
         if whole:
             _move_whole_rows(con)
         con.execute(_view())
+
+
+@contextlib.contextmanager
+def _transaction(con: Any) -> Iterator[None]:
+    """All of the block's statements, or none of them."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
     except BaseException:
         con.execute("ROLLBACK")
         raise

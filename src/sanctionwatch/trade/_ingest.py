@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._records import from_record
 from sanctionwatch.store import Store
 from sanctionwatch.store._countries import country_codes
 from sanctionwatch.store._schema import INGESTS
@@ -140,21 +141,7 @@ def ingest(
 
     earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
     if earlier.num_rows:
-        row = earlier.to_pylist()[0]
-        return IngestReport(
-            ingest_id=row["ingest_id"],
-            source_file=row["source_file"],
-            format=row["format"],
-            rows_read=row["rows_read"],
-            rows_accepted=row["rows_accepted"],
-            rows_rejected=row["rows_rejected"],
-            rows_duplicate=row["rows_duplicate"],
-            rows_unchanged=row["rows_unchanged"],
-            rows_revised=row["rows_revised"],
-            read_path=row["read_path"],
-            fallback=row["fallback"],
-            already=True,
-        )
+        return from_record(IngestReport, earlier.to_pylist()[0], already=True)
 
     shaped = SHAPED[chosen](path, options) if chosen in SHAPED else None
     fallback = ""
