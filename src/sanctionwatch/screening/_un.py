@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import defusedxml
 from defusedxml.ElementTree import fromstring
@@ -96,13 +97,7 @@ def _from_tree(path: Path, root: ET.Element, list_type: str | None) -> ListFile:
             continue
         entry, _ = _entry(record, damaged=False)
         entries.append(entry)
-    return ListFile(
-        source="un",
-        published=published,
-        published_from="dateGenerated",
-        entries=tuple(entries),
-        file=str(path),
-    )
+    return _list_file(path, published, entries)
 
 
 @dataclass
@@ -154,15 +149,26 @@ def _recover(path: Path, data: bytes, list_type: str | None) -> ListFile:
         repairs.append(
             f"{recovery.punctuation} record(s) had control characters, read back as punctuation"
         )
+    return _list_file(
+        path,
+        published,
+        entries,
+        skipped=tuple(recovery.skipped),
+        dropped_names=tuple(recovery.dropped),
+        repairs=tuple(repairs),
+    )
+
+
+def _list_file(path: Path, published: dt.date, entries: list[ListEntry], **damage: Any) -> ListFile:
+    """The UN list read from `path`: its date is the file's own `dateGenerated`; `damage` says
+    what reading it had to skip, drop or repair."""
     return ListFile(
         source="un",
         published=published,
         published_from="dateGenerated",
         entries=tuple(entries),
         file=str(path),
-        skipped=tuple(recovery.skipped),
-        dropped_names=tuple(recovery.dropped),
-        repairs=tuple(repairs),
+        **damage,
     )
 
 

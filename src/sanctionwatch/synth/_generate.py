@@ -730,6 +730,12 @@ def _evasion_rows(countries: Countries, codes: Codes) -> _Rows:
 
 
 class _Sink:
+    """Where generated rows go: each sink looks up the world's columns and knows the target."""
+
+    def __init__(self, world: _World) -> None:
+        self.look = _Lookups(world)
+        self.target = int(np.flatnonzero(self.look.country_code == TARGET_CODE)[0])
+
     def write(self, rows: _Rows, offset: int) -> int:
         raise NotImplementedError
 
@@ -785,12 +791,11 @@ class _ParquetSink(_Sink):
     """The canonical FLOWS table, as ingest would store the bulk file's rows."""
 
     def __init__(self, path: Path, world: _World, chunk_rows: int) -> None:
-        self.look = _Lookups(world)
+        super().__init__(world)
         self.source = path.name
         self.ingest_id = f"synth-{world.seed}-{world.rows}"
         self.writer = pq.ParquetWriter(path, FLOWS, compression="zstd")
         self.row_group = max(chunk_rows, 1)
-        self.target = int(np.flatnonzero(self.look.country_code == TARGET_CODE)[0])
 
     def write(self, rows: _Rows, offset: int) -> int:
         look = self.look
@@ -845,10 +850,9 @@ class _BulkSink(_Sink):
     """A gzipped tab-separated Comtrade bulk file."""
 
     def __init__(self, path: Path, world: _World) -> None:
-        self.look = _Lookups(world)
+        super().__init__(world)
         self.stream = pa.CompressedOutputStream(str(path), "gzip")
         self.stream.write(("\t".join(_BULK) + "\n").encode("ascii"))
-        self.target = int(np.flatnonzero(self.look.country_code == TARGET_CODE)[0])
 
     def write(self, rows: _Rows, offset: int) -> int:
         look = self.look
