@@ -37,10 +37,11 @@ Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
 
 @dataclass(frozen=True)
 class TradeFormat:
-    """A format ingest reads. `sniff` recognises its files and no other format's; `shape`,
-    when there is one, gives the file as a table of text that DuckDB may read in one pass.
-    `reconciled` marks data sets whose rows are no country's report, where every other
-    format's rows are what their reporter reported."""
+    """A format ingest reads. `sniff` recognises its files, written not to claim another
+    format's (where two would, the first in `READERS` is taken); `shape`, when there is one,
+    gives the file as a table of text that DuckDB may read in one pass. `reconciled` marks
+    data sets whose rows are no country's report, where every other format's rows are what
+    their reporter reported."""
 
     reads: str
     sniff: Callable[[FileStart], bool]
