@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from sanctionwatch.cli import app
+from sanctionwatch.trade import READERS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -36,6 +37,12 @@ def test_every_command_and_option_is_in_the_readme() -> None:
                 if option.startswith("--") and option != "--help" and f"`{option}" not in README:
                     undocumented.append(f"{path} {option}")
     assert undocumented == []
+
+
+def test_the_readme_lists_the_ingest_formats_of_the_reader_registry() -> None:
+    listed = re.search(r"`--format (auto[^`]*)` \(default `auto`", README)
+    assert listed is not None
+    assert listed.group(1).split("\\|") == ["auto", *READERS]
 
 
 def test_the_readme_shows_the_two_commands() -> None:

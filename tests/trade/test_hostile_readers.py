@@ -7,6 +7,9 @@ UTF-8, workbooks declaring XML entities, and paths that are not files.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import os
 import resource
@@ -16,6 +19,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from openpyxl import Workbook
 from tests.conftest import comtrade_record
@@ -24,6 +28,7 @@ from typer.testing import CliRunner
 from sanctionwatch import SanctionwatchError, Store, ingest
 from sanctionwatch.cli import app
 from sanctionwatch.trade.readers import ReaderOptions
+from sanctionwatch.trade.readers.comtrade import read_csv
 
 COMTRADE_HEADER = (
     "freqCode",
@@ -380,3 +385,41 @@ def test_a_small_json_ingest_fits_in_six_gigabytes_of_address_space(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize(("line_end", "gzipped"), [("\n", False), ("\r\n", False), ("\r\n", True)])
+def test_a_quoted_newline_in_a_comtrade_csv_leaves_later_lines_numbered_right(
+    store: Store, tmp_path: Path, line_end: str, gzipped: bool
+) -> None:
+    """The API's CSV columns (as in the bulk example), a description quoted over two lines,
+    and a figure that is no number four rows later: each is rejected on its own line."""
+    bulk = (Path(__file__).parent / "data" / "comtrade-bulk-example.txt").read_text("utf-8")
+    header, *rows = [line.split("\t") for line in bulk.splitlines()]
+    rows[0][header.index("cmdDesc")] = "Wigs, false beards,\nand eyelashes"
+    rows[-1][header.index("primaryValue")] = "n/a"
+    text = io.StringIO()
+    csv.writer(text, lineterminator=line_end).writerows([header, *rows])
+    path = tmp_path / ("export.csv.gz" if gzipped else "export.csv")
+    data = text.getvalue().encode("utf-8")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+
+    direct = pa.concat_tables(batch.table for batch in read_csv(path, ReaderOptions()))
+    assert direct["source_row"].to_pylist() == [2, 3, 4, 5, 6, 7]
+    assert [damage is not None for damage in direct["damage"].to_pylist()] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+
+    report = ingest(store, path)
+    assert report.format == "comtrade-csv"
+    assert report.rows_read == report.rows_accepted + report.rows_rejected == 6
+    rejects = {row["source_row"]: row["reason"] for row in store.rejects.to_pyarrow().to_pylist()}
+    assert sorted(rejects) == [2, 3, 7]
+    assert rejects[2].startswith("a double quote that does not close a value on this line")
+    assert rejects[3].startswith(f"expected {len(header)} fields separated by commas")
+    assert rejects[7] == 'value is not a number: "n/a"'
+    assert sorted(store.flows.to_pyarrow()["source_row"].to_pylist()) == [4, 5, 6]

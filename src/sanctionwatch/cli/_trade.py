@@ -4,7 +4,7 @@ into the store."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pyarrow as pa
 import typer
@@ -50,14 +50,20 @@ __all__ = [
 FIRST_HS_EDITION, LAST_HS_EDITION = 1988, 2100
 """Years an HS edition may carry, as a regime file's hs_version does."""
 
+# Typer offers the choices of a Literal; they are the reader registry's names, which a type
+# checker cannot see, so to it the format is text.
+if TYPE_CHECKING:
+    IngestFormat = str
+else:
+    IngestFormat = Literal[("auto", *READERS)]
+
 
 @app.command("ingest")
 def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Trade files to load.")],
     store: StoreOption = None,
     format: Annotated[
-        str,
-        typer.Option("--format", help=f"auto (detect per file) or one of: {', '.join(READERS)}."),
+        IngestFormat, typer.Option("--format", help="auto detects each file's format.")
     ] = "auto",
     mapping: Annotated[
         Path | None,

@@ -29,7 +29,6 @@ from sanctionwatch.trade._validate import repeats as repeats_sql
 from sanctionwatch.trade.readers import (
     READERS,
     RECONCILED,
-    SHAPED,
     ReaderOptions,
     ShapedText,
     detect_format,
@@ -143,7 +142,8 @@ def ingest(
     if earlier.num_rows:
         return from_record(IngestReport, earlier.to_pylist()[0], already=True)
 
-    shaped = SHAPED[chosen](path, options) if chosen in SHAPED else None
+    reader = READERS[chosen]
+    shaped = reader.shape(path, options) if reader.shape is not None else None
     fallback = ""
     if shaped is not None and _scannable(shaped):
         try:
@@ -153,7 +153,7 @@ def ingest(
         except duckdb.Error as error:
             fallback = f"DuckDB's reader refused it ({_duckdb_reason(error)})"
         _log.warning("%s: read in batches, not in one pass: %s", path, fallback)
-    batches = shaped.batches() if shaped is not None else READERS[chosen](path, options)
+    batches = shaped.batches() if shaped is not None else reader.read(path, options)
     return _ingest_in_batches(store, source, batches, progress, fallback)
 
 

@@ -1,58 +1,93 @@
 """One module per source format; each yields raw text rows for the engine to validate.
 
-A reader is a function `(path, options) -> Iterator[RawBatch]` registered in `READERS` under its
-format name; `detect_format` sniffs a file's first bytes and name to choose one. Formats read as
-tables of text also register in `SHAPED` a function giving their `ShapedText`, which the store
-may read in one pass instead of batches.
+`READERS` is the one list of formats: each name's `TradeFormat` holds the sniffer that
+recognises the format from a file's start, the reader `(path, options) -> Iterator[RawBatch]`,
+what it reads, and, for formats read as tables of text, the `ShapedText` the store may read in
+one pass instead of batches. Adding a format is a module and one line in `READERS`; ingest's
+choice of reader, the CLI's `--format` and `detect_format` all read it.
 """
 
 from __future__ import annotations
 
 import stat
-import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade.readers import baci, comtrade, comtrade_bulk, mapping
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import ShapedText
-from sanctionwatch.trade.readers._text import GZIP_MAGIC, sniff_encoding
+from sanctionwatch.trade.readers._start import FileStart, read_start
 
 __all__ = [
     "READERS",
     "RECONCILED",
-    "SHAPED",
+    "FileStart",
     "Reader",
     "ReaderOptions",
     "ShapedText",
+    "TradeFormat",
     "detect_format",
     "require_trade_file",
 ]
 
 Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
 
-READERS: dict[str, Reader] = {
-    "comtrade-json": comtrade.read_json,
-    "comtrade-csv": comtrade.read_csv,
-    "comtrade-bulk": comtrade_bulk.read_bulk,
-    "baci": baci.read_baci,
-    "mapping": mapping.read_mapped,
+
+@dataclass(frozen=True)
+class TradeFormat:
+    """A format ingest reads. `sniff` recognises its files, written not to claim another
+    format's (where two would, the first in `READERS` is taken); `shape`, when there is one,
+    gives the file as a table of text that DuckDB may read in one pass. `reconciled` marks
+    data sets whose rows are no country's report, where every other format's rows are what
+    their reporter reported."""
+
+    reads: str
+    sniff: Callable[[FileStart], bool]
+    read: Reader
+    shape: Callable[[Path, ReaderOptions], ShapedText] | None = None
+    reconciled: bool = False
+
+    @property
+    def one_pass(self) -> bool:
+        """Whether DuckDB's one pass may read the format (it falls back to batches on a file
+        it cannot number line by line)."""
+        return self.shape is not None
+
+
+READERS: dict[str, TradeFormat] = {
+    "comtrade-json": TradeFormat(
+        "a UN Comtrade API response (JSON)", comtrade.sniff_json, comtrade.read_json
+    ),
+    "comtrade-csv": TradeFormat(
+        "a CSV with Comtrade's column names",
+        comtrade.sniff_csv,
+        comtrade.read_csv,
+        comtrade.shape_csv,
+    ),
+    "comtrade-bulk": TradeFormat(
+        "a Comtrade bulk file (tab-separated, plain or gzipped)",
+        comtrade_bulk.sniff_bulk,
+        comtrade_bulk.read_bulk,
+        comtrade_bulk.shape_bulk,
+    ),
+    "baci": TradeFormat(
+        "a CEPII BACI file (t,i,j,k,v,q)",
+        baci.sniff_baci,
+        baci.read_baci,
+        baci.shape_baci,
+        reconciled=True,
+    ),
+    "mapping": TradeFormat(
+        "a CSV or Excel sheet of any layout, with --mapping FILE",
+        mapping.sniff_mapped,
+        mapping.read_mapped,
+        mapping.shape_mapped,
+    ),
 }
 
-# Formats of reconciled data sets: their rows are no country's report, where every other
-# format's rows are what their reporter reported.
-RECONCILED: frozenset[str] = frozenset({"baci"})
-
-SHAPED: dict[str, Callable[[Path, ReaderOptions], ShapedText]] = {
-    "comtrade-csv": comtrade.shape_csv,
-    "comtrade-bulk": comtrade_bulk.shape_bulk,
-    "baci": baci.shape_baci,
-    "mapping": mapping.shape_mapped,
-}
-
-_HEAD_BYTES = 1 << 16
-_ZIP_MAGIC = b"PK\x03\x04"
+RECONCILED: frozenset[str] = frozenset(name for name, kind in READERS.items() if kind.reconciled)
 
 
 def require_trade_file(path: Path) -> None:
@@ -84,52 +119,13 @@ def require_trade_file(path: Path) -> None:
 
 
 def detect_format(path: Path, options: ReaderOptions | None = None) -> str:
-    """Which reader a file needs, from the options, its first bytes and its name.
-
-    A mapping, when given, decides. Otherwise: JSON is a Comtrade API response; a first line of
-    `t,i,j,k,v,q` is BACI (plain or gzipped); any other tab-separated or gzipped file is a
-    Comtrade bulk file, and any other CSV a Comtrade CSV; their readers name the columns they
-    miss.
-    """
-    if options is not None and options.mapping is not None:
-        return "mapping"
-    with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES)
-    gzipped = head.startswith(GZIP_MAGIC)
-    if gzipped:
-        head = _gunzip_start(head)
-    encoding = sniff_encoding(head)
-    if encoding != "utf-8":
-        head = head.decode(encoding, "replace").encode("utf-8")
-    if head.startswith(_ZIP_MAGIC):
-        raise SanctionwatchError(
-            f"{path}: an Excel workbook or a zip archive: for a sheet, pass --mapping FILE to "
-            "say which column is which; unpack an archive (BACI ships as .zip) first"
-        )
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
-    if text.startswith((b"{", b"[")):
-        return "comtrade-json"
-    first_line = text.split(b"\n", 1)[0].rstrip(b"\r")
-    separator = b"\t" if b"\t" in first_line else b","
-    names = [
-        name.strip(b' "').decode("utf-8", "replace").casefold()
-        for name in first_line.split(separator)
-    ]
-    if sorted(names) == sorted(baci.BACI_COLUMNS):
-        return "baci"
-    if separator == b"\t" or gzipped:
-        return "comtrade-bulk"
-    if path.suffix.lower() in {".csv", ".txt"} or b"," in first_line:
-        return "comtrade-csv"
+    """The format whose sniffer recognises the file's start (a mapping, when given, decides);
+    one line naming the formats expected when none does."""
+    start = read_start(path, options)
+    for name, kind in READERS.items():
+        if kind.sniff(start):
+            return name
+    expected = "; ".join(kind.reads for kind in READERS.values())
     raise SanctionwatchError(
-        f"{path}: cannot tell the format (expected Comtrade JSON, CSV or bulk TSV, or BACI); "
-        "pass --format, or --mapping FILE for a table of another layout"
+        f"{path}: cannot tell the format (expected {expected}); pass --format to name it"
     )
-
-
-def _gunzip_start(head: bytes) -> bytes:
-    """As much of a gzip file's start as its first bytes hold; empty when they are not gzip."""
-    try:
-        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head, _HEAD_BYTES)
-    except zlib.error:
-        return b""

@@ -31,9 +31,17 @@ from sanctionwatch.trade.readers._shape import (
     number,
     text,
 )
+from sanctionwatch.trade.readers._start import FileStart
 from sanctionwatch.trade.readers._text import DelimitedText
 
-__all__ = ["BACI_COLUMNS", "baci_classification", "find_country_codes", "read_baci", "shape_baci"]
+__all__ = [
+    "BACI_COLUMNS",
+    "baci_classification",
+    "find_country_codes",
+    "read_baci",
+    "shape_baci",
+    "sniff_baci",
+]
 
 BACI_COLUMNS: tuple[str, ...] = ("t", "i", "j", "k", "v", "q")
 
@@ -76,6 +84,12 @@ def find_country_codes(path: Path, options: ReaderOptions) -> Path | None:
         same = [p for p in beside if release.group(1).upper() in p.name.upper()]
         beside = same or beside
     return beside[-1] if beside else None
+
+
+def sniff_baci(start: FileStart) -> bool:
+    """Comma-separated text, gzipped or plain, whose header names BACI's six columns (its
+    reader refuses one named twice)."""
+    return start.separator == b"," and set(BACI_COLUMNS) <= set(start.names)
 
 
 def shape_baci(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:

@@ -23,10 +23,11 @@ from sanctionwatch.trade.readers._raw import (
     ReaderOptions,
 )
 from sanctionwatch.trade.readers._shape import ShapedText, column, text
+from sanctionwatch.trade.readers._start import FileStart
 from sanctionwatch.trade.readers._text import DelimitedText, is_gzip, sniff_encoding, text_size
 from sanctionwatch.trade.readers.comtrade_bulk import comtrade_columns
 
-__all__ = ["read_csv", "read_json", "shape_csv"]
+__all__ = ["read_csv", "read_json", "shape_csv", "sniff_csv", "sniff_json"]
 
 _SMALLEST_OBJECT_LIMIT = 1 << 20
 
@@ -37,6 +38,17 @@ def _check_columns(path: Path, present: set[str]) -> None:
         raise SanctionwatchError(
             f"{path}: not a Comtrade file: missing column {', '.join(missing)}"
         )
+
+
+def sniff_json(start: FileStart) -> bool:
+    """JSON: an object or an array first (its reader says when it is not an API response)."""
+    return start.text.startswith((b"{", b"["))
+
+
+def sniff_csv(start: FileStart) -> bool:
+    """Comma-separated text whose header names a Comtrade field (its reader names the fields
+    it misses)."""
+    return start.separator == b"," and bool(comtrade_columns(start.names))
 
 
 def read_json(path: Path, options: ReaderOptions) -> Iterator[RawBatch]:

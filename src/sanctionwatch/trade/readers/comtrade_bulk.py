@@ -18,9 +18,10 @@ from sanctionwatch.trade.readers._raw import (
     ReaderOptions,
 )
 from sanctionwatch.trade.readers._shape import ShapedText, column, text
+from sanctionwatch.trade.readers._start import FileStart
 from sanctionwatch.trade.readers._text import DelimitedText
 
-__all__ = ["comtrade_columns", "read_bulk", "shape_bulk"]
+__all__ = ["comtrade_columns", "read_bulk", "shape_bulk", "sniff_bulk"]
 
 
 def comtrade_columns(header: tuple[str, ...]) -> dict[str, int]:
@@ -32,6 +33,12 @@ def comtrade_columns(header: tuple[str, ...]) -> dict[str, int]:
         if field is not None:
             positions.setdefault(field, index)
     return positions
+
+
+def sniff_bulk(start: FileStart) -> bool:
+    """Tab-separated text, gzipped or plain, whose header names a Comtrade field (its reader
+    names the fields it misses)."""
+    return start.separator == b"\t" and bool(comtrade_columns(start.names))
 
 
 def shape_bulk(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:

@@ -37,9 +37,17 @@ from sanctionwatch.trade.readers._shape import (
     number,
     text,
 )
+from sanctionwatch.trade.readers._start import FileStart
 from sanctionwatch.trade.readers._text import DelimitedText, TextSource, text_codec
 
-__all__ = ["ColumnMapping", "load_mapping", "read_mapped", "shape_mapped", "shipped_mappings"]
+__all__ = [
+    "ColumnMapping",
+    "load_mapping",
+    "read_mapped",
+    "shape_mapped",
+    "shipped_mappings",
+    "sniff_mapped",
+]
 
 VALUE_UNITS: dict[str, int] = {"usd": 1, "thousand_usd": 1_000, "million_usd": 1_000_000}
 WEIGHT_UNITS: dict[str, int] = {"kg": 1, "tonne": 1_000}
@@ -214,6 +222,11 @@ def load_mapping(name_or_path: str | Path) -> ColumnMapping:
         f"{name_or_path}: no such mapping file or shipped mapping "
         f"(shipped: {', '.join(shipped_mappings())})"
     )
+
+
+def sniff_mapped(start: FileStart) -> bool:
+    """Any file a mapping is given for: the mapping, not the bytes, says what it holds."""
+    return start.mapping_given
 
 
 def shape_mapped(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
