@@ -16,7 +16,7 @@ import pyarrow as pa
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
-from sanctionwatch.regime import regime_file
+from sanctionwatch.regime import catalog_names, regime_file
 
 __all__ = [
     "HIGH_SCORE",
@@ -160,18 +160,22 @@ class Signals:
 @cache
 def lookalikes(regime_id: str) -> tuple[tuple[str, str, str], ...]:
     """(banned code, look-alike code, reason) from the regime's `lookalikes.yaml`."""
-    entries = _data(regime_id, "lookalikes.yaml")["lookalikes"]
+    entries = _data(regime_id, "lookalikes.yaml").get("lookalikes", [])
     return tuple((str(e["banned"]), str(e["code"]), str(e["reason"])) for e in entries)
 
 
 @cache
 def neighbours(regime_id: str, target: str) -> tuple[str, ...]:
     """States bordering `target` by land or sea, from the regime's `neighbours.yaml`."""
-    entries = _data(regime_id, "neighbours.yaml")["neighbours"].get(target, [])
+    entries = _data(regime_id, "neighbours.yaml").get("neighbours", {}).get(target, [])
     return tuple(str(e["country"]) for e in entries)
 
 
 def _data(regime_id: str, name: str) -> Any:
+    """The shipped regime's file `name`; a regime read from a file of its own has no folder
+    beside it, so no neighbours or look-alikes."""
+    if regime_id not in catalog_names():
+        return {}
     text = regime_file(regime_id, name).read_text("utf-8")
     return plain(read_mapping(name, LocatedError, f"a mapping under {name}", text=text))
 
