@@ -474,7 +474,7 @@ named AS (
     SELECT c.ingest_id, c.source_row, a.measure_id
     FROM concerned c
     JOIN (SELECT DISTINCT l.code, b.measure_id FROM ban_codes b JOIN lookalikes l USING (banned)) a
-        ON starts_with(c.hs_code, a.code)
+        ON left(c.hs_code, 2) = left(a.code, 2) AND starts_with(c.hs_code, a.code)
     JOIN measures m ON m.measure_id = a.measure_id AND c.year BETWEEN m.first_year AND m.last_year
 ),
 sides AS (
