@@ -174,8 +174,10 @@ def _peak_rss_gb(store: Path) -> tuple[float, float, str]:
     """`signals` in a child process: its peak RSS in GB, its wall time and its output."""
     started = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(store)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(store)], capture_output=True, text=True, check=False
     )
+    if child.returncode:
+        raise SystemExit("signals failed in the child process: " + child.stderr.strip()[-500:])
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9
     return peak, elapsed, child.stdout.strip().splitlines()[-1]
