@@ -223,7 +223,9 @@ def main() -> None:
         f"{found.table.num_rows} signals ({result.num_rows} from the floor)"
     )
     if concordance_rows:
-        print(f"NOTE: {concordance_rows} correlation rows loaded; the floor matches codes as written")
+        print(
+            f"NOTE: {concordance_rows} correlation rows loaded; the floor matches codes as written"
+        )
     print(f"sanctionwatch signals: {ours:.3f} s (best of {args.repeat} after the first call)")
     print(f"  first call:          {first:.3f} s")
     print(f"SQL floor:             {floor:.3f} s (best of {args.repeat} after the first call)")
