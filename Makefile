@@ -41,6 +41,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/b2_pandas.py --rows 1M
 	$(BIN)/python benchmarks/b3_ingest.py --rows 1M
 	$(BIN)/python benchmarks/b4_memory.py --rows 1M
+	$(BIN)/python benchmarks/b7_signals.py --rows 1M
 	$(BIN)/python benchmarks/b10_startup.py
 
 bench: $(STAMP)
@@ -48,8 +49,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/b2_pandas.py --rows 10M
 	$(BIN)/python benchmarks/b3_ingest.py --rows 10M
 	$(BIN)/python benchmarks/b6_spark.py --rows 10M
+	$(BIN)/python benchmarks/b7_signals.py --rows 10M
 	$(BIN)/python benchmarks/b1_check.py --rows 100M --repeat 1
 	$(BIN)/python benchmarks/b4_memory.py --rows 100M
+	$(BIN)/python benchmarks/b7_signals.py --rows 100M --repeat 1
+	$(BIN)/python benchmarks/b8_report.py --rows 100M
 	$(BIN)/python benchmarks/b10_startup.py
 
 clean:

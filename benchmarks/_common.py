@@ -33,6 +33,7 @@ __all__ = [
     "parse_rows",
     "scopes_overlap",
     "timed",
+    "values",
 ]
 
 BENCH_DIR = Path(os.environ.get("SANCTIONWATCH_BENCH_DIR", "/tmp/sanctionwatch-bench"))
@@ -49,11 +50,15 @@ def parse_rows(text: str) -> int:
 class World:
     """A synthetic world of `rows` flow rows: its Parquet file and a store holding it."""
 
-    def __init__(self, rows: int, seed: int = 1, *, in_scope: bool = False) -> None:
+    def __init__(
+        self, rows: int, seed: int = 1, *, in_scope: bool = False, evasion: bool = False
+    ) -> None:
         self.rows = rows
         self.seed = seed
         self.in_scope = in_scope
-        self.folder = BENCH_DIR / (f"{rows}-{seed}-in-scope" if in_scope else f"{rows}-{seed}")
+        self.evasion = evasion
+        setting = ("-in-scope" if in_scope else "") + ("-evasion" if evasion else "")
+        self.folder = BENCH_DIR / f"{rows}-{seed}{setting}"
         self.parquet = self.folder / "flows.parquet"
         self.store = self.folder / "store.duckdb"
 
@@ -66,6 +71,7 @@ class World:
                 seed=self.seed,
                 format="parquet",
                 in_scope=self.in_scope,
+                evasion=self.evasion,
             )
             print(f"generated {self.rows:,} rows in {time.perf_counter() - started:.1f} s")
         if not self.store.is_file():
@@ -121,7 +127,8 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _values(rows: Iterable[Iterable[Any]]) -> str:
+def values(rows: Iterable[Iterable[Any]]) -> str:
+    """Rows as the body of a SQL VALUES list."""
     return ",\n        ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
 
 
@@ -208,13 +215,13 @@ def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:
     rules = rules or [("", "none", "", False, None)]
     consignment = [(r,) for r in sorted(consignment_reporters())] or [(None,)]
     return FLOOR_SQL.read_text(encoding="utf-8").format(
-        measures=_values(measures),
-        scopes=_values(scopes),
-        terms=_values(terms),
-        limits=_values(limits),
-        products=_values(products),
-        rules=_values(rules),
-        consignment=_values(consignment),
+        measures=values(measures),
+        scopes=values(scopes),
+        terms=values(terms),
+        limits=values(limits),
+        products=values(products),
+        rules=values(rules),
+        consignment=values(consignment),
         target=regime.target,
         target_code=regime.target_code,
         dedupe=(
