@@ -31,6 +31,11 @@ from sanctionwatch.store import Store
 
 __all__ = ["signals"]
 
+_MEMORY_BUDGET = 512 * 1024**2
+"""DuckDB's working memory while the signals are found: counting the trade between other
+states once takes hash tables of several times a store's size, which DuckDB spills to disk
+past this, so that a store of ten million rows needs under a gigabyte."""
+
 _WHAT_COLUMNS = (
     "kind: substitution, relabelling, diversion, unit-value or mirror-gap; expected_usd: the "
     "yearly value before the measure (substitution, relabelling, diversion), the value at the "
@@ -79,7 +84,7 @@ def signals(
     """
     chosen = set(DETECTORS) if kinds is None else {SignalKind(kind) for kind in kinds}
     chosen_params = params or SignalParams()
-    with RegimeTrade(store, regime, chosen_params) as trade:
+    with store.memory_budget(_MEMORY_BUDGET), RegimeTrade(store, regime, chosen_params) as trade:
         found = [
             {**candidate, "kind": kind.value}
             for kind, detect in DETECTORS.items()
