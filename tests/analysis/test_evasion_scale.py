@@ -11,8 +11,10 @@ import pyarrow as pa
 import pytest
 
 from sanctionwatch import Regime, Store, ingest
+from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.analysis import signals
 from sanctionwatch.analysis.evasion import _signals
+from sanctionwatch.analysis.evasion._trade import RegimeTrade
 from sanctionwatch.engine.scope import SCOPES, match_scope
 from tests.conftest import comtrade_record
 
@@ -64,3 +66,22 @@ def test_match_scope_tells_rows_of_sums_apart_by_the_keys_given() -> None:
     )
     matched = match_scope(sums, scopes, keys=("flow_key",)).to_pyarrow().to_pylist()
     assert [(row["flow_key"], row["measure_id"]) for row in matched] == [(1, "m")]
+
+
+def test_a_failure_while_reading_the_regimes_trade_leaves_no_kept_table(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016"), comtrade_record()))
+
+    def fail(self: RegimeTrade) -> list[str]:
+        raise SanctionwatchError("no neighbours")
+
+    monkeypatch.setattr(RegimeTrade, "_states", fail)
+    with pytest.raises(SanctionwatchError, match="no neighbours") as raised:
+        signals(store, un_dprk)
+    # The failure, its frames and what they hold are still alive here.
+    assert raised.traceback
+    assert [name for name in store.backend.list_tables() if "cache" in name] == []

@@ -149,11 +149,16 @@ class RegimeTrade:
         )
         self.all_scopes = scope_table(with_codes, editions, concordance)
         self._kept = ExitStack()
-        self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
-        self.target_years = self._kept.enter_context(_yearly(self.target_rows).cache())
-        self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
-        self.states = self._states()
-        self.related_years = self._kept.enter_context(self._related_years().cache())
+        try:
+            self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
+            self.target_years = self._kept.enter_context(_yearly(self.target_rows).cache())
+            self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
+            self.states = self._states()
+            self.related_years = self._kept.enter_context(self._related_years().cache())
+        except BaseException:
+            # What was kept goes while the connection is open, not when collected after.
+            self._kept.close()
+            raise
 
     def __enter__(self) -> RegimeTrade:
         return self
