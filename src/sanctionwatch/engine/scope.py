@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -370,13 +370,20 @@ def _row(
     }
 
 
-def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) -> ir.Table:
+def match_scope(
+    flows: ir.Table,
+    scopes: ir.Table,
+    *,
+    overlapping: bool = True,
+    keys: Sequence[str] = ("ingest_id", "source_row"),
+) -> ir.Table:
     """Flows paired with each measure whose scope holds their HS code, exclusions removed.
 
     The join is an equality on the chapter, so the engine hashes it; the prefix and edition
     tests run only on the few candidate pairs inside a chapter. A flow matched by two scope
     rows of one measure (a heading and a mapped subheading) counts once; `overlapping`
     unset says no two rows can (`Scopes.overlapping`), which spares the query that de-duplicating.
+    `keys`: the columns that tell one flow from another (a stored row, or a row of sums).
     """
     keyed = flows.mutate(
         _chapter=flows.hs_code.substr(0, 2), _version=flows.hs_version.fill_null(_AS_REPORTED)
@@ -396,10 +403,10 @@ def match_scope(flows: ir.Table, scopes: ir.Table, *, overlapping: bool = True) 
         ],
     ).select(*keyed.columns, measure_id=included.measure_id, scope_note=included.scope_note)
     if overlapping:
-        matched = matched.distinct(on=["ingest_id", "source_row", "measure_id"], keep="first")
+        matched = matched.distinct(on=[*keys, "measure_id"], keep="first")
     # The excluded pairs are found by an inner join, whose equalities the engine hashes, and
     # taken away by key: an anti-join on the same conditions runs as a nested loop.
-    pair = ("ingest_id", "source_row", "measure_id")
+    pair = (*keys, "measure_id")
     hits = matched.join(
         excluded,
         [

@@ -20,6 +20,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from sanctionwatch import _sql
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.store import _rows
 from sanctionwatch.store._duckdb import (
@@ -329,6 +330,29 @@ class Store:
         finally:
             for name in tables:
                 con.unregister(name)
+
+    @contextmanager
+    def memory_budget(self, limit_bytes: int) -> Iterator[None]:
+        """Queries run inside keep DuckDB's working memory under `limit_bytes`, what is more
+        spilled to a folder of the system's temporary one, removed when done: for analyses
+        whose joins over a large store would otherwise hold gigabytes. DuckDB's defaults
+        (the store never sets either otherwise) hold again after. Other backends manage their
+        own memory."""
+        if self.backend.name != "duckdb":
+            yield
+            return
+        con = self.backend.con
+        with tempfile.TemporaryDirectory(prefix="sanctionwatch-spill-") as spill:
+            # DuckDB keeps the folder it first spilled to: then the store's own serves.
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"SET temp_directory = {_sql.literal(spill)}")
+            con.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
+            try:
+                yield
+            finally:
+                con.execute("RESET memory_limit")
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("RESET temp_directory")
 
     @contextmanager
     def temporary_views(self, views: Mapping[str, str]) -> Iterator[None]:

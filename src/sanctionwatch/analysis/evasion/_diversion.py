@@ -36,7 +36,7 @@ from sanctionwatch.analysis.evasion._model import (
     source_key,
     years_text,
 )
-from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.analysis.evasion._trade import ROW_KEYS, RegimeTrade
 from sanctionwatch.engine.scope import match_scope
 from sanctionwatch.regime import Direction
 
@@ -84,9 +84,10 @@ def _fallen_overall(trade: RegimeTrade) -> ir.Table:
 
 def _carried(trade: RegimeTrade, items: ir.Table) -> ir.Table:
     """Per state, ban, item and year: exports to others and imports from others in scope."""
-    rows = trade.related
+    rows = trade.related_years
     rows = rows.filter(rows.reporter.isin(trade.states))
-    matched = match_scope(rows, trade.ban_scopes.table, overlapping=trade.ban_scopes.overlapping)
+    scopes = trade.ban_scopes
+    matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping, keys=ROW_KEYS)
     matched = _by_item(matched, items)
     exported = matched.trade == "export"
     per_year = matched.group_by("reporter", "measure_id", "item", "year").aggregate(

@@ -1,7 +1,7 @@
 """Mirror gaps: what a neighbour of the target and its partner report of the same trade in
 goods the regime names, disagreeing beyond a CIF margin.
 
-In SQL terms, over the counted rows between other states (`RegimeTrade.related`):
+In SQL terms, over the yearly sums of trade between other states (`RegimeTrade.related_years`):
 
 1. Rows at HS level 4 or finer, not with the world, where the reporter or the partner is a
    neighbour of the target (`neighbours.yaml`), in the scope of a measure of the regime (any
@@ -34,12 +34,10 @@ from sanctionwatch.analysis.evasion._model import (
     neighbours,
     source_key,
 )
-from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.analysis.evasion._trade import ROW_KEYS, RegimeTrade
 from sanctionwatch.engine.scope import match_scope
 
 __all__ = ["detect"]
-
-_ROW = ("ingest_id", "source_row")
 
 
 def detect(trade: RegimeTrade) -> list[Candidate]:
@@ -59,22 +57,23 @@ def detect(trade: RegimeTrade) -> list[Candidate]:
 def _concerned(trade: RegimeTrade) -> ir.Table:
     """Rows with a neighbour in codes the regime names, in a year a measure naming them was in
     force, with those measures."""
-    rows = trade.related
+    rows = trade.related_years
     near = list(neighbours(trade.regime.id, trade.target))
     rows = rows.filter(
         (rows.hs_level >= 4) & ~rows.is_world & (rows.reporter.isin(near) | rows.partner.isin(near))
     )
     scopes = trade.all_scopes
-    matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping)
+    matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping, keys=ROW_KEYS)
     alike = _lookalike_codes(trade)
-    why = matched.select(*_ROW, "year", "measure_id").union(
-        rows.join(alike, rows.hs_code.startswith(alike.code)).select(*_ROW, "year", "measure_id")
+    alike_rows = rows.join(alike, rows.hs_code.startswith(alike.code))
+    why = matched.select(*ROW_KEYS, "year", "measure_id").union(
+        alike_rows.select(*ROW_KEYS, "year", "measure_id")
     )
     years = _years_in_force(trade)
     why = why.join(years, "measure_id")
     why = why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
-    named = why.group_by(*_ROW).aggregate(measures=why.measure_id.collect(distinct=True))
-    return rows.join(named, list(_ROW))
+    named = why.group_by(*ROW_KEYS).aggregate(measures=why.measure_id.collect(distinct=True))
+    return rows.join(named, list(ROW_KEYS))
 
 
 def _with_target_trade(trade: RegimeTrade, pairs: ir.Table) -> ir.Table:

@@ -8,10 +8,12 @@ ten times past them with a hundred times the minimum scores about 20.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch.analysis.evasion._model import (
@@ -29,6 +31,11 @@ from sanctionwatch.store import Store
 
 __all__ = ["signals"]
 
+_MEMORY_BUDGET = 512 * 1024**2
+"""DuckDB's working memory while the signals are found: counting the trade between other
+states once takes hash tables of several times a store's size, which DuckDB spills to disk
+past this, so that a store of ten million rows needs under a gigabyte."""
+
 _WHAT_COLUMNS = (
     "kind: substitution, relabelling, diversion, unit-value or mirror-gap; expected_usd: the "
     "yearly value before the measure (substitution, relabelling, diversion), the value at the "
@@ -42,8 +49,8 @@ _KEYS = pa.schema(
         ("partner", pa.string()),
         ("trade", pa.string()),
         ("prefix", pa.string()),
-        ("first_year", pa.int32()),
-        ("last_year", pa.int32()),
+        ("chapter", pa.string()),
+        ("year", pa.int32()),
     ]
 )
 _LINES = pa.schema(
@@ -54,6 +61,7 @@ _LINES = pa.schema(
         ("partner", pa.string()),
         ("trade", pa.string()),
         ("prefix", pa.string()),
+        ("chapter", pa.string()),
         ("factor", pa.float64()),
     ]
 )
@@ -76,7 +84,7 @@ def signals(
     """
     chosen = set(DETECTORS) if kinds is None else {SignalKind(kind) for kind in kinds}
     chosen_params = params or SignalParams()
-    with RegimeTrade(store, regime, chosen_params) as trade:
+    with store.memory_budget(_MEMORY_BUDGET), RegimeTrade(store, regime, chosen_params) as trade:
         found = [
             {**candidate, "kind": kind.value}
             for kind, detect in DETECTORS.items()
@@ -142,38 +150,67 @@ def _spans(rows: list[int]) -> str:
 
 
 def _sources(trade: RegimeTrade, found: list[Candidate]) -> dict[int, list[dict[str, Any]]]:
-    """The stored rows behind each signal, by rank: file and row numbers."""
-    keys = [dict(key, rank=s["rank"]) for s in found for key in s["keys"]]
+    """The stored rows behind each signal, by rank: file and row numbers.
+
+    Each signal's key is spread over its years, and a key naming codes joins on their chapter
+    too, so that the join is hashed on equalities and the prefix tests run only on the few
+    candidate pairs, and the store is read only in the years the keys span.
+    """
+    keys = [
+        dict(key, rank=s["rank"], year=year, chapter=key["prefix"][:2])
+        for s in found
+        for key in s["keys"]
+        for year in range(key["first_year"], key["last_year"] + 1)
+    ]
     if not keys:
         return {}
     wanted = ibis.memtable(pa.Table.from_pylist(keys, schema=_KEYS))
     flows = trade.store.flows
-    flows = flows.filter(flows.hs_level > 0)
-    flows = flows.mutate(
+    flows = flows.filter(
+        flows.hs_level > 0,
+        flows.period_start >= dt.date(min(k["year"] for k in keys), 1, 1),
+        flows.period_start < dt.date(max(k["year"] for k in keys) + 1, 1, 1),
+    )
+    flows = flows.select(
+        "source_file",
+        "source_row",
+        "hs_code",
         reporter=flows.reporter_iso3.fill_null(flows.reporter_code.cast("string")),
         partner=flows.partner_iso3.fill_null(flows.partner_code.cast("string")),
         trade=flows.flow.substitute({"re-import": "import", "re-export": "export"}),
         year=flows.period_start.year().cast("int32"),
+        chapter=flows.hs_code.substr(0, 2),
     )
     target = [trade.target, str(trade.regime.target_code)]
-    joined = flows.join(
-        wanted,
+
+    def joined(wanted: ir.Table, on: list[str]) -> ir.Table:
+        rows = flows.join(
+            wanted,
+            [
+                *on,
+                ibis.ifelse(
+                    wanted.partner == "*",
+                    ~flows.partner.isin(target),
+                    flows.partner == wanted.partner,
+                ),
+            ],
+        )
+        return rows.select("rank", "source_file", "source_row")
+
+    coded = wanted.filter(wanted.prefix != "")
+    behind = joined(
+        coded,
         [
-            flows.reporter == wanted.reporter,
-            flows.trade == wanted.trade,
-            (wanted.prefix == "")
-            | flows.hs_code.startswith(wanted.prefix)
-            | wanted.prefix.startswith(flows.hs_code),
-            flows.year >= wanted.first_year,
-            flows.year <= wanted.last_year,
-            ibis.ifelse(
-                wanted.partner == "*", ~flows.partner.isin(target), flows.partner == wanted.partner
-            ),
+            "reporter",
+            "trade",
+            "year",
+            "chapter",
+            flows.hs_code.startswith(coded.prefix) | coded.prefix.startswith(flows.hs_code),
         ],
-    )
+    ).union(joined(wanted.filter(wanted.prefix == ""), ["reporter", "trade", "year"]))
     rows = (
-        joined.group_by(joined.rank, joined.source_file)
-        .aggregate(rows=joined.source_row.collect(distinct=True))
+        behind.group_by("rank", "source_file")
+        .aggregate(rows=behind.source_row.collect(distinct=True))
         .order_by("rank", "source_file")
         .to_pyarrow()
         .to_pylist()
@@ -192,16 +229,25 @@ def _series(trade: RegimeTrade, found: list[Candidate]) -> list[dict[str, Any]]:
     lines = [dict(line, rank=s["rank"]) for s in found for line in s.get("lines", [])]
     if not lines:
         return points
-    wanted = ibis.memtable(pa.Table.from_pylist(lines, schema=_LINES))
+    wanted = ibis.memtable(
+        pa.Table.from_pylist(
+            [dict(line, chapter=line["prefix"][:2]) for line in lines], schema=_LINES
+        )
+    )
     years = trade.years()
-    joined = years.join(
-        wanted,
-        [
-            years.reporter == wanted.reporter,
-            years.trade == wanted.trade,
-            (wanted.prefix == "") | years.hs_code.startswith(wanted.prefix),
-            ibis.ifelse(wanted.partner == "*", ~years.with_target, years.partner == wanted.partner),
-        ],
+    years = years.mutate(chapter=years.hs_code.substr(0, 2))
+
+    def drawn_by(wanted: ir.Table, on: list[Any]) -> ir.Table:
+        partner = ibis.ifelse(
+            wanted.partner == "*", ~years.with_target, years.partner == wanted.partner
+        )
+        rows = years.join(wanted, ["reporter", "trade", *on, partner])
+        return rows.select("rank", "series", "year", "factor", "value_usd", "is_world")
+
+    # A line naming codes joins on their chapter too: hashed, not tested pair by pair.
+    coded = wanted.filter(wanted.prefix != "")
+    joined = drawn_by(coded, ["chapter", years.hs_code.startswith(coded.prefix)]).union(
+        drawn_by(wanted.filter(wanted.prefix == ""), [])
     )
     sums = joined.group_by("rank", "series", "year", "factor").aggregate(
         world=joined.value_usd.sum(where=joined.is_world),

@@ -6,9 +6,10 @@ Three parts, each restricted before anything is summed:
   per counterpart (as `reporter`), trade (`import` is from the target), HS code and year;
 - `scoped_years`: the same rows matched to each ban whose scope holds them, with the HS
   concordance (`engine.scope`), per measure;
-- `related_rows`: trade between other states where the reporter is a neighbour of the target
+- `related_years`: trade between other states where the reporter is a neighbour of the target
   or one of its counterparts, or the partner is a neighbour, in a chapter some measure or
-  look-alike names: one level and one frequency of each flow (`engine.flows`).
+  look-alike names: one level and one frequency of each flow (`engine.flows`), summed per
+  year.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from sanctionwatch.engine.scope import (
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime
 from sanctionwatch.store import Store
 
-__all__ = ["TRADE_OF_DIRECTION", "RegimeTrade", "Window", "window_of", "window_text"]
+__all__ = ["ROW_KEYS", "TRADE_OF_DIRECTION", "RegimeTrade", "Window", "window_of", "window_text"]
 
 TRADE_OF_DIRECTION = {Direction.FROM_TARGET.value: "import", Direction.TO_TARGET.value: "export"}
 """A partner's side of trade going a measure's way: it imports what comes from the target."""
@@ -53,6 +54,9 @@ _TRADE_OF_FLOW = {
     "export": "export",
     "re-export": "export",
 }
+
+ROW_KEYS = ("flow_key",)
+"""What tells one row of `RegimeTrade.related_years` from another, for `match_scope`."""
 
 _YEAR_KEYS = ("reporter", "partner", "is_world", "trade", "hs_code", "hs_level", "year")
 
@@ -145,12 +149,16 @@ class RegimeTrade:
         )
         self.all_scopes = scope_table(with_codes, editions, concordance)
         self._kept = ExitStack()
-        self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
-        self.target_years = _yearly(self.target_rows)
-        self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
-        self.states = self._states()
-        self.related = self._kept.enter_context(self._related_rows().cache())
-        self.related_years = _yearly(self.related)
+        try:
+            self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
+            self.target_years = self._kept.enter_context(_yearly(self.target_rows).cache())
+            self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
+            self.states = self._states()
+            self.related_years = self._kept.enter_context(self._related_years().cache())
+        except BaseException:
+            # What was kept goes while the connection is open, not when collected after.
+            self._kept.close()
+            raise
 
     def __enter__(self) -> RegimeTrade:
         return self
@@ -190,32 +198,47 @@ class RegimeTrade:
         scoped = {row["chapter"] for row in self.all_scopes.rows.to_pylist()}
         return sorted(scoped | {code[:2] for _, code, _ in lookalikes(self.regime.id)})
 
-    def _related_rows(self) -> ir.Table:
-        """Counted rows of trade between other states that concern the regime (see the
-        module), with `reporter`, `partner`, `trade`, `year` and `is_world`: read once and
-        kept, since several detectors scan them."""
+    def _related_years(self) -> ir.Table:
+        """Trade between other states that concerns the regime (see the module), counted as
+        `engine.flows` counts it and summed per reporter, partner, trade, HS code, edition and
+        year, with `is_world` and `flow_key`, one number per row of sums: read once and kept,
+        since several detectors scan them, and the detectors work on yearly sums."""
         flows = self.store.flows
         code = self.regime.target_code
-        rows = flows.filter(
+        near = list(neighbours(self.regime.id, self.target))
+        within = (
             flows.hs_level > 0,
-            flows.reporter_iso3.isin(self.states)
-            | flows.partner_iso3.isin(neighbours(self.regime.id, self.target)),
             flows.reporter_code != code,
             flows.partner_code.fill_null(-1) != code,
             flows.partner_iso3.fill_null("") != self.target,
             flows.hs_code.substr(0, 2).isin(self.chapters()),
         )
-        rows = rows.mutate(
+        # Disjoint filters, each pushed into the scan, instead of one OR that makes the
+        # engine read every column of every row before filtering.
+        by_reporter = flows.reporter_iso3.isin(self.states)
+        rows = flows.filter(by_reporter, *within).union(
+            flows.filter(~by_reporter.fill_null(False), flows.partner_iso3.isin(near), *within)
+        )
+        rows = rows.select(
+            "flow",
+            "frequency",
+            "period_start",
+            "period_end",
+            "hs_code",
+            "hs_level",
+            "hs_version",
+            "value_usd",
+            "net_weight_kg",
             reporter=rows.reporter_iso3.fill_null(rows.reporter_code.cast("string")),
             partner=rows.partner_iso3.fill_null(rows.partner_code.cast("string")),
             year=rows.period_start.year().cast("int32"),
+            is_world=(rows.partner_code == 0).fill_null(False),
         )
         counted = one_frequency(finest_level(rows))
         counted = counted.filter(counted.counted)
-        return counted.mutate(
-            trade=counted.flow.substitute(_TRADE_OF_FLOW),
-            is_world=(counted.partner_code == 0).fill_null(False),
-        )
+        counted = counted.mutate(trade=counted.flow.substitute(_TRADE_OF_FLOW))
+        years = _yearly(counted, "hs_version")
+        return years.mutate(flow_key=ibis.row_number())
 
     def years(self) -> ir.Table:
         """Target and related yearly rows together, with `with_target`."""
@@ -310,10 +333,10 @@ def _target_rows(flows: ir.Table, regime: Regime) -> ir.Table:
     )
 
 
-def _yearly(rows: ir.Table) -> ir.Table:
-    """One row per reporter, partner, trade, HS code and year: `value_usd`, `net_weight_kg`
-    and `weighed` (every row behind the figure had a weight)."""
-    return rows.group_by(*_YEAR_KEYS).aggregate(
+def _yearly(rows: ir.Table, *keys: str) -> ir.Table:
+    """One row per reporter, partner, trade, HS code and year (and `keys`): `value_usd`,
+    `net_weight_kg` and `weighed` (every row behind the figure had a weight)."""
+    return rows.group_by(*_YEAR_KEYS, *keys).aggregate(
         value_usd=rows.value_usd.sum().fill_null(0.0),
         net_weight_kg=rows.net_weight_kg.sum(),
         weighed=~rows.net_weight_kg.isnull().any(),

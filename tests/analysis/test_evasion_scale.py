@@ -1,0 +1,87 @@
+"""What keeps `signals` lean on a large store: its queries run under a memory budget, and the
+trade between other states is matched to scopes as yearly sums, not stored rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from sanctionwatch import Regime, Store, ingest
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.analysis import signals
+from sanctionwatch.analysis.evasion import _signals
+from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.engine.scope import SCOPES, match_scope
+from tests.conftest import comtrade_record
+
+
+def _memory_limit(store: Store) -> str:
+    row = store.backend.con.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_signals_run_under_the_memory_budget_and_lift_it_after(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016"), comtrade_record()))
+    before = _memory_limit(store)
+    seen: list[str] = []
+    series = _signals._series
+
+    def watched(*args: object) -> object:
+        seen.append(_memory_limit(store))
+        return series(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_signals, "_series", watched)
+    signals(store, un_dprk)
+    assert seen == ["512.0 MiB"]
+    assert _memory_limit(store) == before
+
+
+def test_match_scope_tells_rows_of_sums_apart_by_the_keys_given() -> None:
+    # Two rows of sums, no stored row behind either: the excluded code goes, the other stays.
+    sums = ibis.memtable(
+        {
+            "flow_key": [1, 2],
+            "hs_code": ["260700", "260800"],
+            "hs_version": pa.array([None, None], pa.int16()),
+        }
+    )
+    scopes = ibis.memtable(
+        pa.Table.from_pylist(
+            [
+                {"measure_id": "m", "prefix": "26", "chapter": "26", "excluded": False},
+                {"measure_id": "m", "prefix": "2608", "chapter": "26", "excluded": True},
+            ],
+            schema=SCOPES,
+        )
+    )
+    matched = match_scope(sums, scopes, keys=("flow_key",)).to_pyarrow().to_pylist()
+    assert [(row["flow_key"], row["measure_id"]) for row in matched] == [(1, "m")]
+
+
+def test_a_failure_while_reading_the_regimes_trade_leaves_no_kept_table(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016"), comtrade_record()))
+
+    def fail(self: RegimeTrade) -> list[str]:
+        raise SanctionwatchError("no neighbours")
+
+    monkeypatch.setattr(RegimeTrade, "_states", fail)
+    with pytest.raises(SanctionwatchError, match="no neighbours") as raised:
+        signals(store, un_dprk)
+    # The failure, its frames and what they hold are still alive here.
+    assert raised.traceback
+    assert [name for name in store.backend.list_tables() if "cache" in name] == []
