@@ -46,6 +46,26 @@ def test_signals_run_under_the_memory_budget_and_lift_it_after(
     assert _memory_limit(store) == before
 
 
+# Sorting a few million wide rows under 64 MB spills to disk.
+_SPILLING = (
+    "SELECT count(*) FROM (SELECT i, repeat('x', 40) || i AS s FROM range(3000000) t(i) "
+    "ORDER BY s DESC)"
+)
+
+
+def test_a_query_that_spills_after_a_memory_budget_finds_its_folder(store: Store) -> None:
+    con = store.backend.con
+    with store.memory_budget(64 * 2**20):
+        assert con.execute(_SPILLING).fetchone() == (3000000,)
+    con.execute("SET memory_limit = '64MB'")
+    try:
+        assert con.execute(_SPILLING).fetchone() == (3000000,)
+        with store.memory_budget(64 * 2**20):
+            assert con.execute(_SPILLING).fetchone() == (3000000,)
+    finally:
+        con.execute("RESET memory_limit")
+
+
 def test_match_scope_tells_rows_of_sums_apart_by_the_keys_given() -> None:
     # Two rows of sums, no stored row behind either: the excluded code goes, the other stays.
     sums = ibis.memtable(

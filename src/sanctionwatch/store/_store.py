@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
@@ -58,6 +59,16 @@ _SCHEMAS: dict[str, pa.Schema] = {"flows": FLOWS, **_TABLES}
 def default_store_location() -> str:
     """`SANCTIONWATCH_STORE` if set, else `./sanctionwatch.duckdb`."""
     return os.environ.get("SANCTIONWATCH_STORE") or DEFAULT_STORE
+
+
+@functools.cache
+def _spill_folder() -> Path:
+    """This process's folder for what DuckDB spills under a memory budget, in the system's
+    temporary folder (never beside the store: reading commands create no files there),
+    removed when the process ends."""
+    folder = Path(tempfile.mkdtemp(prefix="sanctionwatch-spill-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 class Store:
@@ -342,17 +353,15 @@ class Store:
             yield
             return
         con = self.backend.con
-        with tempfile.TemporaryDirectory(prefix="sanctionwatch-spill-") as spill:
-            # DuckDB keeps the folder it first spilled to: then the store's own serves.
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"SET temp_directory = {_sql.literal(spill)}")
-            con.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
-            try:
-                yield
-            finally:
-                con.execute("RESET memory_limit")
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("RESET temp_directory")
+        # DuckDB keeps the folder it first spilled to for as long as the database is open, and
+        # a process's connections to one file share it: so one folder serves the process.
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET temp_directory = {_sql.literal(str(_spill_folder()))}")
+        con.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
+        try:
+            yield
+        finally:
+            con.execute("RESET memory_limit")
 
     @contextmanager
     def temporary_views(self, views: Mapping[str, str]) -> Iterator[None]:
