@@ -105,3 +105,15 @@ def test_a_failure_while_reading_the_regimes_trade_leaves_no_kept_table(
     # The failure, its frames and what they hold are still alive here.
     assert raised.traceback
     assert [name for name in store.backend.list_tables() if "cache" in name] == []
+
+
+def test_the_memory_budget_grows_with_the_store_up_to_two_gigabytes(
+    store: Store, write_comtrade: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016"), comtrade_record()))
+    assert store.flow_count() == store.flows.count().execute() == 2
+    budgets = []
+    for rows in (2, 10_000_000, 50_000_000, 1_000_000_000):
+        monkeypatch.setattr(store, "flow_count", lambda rows=rows: rows)
+        budgets.append(_signals._memory_budget(store))
+    assert budgets == [512 * 2**20, 512 * 2**20, 1_000_000_000, 2 * 2**30]

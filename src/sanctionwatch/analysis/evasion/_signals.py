@@ -31,10 +31,19 @@ from sanctionwatch.store import Store
 
 __all__ = ["signals"]
 
-_MEMORY_BUDGET = 512 * 1024**2
-"""DuckDB's working memory while the signals are found: counting the trade between other
-states once takes hash tables of several times a store's size, which DuckDB spills to disk
-past this, so that a store of ten million rows needs under a gigabyte."""
+_LEAST_BUDGET, _MOST_BUDGET = 512 * 1024**2, 2 * 1024**3
+_BUDGET_PER_ROW = 20
+"""DuckDB's working memory while the signals are found, by the store's rows: counting the
+trade between other states once takes hash tables of several times a store's size, which
+DuckDB spills to disk past the budget, so that ten million rows need under a gigabyte; but
+some of its work cannot spill, and grows with the store, so the budget grows with it, up to
+2 GB (a hundred million rows)."""
+
+
+def _memory_budget(store: Store) -> int:
+    rows = store.flow_count()
+    return min(max(rows * _BUDGET_PER_ROW, _LEAST_BUDGET), _MOST_BUDGET)
+
 
 _WHAT_COLUMNS = (
     "kind: substitution, relabelling, diversion, unit-value or mirror-gap; expected_usd: the "
@@ -84,7 +93,10 @@ def signals(
     """
     chosen = set(DETECTORS) if kinds is None else {SignalKind(kind) for kind in kinds}
     chosen_params = params or SignalParams()
-    with store.memory_budget(_MEMORY_BUDGET), RegimeTrade(store, regime, chosen_params) as trade:
+    with (
+        store.memory_budget(_memory_budget(store)),
+        RegimeTrade(store, regime, chosen_params) as trade,
+    ):
         found = [
             {**candidate, "kind": kind.value}
             for kind, detect in DETECTORS.items()
