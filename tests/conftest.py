@@ -15,7 +15,8 @@ from sanctionwatch import Regime, Store, demo_data, ingest, resolve_regime
 from sanctionwatch.engine._compiled import CACHE_ENV
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-BACKENDS = ["duckdb", "pyspark"]
+# Spark runs each query in seconds where DuckDB takes milliseconds: its cases are slow ones.
+BACKENDS = ["duckdb", pytest.param("pyspark", marks=pytest.mark.slow)]
 
 
 def shared_file(name: str) -> Path:
