@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sanctionwatch import Regime, Store, ingest
-from sanctionwatch.analysis import ALL_MEASURES, REST, pressure
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.analysis import ALL_MEASURES, REST, _exports, pressure
 from sanctionwatch.cli import app
 from tests.analysis.conftest import Locate, stored
 from tests.conftest import comtrade_record, shared_file
@@ -189,3 +190,22 @@ def test_pressure_cli_errors(demo_file: str, args: list[str], message: str) -> N
     result = CliRunner().invoke(app, ["pressure", "--store", demo_file, *args])
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_a_failure_while_reading_the_exports_leaves_no_kept_table(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016")))
+
+    def fail(flows: object) -> None:
+        raise SanctionwatchError("no editions")
+
+    monkeypatch.setattr(_exports, "editions_by_chapter", fail)
+    with pytest.raises(SanctionwatchError, match="no editions") as raised:
+        pressure(store, un_dprk)
+    # The failure, its frames and what they hold are still alive here.
+    assert raised.traceback
+    assert [name for name in store.backend.list_tables() if "cache" in name] == []

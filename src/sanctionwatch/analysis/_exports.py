@@ -89,12 +89,17 @@ class Exports:
             value_usd=f.value_usd.fill_null(0.0)
         )
         self._kept = ExitStack()
-        self.flows = self._kept.enter_context(counted.cache())
-        self._versions = editions_by_chapter(self.flows)
-        self._concordance = concordance_from(store)
-        self._earnings_by_reporter = self._kept.enter_context(
-            _earnings_by_reporter(store.flows, regime, self.flows).cache()
-        )
+        try:
+            self.flows = self._kept.enter_context(counted.cache())
+            self._versions = editions_by_chapter(self.flows)
+            self._concordance = concordance_from(store)
+            self._earnings_by_reporter = self._kept.enter_context(
+                _earnings_by_reporter(store.flows, regime, self.flows).cache()
+            )
+        except BaseException:
+            # What was kept goes while the connection is open, not when collected after.
+            self._kept.close()
+            raise
 
     def __enter__(self) -> Exports:
         return self
