@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from sanctionwatch import Regime, Store, demo_data, ingest, resolve_regime
 from sanctionwatch.engine._compiled import CACHE_ENV
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Spark runs each query in seconds where DuckDB takes milliseconds: its cases are slow ones.
+BACKENDS = ["duckdb", pytest.param("pyspark", marks=pytest.mark.slow)]
 
 
 def shared_file(name: str) -> Path:
@@ -35,6 +38,31 @@ def compiled_statements(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         del os.environ[CACHE_ENV]
     else:
         os.environ[CACHE_ENV] = before
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend a store's tables may be read on: a test asking for it runs on each."""
+    name: str = request.param
+    if name == "pyspark":
+        pytest.importorskip("pyspark", reason="PySpark is not installed (pip install '.[spark]')")
+        if shutil.which("java") is None:
+            pytest.skip("PySpark needs Java on the PATH; none found")
+    return name
+
+
+def spark_location(warehouse: Path) -> str:
+    """A Spark store over `warehouse`, in the one local session every test shares.
+
+    The tests hold a handful of rows: compiling each query's generated code, planning its
+    stages adaptively or inferring filters from its joins' constraints would cost more than
+    running it. The driver gets room for the tables the joins broadcast.
+    """
+    return (
+        f"spark://local[2]?warehouse={warehouse}"
+        "&spark.sql.codegen.wholeStage=false&spark.driver.memory=3g"
+        "&spark.sql.adaptive.enabled=false&spark.sql.constraintPropagation.enabled=false"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,17 @@ The synthetic world with each kind of evasion planted is tested in `tests/synth`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from sanctionwatch import Regime, Store, ingest
+from sanctionwatch import Regime, Store
 from sanctionwatch.analysis import HIGH_SCORE, SignalParams, lookalikes, signals
 from sanctionwatch.cli import app
+from tests.analysis.conftest import Locate, stored
 from tests.conftest import comtrade_record, shared_file
 
 
@@ -35,12 +36,17 @@ def _china_records(path: Path) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-def china(store: Store, write_comtrade: Callable[..., Path]) -> Store:
+@pytest.fixture(scope="module")
+def china_location(locate: Locate, tmp_path_factory: pytest.TempPathFactory) -> str:
     name = "comtrade_chn_imports_from_prk_annual.json"
-    report = ingest(store, write_comtrade(*_china_records(shared_file(name)), name=name))
-    assert report.rows_rejected == 0
-    return store
+    records = _china_records(shared_file(name))
+    return stored(locate, tmp_path_factory.mktemp("china"), name, *records)
+
+
+@pytest.fixture
+def china(china_location: str) -> Iterator[Store]:
+    with Store.open(china_location, read_only=True) as store:
+        yield store
 
 
 def test_wigs_after_the_2371_and_2375_bans_are_a_substitution(
@@ -83,16 +89,21 @@ def test_lookalikes_are_data_with_reasons() -> None:
     assert all(reason for _, _, reason in lookalikes("un-dprk"))
 
 
-def test_cli_ranks_and_formats(demo_store: Store) -> None:
-    demo_store.close()
+def test_cli_ranks_on_every_backend(demo_location: str) -> None:
+    args = ["signals", "--store", demo_location, "--format", "json", "--top", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [s["hs_code"] for s in data["signals"]] == ["6704"]
+    assert data["signals"][0]["sources"][0]["rows"]
+
+
+def test_cli_formats_and_narrows(demo_file: str) -> None:
     runner = CliRunner()
-    base = ["signals", "--store", demo_store.location]
+    base = ["signals", "--store", demo_file]
     table = runner.invoke(app, base)
     assert table.exit_code == 0, table.output
     assert "1 evasion signal around the measures on PRK" in table.stdout
-    data = json.loads(runner.invoke(app, [*base, "--format", "json", "--top", "1"]).stdout)
-    assert [s["hs_code"] for s in data["signals"]] == ["6704"]
-    assert data["signals"][0]["sources"][0]["rows"]
     csv = runner.invoke(app, [*base, "--format", "csv", "--kind", "mirror-gap"]).stdout
     assert csv.splitlines()[0].startswith("rank,kind,score")
     bad = runner.invoke(app, [*base, "--kind", "smuggling"])

@@ -44,10 +44,14 @@ def _records() -> list[dict[str, object]]:
 
 
 def test_check_pressure_and_signals_agree_on_a_year_with_an_annual_row_and_twelve_months(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    on_backend: Callable[[Store], Store],
 ) -> None:
     report = ingest(store, write_comtrade(*_records()))
     assert report.rows_rejected == 0
+    store = on_backend(store)
 
     findings = check(store, un_dprk).table
     counted = findings.filter(

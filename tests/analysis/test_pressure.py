@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sanctionwatch import Regime, Store, ingest
-from sanctionwatch.analysis import ALL_MEASURES, REST, pressure
+from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.analysis import ALL_MEASURES, REST, _exports, pressure
 from sanctionwatch.cli import app
+from tests.analysis.conftest import Locate, stored
 from tests.conftest import comtrade_record, shared_file
 
 # DOMAIN.md, section 3 (UN Comtrade, China's imports from the DPRK, 2016, US$):
@@ -38,12 +40,17 @@ def comtrade_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.fixture
-def china_store(store: Store, write_comtrade: Callable[..., Path]) -> Store:
+@pytest.fixture(scope="module")
+def china_location(locate: Locate, tmp_path_factory: pytest.TempPathFactory) -> str:
     source = shared_file("comtrade_chn_imports_from_prk_annual.json")
-    report = ingest(store, write_comtrade(*comtrade_records(source), name="chn-prk.json"))
-    assert report.rows_rejected == 0
-    return store
+    folder = tmp_path_factory.mktemp("chn-prk")
+    return stored(locate, folder, "chn-prk.json", *comtrade_records(source))
+
+
+@pytest.fixture
+def china_store(china_location: str) -> Iterator[Store]:
+    with Store.open(china_location, read_only=True) as store:
+        yield store
 
 
 def test_coal_ore_and_apparel_were_71_8_percent_of_2016_earnings(
@@ -94,7 +101,10 @@ def test_overlapping_measures_count_once_and_go_to_the_earlier(
 
 
 def test_earnings_fall_back_to_hs_rows_without_a_total(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    on_backend: Callable[[Store], Store],
 ) -> None:
     ingest(
         store,
@@ -103,14 +113,17 @@ def test_earnings_fall_back_to_hs_rows_without_a_total(
             comtrade_record(period="2016", cmdCode="6704", primaryValue=100.0),
         ),
     )
-    result = pressure(store, un_dprk, hs="2701")
+    result = pressure(on_backend(store), un_dprk, hs="2701")
     assert result.baseline_earnings_usd == 400
     assert result.records()["rows"][0]["share_pct"] == 75.0
     assert any("sum of its HS rows" in note for note in result.notes)
 
 
 def test_monthly_and_annual_rows_are_not_added_together(
-    store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    on_backend: Callable[[Store], Store],
 ) -> None:
     months = [
         comtrade_record(freqCode="M", period=f"2016{m:02d}", cmdCode="2701", primaryValue=10.0)
@@ -118,11 +131,16 @@ def test_monthly_and_annual_rows_are_not_added_together(
     ]
     annual = comtrade_record(period="2016", cmdCode="2701", primaryValue=125.0)
     ingest(store, write_comtrade(annual, *months))
-    row = pressure(store, un_dprk, hs="27").records()["rows"][0]
+    row = pressure(on_backend(store), un_dprk, hs="27").records()["rows"][0]
     assert row["value_usd"] == 120  # the twelve months, not 120 + 125
 
 
-def test_partner_shares(store: Store, un_dprk: Regime, write_comtrade: Callable[..., Path]) -> None:
+def test_partner_shares(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    on_backend: Callable[[Store], Store],
+) -> None:
     ingest(
         store,
         write_comtrade(
@@ -136,29 +154,28 @@ def test_partner_shares(store: Store, un_dprk: Regime, write_comtrade: Callable[
             ),
         ),
     )
-    rows = pressure(store, un_dprk, as_of=None).records()["partners"]
+    rows = pressure(on_backend(store), un_dprk, as_of=None).records()["partners"]
     overall = {r["reporter"]: r["share_pct"] for r in rows if r["scope"] == "all exports"}
     assert overall == {"CHN": 90.0, "RUS": 10.0}
     coal = {r["reporter"]: r["share_pct"] for r in rows if r["scope"] == "2371-op8"}
     assert coal == {"CHN": 90.0, "RUS": 10.0}
 
 
-def test_pressure_cli_json_on_the_demo_store(demo_store: Store) -> None:
+def test_pressure_cli_json_on_the_demo_store(demo_location: str) -> None:
     result = CliRunner().invoke(
-        app, ["pressure", "--store", demo_store.location, "--hs", OP_ED_SET, "--format", "json"]
+        app, ["pressure", "--store", demo_location, "--hs", OP_ED_SET, "--format", "json"]
     )
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)["rows"][0]
     assert (row["scope"], row["value_usd"], row["share_pct"]) == (OP_ED_SET, 1_822_548_915, 71.8)
 
 
-def test_pressure_cli_table_and_csv(demo_store: Store) -> None:
-    demo_store.close()
-    table = CliRunner().invoke(app, ["pressure", "--store", demo_store.location])
+def test_pressure_cli_table_and_csv(demo_file: str) -> None:
+    table = CliRunner().invoke(app, ["pressure", "--store", demo_file])
     assert table.exit_code == 0, table.output
     assert "79.3%" in table.stdout
     assert "took force first" in table.stdout
-    csv = CliRunner().invoke(app, ["pressure", "--store", demo_store.location, "--format", "csv"])
+    csv = CliRunner().invoke(app, ["pressure", "--store", demo_file, "--format", "csv"])
     assert csv.stdout.splitlines()[0].startswith("scope,hs,measure_id")
 
 
@@ -169,8 +186,26 @@ def test_pressure_cli_table_and_csv(demo_store: Store) -> None:
         (["--hs", "2701,9x"], "HS code '9x'"),
     ],
 )
-def test_pressure_cli_errors(demo_store: Store, args: list[str], message: str) -> None:
-    demo_store.close()
-    result = CliRunner().invoke(app, ["pressure", "--store", demo_store.location, *args])
+def test_pressure_cli_errors(demo_file: str, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["pressure", "--store", demo_file, *args])
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_a_failure_while_reading_the_exports_leaves_no_kept_table(
+    store: Store,
+    un_dprk: Regime,
+    write_comtrade: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(store, write_comtrade(comtrade_record(period="2016")))
+
+    def fail(flows: object) -> None:
+        raise SanctionwatchError("no editions")
+
+    monkeypatch.setattr(_exports, "editions_by_chapter", fail)
+    with pytest.raises(SanctionwatchError, match="no editions") as raised:
+        pressure(store, un_dprk)
+    # The failure, its frames and what they hold are still alive here.
+    assert raised.traceback
+    assert [name for name in store.backend.list_tables() if "cache" in name] == []

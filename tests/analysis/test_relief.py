@@ -68,14 +68,13 @@ def test_freeze_for_freeze_lifts_textiles_and_seafood(demo_store: Store) -> None
     assert {t.value for t in estimate.package.broken_by} >= {"nuclear-test", "icbm"}
 
 
-def test_relief_cli_side_by_side(demo_store: Store, tmp_path: Path) -> None:
-    demo_store.close()
+def test_relief_cli_side_by_side(demo_location: str, tmp_path: Path) -> None:
     own = tmp_path / "mine.yaml"
     own.write_text(
         "name: Lift the statue ban\nrelief:\n  - lift: 2321-op29\n    from: 2020-01-01\n",
         encoding="utf-8",
     )
-    args = ["relief", "lift-textiles", str(own), "--store", demo_store.location]
+    args = ["relief", "lift-textiles", str(own), "--store", demo_location]
     result = CliRunner().invoke(app, [*args, "--baseline", "2016", "--format", "json"])
     assert result.exit_code == 0, result.output
     packages = json.loads(result.stdout)["packages"]
@@ -129,11 +128,10 @@ def test_bad_packages_name_file_line_and_field(
     assert message in str(caught.value)
 
 
-def test_bad_package_on_the_command_line_is_one_line(demo_store: Store, tmp_path: Path) -> None:
-    demo_store.close()
+def test_bad_package_on_the_command_line_is_one_line(demo_file: str, tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("name: x\nrelief:\n  - lift: nope\n    from: 2019-01-01\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["relief", str(path), "--store", demo_store.location])
+    result = CliRunner().invoke(app, ["relief", str(path), "--store", demo_file])
     assert result.exit_code == 1
     assert f"{path}:3: relief[0].lift: unknown measure" in result.stderr
 

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import spark_location
 from tests.regime.test_load_errors import VALID
 
 from sanctionwatch import Findings, Regime, Store, check, demo_data, ingest, load_regime
 
-BACKENDS = ["duckdb", "pyspark"]
 _warehouses = itertools.count()
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    if name == "pyspark":
-        pytest.importorskip("pyspark", reason="PySpark is not installed (pip install '.[spark]')")
-        if shutil.which("java") is None:
-            pytest.skip("PySpark needs Java on the PATH; none found")
-    return name
 
 
 CheckRunner = Callable[..., Findings]
@@ -56,14 +45,7 @@ def _runner(backend: str, scratch: Path) -> CheckRunner:
             return check(store, regime, **options)
         warehouse = scratch / f"warehouse-{next(_warehouses)}"
         store.export(warehouse)
-        # A handful of rows: compiling each query's generated code would cost more than
-        # running it. One session serves the whole suite: its driver gets room for the tables
-        # its joins broadcast.
-        location = (
-            f"spark://local[2]?warehouse={warehouse}"
-            "&spark.sql.codegen.wholeStage=false&spark.driver.memory=3g"
-        )
-        with Store.open(location) as spark:
+        with Store.open(spark_location(warehouse)) as spark:
             return check(spark, regime, **options)
 
     return run

@@ -7,6 +7,7 @@ it passed 75, 90 and 95 %. `check` gives the final sum; this gives the path to i
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -56,9 +57,14 @@ def cap_running_totals(store: Store, regime: Regime, findings: Findings) -> pa.T
         return RUNNING_TOTALS.empty_table()
     measures = [regime.measure(m) for m in dict.fromkeys(r["measure_id"] for r in caps)]
     flows = target_flows(store.flows, regime)
-    flows = flows.filter(flows.counted)
-    scopes = scope_table(measures, editions_by_chapter(flows), concordance_from(store))
-    matched = match_scope(flows, scopes.table)
+    # Read once: each cap's steps read them again.
+    with flows.filter(flows.counted).cache() as counted:
+        scopes = scope_table(measures, editions_by_chapter(counted), concordance_from(store))
+        return _running_totals(regime, caps, match_scope(counted, scopes.table))
+
+
+def _running_totals(regime: Regime, caps: list[dict[str, Any]], matched: ir.Table) -> pa.Table:
+    """The running totals of `caps` over the counted flows `matched` to their scopes."""
     rows = []
     for cap in caps:
         measure = regime.measure(cap["measure_id"])

@@ -8,6 +8,7 @@ work runs in the store's engine and never loops over trade rows.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,18 +75,38 @@ class Reach:
 
 
 class Exports:
-    """The target's exports in one store: counted mirror flows, earnings and scope matching."""
+    """The target's exports in one store: counted mirror flows, earnings and scope matching.
+
+    A context manager: the counted flows and each reporter's earnings are read once and kept
+    as temporary tables until it exits, since every question asked of it reads them again.
+    """
 
     def __init__(self, store: Store, regime: Regime) -> None:
         self.store = store
         self.regime = regime
         f = target_flows(store.flows, regime)
-        self.flows = f.filter(f.counted & (f.direction == Direction.FROM_TARGET.value)).mutate(
+        counted = f.filter(f.counted & (f.direction == Direction.FROM_TARGET.value)).mutate(
             value_usd=f.value_usd.fill_null(0.0)
         )
-        self._versions = editions_by_chapter(self.flows)
-        self._concordance = concordance_from(store)
-        self._earnings_by_reporter = _earnings_by_reporter(store.flows, regime, self.flows)
+        self._kept = ExitStack()
+        try:
+            self.flows = self._kept.enter_context(counted.cache())
+            self._versions = editions_by_chapter(self.flows)
+            self._concordance = concordance_from(store)
+            self._earnings_by_reporter = self._kept.enter_context(
+                _earnings_by_reporter(store.flows, regime, self.flows).cache()
+            )
+        except BaseException:
+            # What was kept goes while the connection is open, not when collected after.
+            self._kept.close()
+            raise
+
+    def __enter__(self) -> Exports:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Drop the tables kept for the questions."""
+        self._kept.close()
 
     def matched(self, measures: list[Measure]) -> ir.Table:
         """Counted export flows paired with each measure whose scope holds them."""

@@ -127,7 +127,19 @@ def pressure(
     data). `as_of`: the day whose measures count (default: today). `hs`: HS codes
     ("2701,2601,61,62") whose share is wanted instead of the measures'.
     """
-    exports = Exports(store, regime)
+    with Exports(store, regime) as exports:
+        return _pressure(exports, store, regime, baseline, as_of, hs)
+
+
+def _pressure(
+    exports: Exports,
+    store: Store,
+    regime: Regime,
+    baseline: int | None,
+    as_of: dt.date | None,
+    hs: str | list[str] | tuple[str, ...] | None,
+) -> Pressure:
+    """`pressure` on the target's exports, read once for it."""
     earnings = exports.earnings()
     years = [y for y in earnings["year"].to_pylist() if y is not None]
     if not years:

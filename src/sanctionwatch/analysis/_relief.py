@@ -9,6 +9,7 @@ would cut once the package applies.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -397,23 +398,26 @@ def relief(
     exports: dict[str, Exports] = {}
     estimates = []
     years: list[int] = []
-    for package, source in loaded:
-        if package.regime not in regimes:
-            regimes[package.regime] = resolve_regime(package.regime)
-            exports[package.regime] = Exports(store, regimes[package.regime])
-        regime = regimes[package.regime]
-        ex = exports[package.regime]
-        present = [y for y in ex.earnings()["year"].to_pylist() if y is not None]
-        years = list(baselines) if baselines else present[:1]
-        missing = [y for y in years if y not in present]
-        if missing or not years:
-            raise SanctionwatchError(
-                f"no exports from {regime.target} in "
-                + (", ".join(str(y) for y in missing) or "the store")
-                + "; years in the store: "
-                + (", ".join(str(y) for y in present) or "none")
-            )
-        estimates.append(_estimate(ex, regime, package, source, years))
+    with ExitStack() as kept:
+        for package, source in loaded:
+            if package.regime not in regimes:
+                regimes[package.regime] = resolve_regime(package.regime)
+                exports[package.regime] = kept.enter_context(
+                    Exports(store, regimes[package.regime])
+                )
+            regime = regimes[package.regime]
+            ex = exports[package.regime]
+            present = [y for y in ex.earnings()["year"].to_pylist() if y is not None]
+            years = list(baselines) if baselines else present[:1]
+            missing = [y for y in years if y not in present]
+            if missing or not years:
+                raise SanctionwatchError(
+                    f"no exports from {regime.target} in "
+                    + (", ".join(str(y) for y in missing) or "the store")
+                    + "; years in the store: "
+                    + (", ".join(str(y) for y in present) or "none")
+                )
+            estimates.append(_estimate(ex, regime, package, source, years))
     return Relief(tuple(estimates), tuple(years))
 
 

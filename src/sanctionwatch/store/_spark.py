@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import ibis
-
 from sanctionwatch._errors import SanctionwatchError
 
 __all__ = ["SPARK_SCHEME", "spark_backend"]
@@ -31,6 +29,8 @@ def spark_backend(location: str) -> Any:
     try:
         from pyspark.sql import SparkSession
         from pyspark.sql.functions import lit
+
+        from sanctionwatch.store._spark_backend import connect
     except ImportError as error:
         raise SanctionwatchError(
             f"{location}: Spark stores need PySpark: pip install 'sanctionwatch[spark]'"
@@ -55,7 +55,7 @@ def spark_backend(location: str) -> Any:
         if key.startswith("spark.sql."):
             session.conf.set(key, value)
     session.sparkContext.setLogLevel("ERROR")
-    backend = ibis.pyspark.connect(session)
+    backend = connect(session)
     root = Path(warehouse)
     if not (root / "flows").is_dir():
         raise SanctionwatchError(
