@@ -30,6 +30,7 @@ __all__ = [
     "comparable",
     "floor_sql",
     "machine",
+    "overlapping",
     "parse_rows",
     "scopes_overlap",
     "timed",
@@ -141,16 +142,21 @@ def _floor_measures(regime: Regime) -> list[Measure]:
     ]
 
 
-def scopes_overlap(regime: Regime) -> bool:
+def overlapping(measures: Iterable[Measure]) -> bool:
     """Whether one flow can match two of a measure's scope codes (a heading beside one of its
-    subheadings, or a code twice): only then does the floor remove repeated pairs, as `check`
-    does only when its scope rows overlap (`Scopes.overlapping`)."""
-    for m in _floor_measures(regime):
+    subheadings, or a code twice)."""
+    for m in measures:
         codes = sorted(m.scope.prefixes)
         # Sorted, a code that begins another comes right before some code it begins.
         if any(b.startswith(a) for a, b in itertools.pairwise(codes)):
             return True
     return False
+
+
+def scopes_overlap(regime: Regime) -> bool:
+    """Whether B1's floor removes repeated (flow, measure) pairs: only where scopes overlap, as
+    `check` does only when its scope rows overlap (`Scopes.overlapping`)."""
+    return overlapping(_floor_measures(regime))
 
 
 def floor_sql(regime: Regime, barrels_per_tonne: float | None = None) -> str:

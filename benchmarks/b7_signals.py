@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import resource
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from _common import World, machine, parse_rows
+from _common import World, machine, overlapping, parse_rows
 from _common import values as sql_values
 
 from sanctionwatch import Regime, Store, resolve_regime
@@ -77,16 +76,6 @@ def _window(measure: Measure, years: int) -> tuple[int, int, int, int]:
     return (start.year - years, start.year - 1, first_after, first_after + years - 1)
 
 
-def _overlapping(measures: Iterable[Measure]) -> bool:
-    """Whether one flow can match two of a measure's scope codes: only then does the floor
-    remove repeated (flow, measure) pairs."""
-    for m in measures:
-        codes = sorted(m.scope.prefixes)
-        if any(b.startswith(a) for a, b in itertools.pairwise(codes)):
-            return True
-    return False
-
-
 def floor_sql(regime: Regime, params: SignalParams | None = None) -> str:
     """The floor with the regime's bans, windows, scopes, look-alikes, neighbours and the
     thresholds filled in."""
@@ -126,7 +115,7 @@ def floor_sql(regime: Regime, params: SignalParams | None = None) -> str:
         target_code=regime.target_code,
         ban_dedupe=(
             "DISTINCT ON (r.ingest_id, r.source_row, s.measure_id)"
-            if _overlapping(_bans(regime))
+            if overlapping(_bans(regime))
             else ""
         ),
         window_years=params.window_years,
