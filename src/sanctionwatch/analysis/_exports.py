@@ -19,7 +19,7 @@ import pyarrow as pa
 from sanctionwatch._concordance import concordance_from
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.engine._barrels import default_factor
-from sanctionwatch.engine.flows import target_flows
+from sanctionwatch.engine.flows import country_name, target_flows
 from sanctionwatch.engine.scope import editions_by_chapter, match_scope, scope_table
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
@@ -315,7 +315,7 @@ def _earnings_by_reporter(flows: ir.Table, regime: Regime, counted: ir.Table) ->
         with_target.fill_null(False), flows.hs_level == 0, flows.flow.isin(_FROM_TARGET)
     )
     t = t.mutate(
-        reporter=t.reporter_iso3.fill_null(t.reporter_code.cast("string")),
+        reporter=country_name(t.reporter_iso3, t.reporter_code),
         year=t.period_start.year(),
         monthly=t.frequency == "monthly",
     )

@@ -13,11 +13,13 @@ from sanctionwatch.regime import Direction, Regime
 __all__ = [
     "SIDES",
     "counted_once",
+    "country_name",
     "finest_level",
     "one_frequency",
     "one_side",
     "target_flows",
     "target_rows",
+    "trade_of",
 ]
 
 # A partner's imports from the target are the target's exports; the target's own imports are
@@ -34,6 +36,24 @@ _TARGET_DIRECTIONS = {
     "import": Direction.TO_TARGET.value,
     "re-import": Direction.TO_TARGET.value,
 }
+
+_TRADE_OF_FLOW = {
+    "import": "import",
+    "re-import": "import",
+    "export": "export",
+    "re-export": "export",
+}
+
+
+def country_name(iso3: ir.StringValue, code: ir.IntegerValue) -> ir.StringValue:
+    """A reporter or partner as the engine names it: its ISO3 code, else its numeric code."""
+    return iso3.fill_null(code.cast("string"))
+
+
+def trade_of(flow: ir.StringValue) -> ir.StringValue:
+    """A flow as a reporter's side of trade: a re-import is an import, a re-export an export."""
+    return flow.substitute(_TRADE_OF_FLOW)
+
 
 SIDES = ("partner", "reconciled", "target")
 """Who a row of the target's trade comes from, in the order a figure is preferred: a partner's
@@ -89,17 +109,17 @@ def target_rows(
     f = as_partner.mutate(
         direction=as_partner.flow.substitute(_PARTNER_DIRECTIONS),
         side=ibis.ifelse(as_partner.reconciled, "reconciled", "partner"),
-        counterpart=as_partner.reporter_iso3.fill_null(as_partner.reporter_code.cast("string")),
+        counterpart=country_name(as_partner.reporter_iso3, as_partner.reporter_code),
     ).union(
         as_reporter.mutate(
             direction=as_reporter.flow.substitute(_TARGET_DIRECTIONS),
             side=ibis.ifelse(as_reporter.reconciled, "reconciled", "target"),
-            counterpart=as_reporter.partner_iso3.fill_null(as_reporter.partner_code.cast("string")),
+            counterpart=country_name(as_reporter.partner_iso3, as_reporter.partner_code),
         )
     )
     return f.mutate(
-        reporter=f.reporter_iso3.fill_null(f.reporter_code.cast("string")),
-        partner=f.partner_iso3.fill_null(f.partner_code.cast("string")),
+        reporter=country_name(f.reporter_iso3, f.reporter_code),
+        partner=country_name(f.partner_iso3, f.partner_code),
         year=f.period_start.year(),
     )
 

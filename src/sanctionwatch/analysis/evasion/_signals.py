@@ -26,6 +26,7 @@ from sanctionwatch.analysis.evasion._model import (
 )
 from sanctionwatch.analysis.evasion._registry import DETECTORS, SignalKind
 from sanctionwatch.analysis.evasion._trade import RegimeTrade
+from sanctionwatch.engine.flows import country_name, trade_of
 from sanctionwatch.regime import Regime
 from sanctionwatch.store import Store
 
@@ -187,9 +188,9 @@ def _sources(trade: RegimeTrade, found: list[Candidate]) -> dict[int, list[dict[
         "source_file",
         "source_row",
         "hs_code",
-        reporter=flows.reporter_iso3.fill_null(flows.reporter_code.cast("string")),
-        partner=flows.partner_iso3.fill_null(flows.partner_code.cast("string")),
-        trade=flows.flow.substitute({"re-import": "import", "re-export": "export"}),
+        reporter=country_name(flows.reporter_iso3, flows.reporter_code),
+        partner=country_name(flows.partner_iso3, flows.partner_code),
+        trade=trade_of(flows.flow),
         year=flows.period_start.year().cast("int32"),
         chapter=flows.hs_code.substr(0, 2),
     )

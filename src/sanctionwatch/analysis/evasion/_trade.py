@@ -31,7 +31,13 @@ from sanctionwatch.analysis.evasion._model import (
     neighbours,
     years_text,
 )
-from sanctionwatch.engine.flows import finest_level, one_frequency, target_flows
+from sanctionwatch.engine.flows import (
+    country_name,
+    finest_level,
+    one_frequency,
+    target_flows,
+    trade_of,
+)
 from sanctionwatch.engine.scope import (
     Scopes,
     checkable,
@@ -47,13 +53,6 @@ __all__ = ["ROW_KEYS", "TRADE_OF_DIRECTION", "RegimeTrade", "Window", "window_of
 
 TRADE_OF_DIRECTION = {Direction.FROM_TARGET.value: "import", Direction.TO_TARGET.value: "export"}
 """A partner's side of trade going a measure's way: it imports what comes from the target."""
-
-_TRADE_OF_FLOW = {
-    "import": "import",
-    "re-import": "import",
-    "export": "export",
-    "re-export": "export",
-}
 
 ROW_KEYS = ("flow_key",)
 """What tells one row of `RegimeTrade.related_years` from another, for `match_scope`."""
@@ -204,13 +203,10 @@ class RegimeTrade:
         year, with `is_world` and `flow_key`, one number per row of sums: read once and kept,
         since several detectors scan them, and the detectors work on yearly sums."""
         flows = self.store.flows
-        code = self.regime.target_code
         near = list(neighbours(self.regime.id, self.target))
         within = (
             flows.hs_level > 0,
-            flows.reporter_code != code,
-            flows.partner_code.fill_null(-1) != code,
-            flows.partner_iso3.fill_null("") != self.target,
+            *self.between_others(flows),
             flows.hs_code.substr(0, 2).isin(self.chapters()),
         )
         # Disjoint filters, each pushed into the scan, instead of one OR that makes the
@@ -229,16 +225,26 @@ class RegimeTrade:
             "hs_version",
             "value_usd",
             "net_weight_kg",
-            reporter=rows.reporter_iso3.fill_null(rows.reporter_code.cast("string")),
-            partner=rows.partner_iso3.fill_null(rows.partner_code.cast("string")),
+            reporter=country_name(rows.reporter_iso3, rows.reporter_code),
+            partner=country_name(rows.partner_iso3, rows.partner_code),
             year=rows.period_start.year().cast("int32"),
             is_world=(rows.partner_code == 0).fill_null(False),
         )
         counted = one_frequency(finest_level(rows))
         counted = counted.filter(counted.counted)
-        counted = counted.mutate(trade=counted.flow.substitute(_TRADE_OF_FLOW))
+        counted = counted.mutate(trade=trade_of(counted.flow))
         years = _yearly(counted, "hs_version")
         return years.mutate(flow_key=ibis.row_number())
+
+    def between_others(self, flows: ir.Table) -> tuple[ir.BooleanValue, ...]:
+        """Filters keeping rows of trade between states other than the target: neither
+        reporter nor partner is it, by code or by ISO3 code."""
+        code = self.regime.target_code
+        return (
+            flows.reporter_code != code,
+            flows.partner_code.fill_null(-1) != code,
+            flows.partner_iso3.fill_null("") != self.target,
+        )
 
     def years(self) -> ir.Table:
         """Target and related yearly rows together, with `with_target`."""

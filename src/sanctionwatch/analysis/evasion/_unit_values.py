@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 from sanctionwatch._format import usd
 from sanctionwatch.analysis.evasion._model import Candidate, flow_word, source_key
 from sanctionwatch.analysis.evasion._trade import RegimeTrade
-from sanctionwatch.engine.flows import one_frequency
+from sanctionwatch.engine.flows import country_name, one_frequency, trade_of
 
 __all__ = ["detect"]
 
@@ -64,18 +64,13 @@ def detect(trade: RegimeTrade) -> list[Candidate]:
 def _others(trade: RegimeTrade, codes: ir.Table) -> ir.Table:
     """Other states' counted HS6 rows in the codes and years the target traded, per flow."""
     flows = trade.store.flows
-    code = trade.regime.target_code
     rows = flows.filter(
-        flows.hs_level == 6,
-        flows.reporter_code != code,
-        flows.partner_code.fill_null(-1) != code,
-        flows.partner_code.fill_null(-1) != 0,
-        flows.partner_iso3.fill_null("") != trade.target,
+        flows.hs_level == 6, *trade.between_others(flows), flows.partner_code.fill_null(-1) != 0
     )
     rows = rows.mutate(
-        reporter=rows.reporter_iso3.fill_null(rows.reporter_code.cast("string")),
-        partner=rows.partner_iso3.fill_null(rows.partner_code.cast("string")),
-        trade=rows.flow.substitute({"re-import": "import", "re-export": "export"}),
+        reporter=country_name(rows.reporter_iso3, rows.reporter_code),
+        partner=country_name(rows.partner_iso3, rows.partner_code),
+        trade=trade_of(rows.flow),
         year=rows.period_start.year().cast("int32"),
     )
     rows = rows.semi_join(codes, ["hs_code", "year"])
