@@ -4,6 +4,7 @@ from sanctionwatch.cli import (  # noqa: F401  (commands register)
     _analysis,
     _check,
     _evasion,
+    _fetch,
     _hs,
     _regime,
     _report,

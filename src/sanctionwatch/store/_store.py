@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from sanctionwatch import _sql
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.store import _rows
+from sanctionwatch.store import _fetched, _rows
 from sanctionwatch.store._duckdb import (
     HELD_HERE,
     SHARED_MEMORY,
@@ -35,6 +35,7 @@ from sanctionwatch.store._duckdb import (
     is_refused_write,
     record_clean_close,
 )
+from sanctionwatch.store._fetched import CachedResponse
 from sanctionwatch.store._frames import RegisteredTables
 from sanctionwatch.store._layout import (
     FLOW_ROWS,
@@ -488,6 +489,65 @@ class Store:
         # `execute`, not `sql`: a relation would be parsed and bound once more before it ran.
         results: pa.Table = self.backend.con.execute(statement).fetch_arrow_table()
         return results
+
+    # What fetches from trade APIs keep: see `_fetched`.
+
+    def cached_response(self, key: str) -> CachedResponse | None:
+        """The answer kept under the request `key`; None where there is none."""
+        return _fetched.cached_response(self.backend.con, key)
+
+    def cache_response(
+        self,
+        key: str,
+        *,
+        scope: str,
+        request: str,
+        reporters: list[int],
+        periods: list[str],
+        released: str,
+        outcome: str,
+        body: str | None,
+        records: int,
+    ) -> None:
+        """Keep an answer under the request `key`, replacing what was kept under it."""
+        self.require_writable("keep a fetched answer")
+        _fetched.cache_response(
+            self.backend.con,
+            key,
+            scope=scope,
+            request=request,
+            reporters=reporters,
+            periods=periods,
+            released=released,
+            outcome=outcome,
+            body=body,
+            records=records,
+        )
+
+    def mark_response_ingested(self, key: str, ingest_id: str) -> None:
+        """Record that the answer kept under `key` is in the store as ingest `ingest_id`."""
+        _fetched.mark_ingested(self.backend.con, key, ingest_id)
+
+    def fetched_releases(self, scope: str) -> dict[tuple[int, str], str]:
+        """For each (reporter code, period) of `scope`, the latest release fetched whose
+        records are ingested."""
+        return _fetched.fetched_releases(self.backend.con, scope)
+
+    def clear_response_cache(self) -> int:
+        """Drop every kept answer, so that the next fetch asks again; how many."""
+        self.require_writable("clear the fetch cache")
+        return _fetched.clear_responses(self.backend.con)
+
+    def save_subscription(self, source: str, subscription: str) -> None:
+        """Keep `subscription` (a query, as text) of `source`, once."""
+        self.require_writable("save a subscription")
+        _fetched.save_subscription(self.backend.con, source, subscription)
+
+    def subscriptions(self, source: str) -> list[str]:
+        """The subscriptions of `source`, oldest first."""
+        if self.backend.name != "duckdb":
+            return []
+        return _fetched.subscriptions(self.backend.con, source)
 
     def _not_written(self, error: BaseException) -> SanctionwatchError:
         reason = first_line(str(error)).removeprefix("TransactionContext Error: ")

@@ -104,6 +104,7 @@ class _Source:
     path: Path
     format: str
     digest: str
+    name: str
 
     @property
     def ingest_id(self) -> str:
@@ -122,11 +123,14 @@ def ingest(
     format: str = "auto",
     options: ReaderOptions | None = None,
     progress: ProgressCallback | None = None,
+    source_name: str | None = None,
 ) -> IngestReport:
     """Load one trade file. Every row ends in `flows` or in `rejects` with its reason.
 
     Files DuckDB can read itself are read, checked and stored in one pass; others, and files
-    that pass cannot number line by line, in batches through their reader.
+    that pass cannot number line by line, in batches through their reader. `source_name` is
+    what the ingest is listed as when the file stands in for another source (an API's
+    answer saved to a file); the path otherwise.
     """
     path = Path(path)
     store.require_writable("ingest")
@@ -136,7 +140,7 @@ def ingest(
         raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
     options = options or ReaderOptions()
     chosen = detect_format(path, options) if format == "auto" else format
-    source = _Source(path, chosen, sha256(path))
+    source = _Source(path, chosen, sha256(path), source_name or str(path))
 
     earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
     if earlier.num_rows:
@@ -284,7 +288,7 @@ def _load(store: Store, source: _Source, raw: _Raw, rows_read: Callable[[], int]
         try:
             with store.transaction():
                 key = store.new_ingest(
-                    source.ingest_id, str(source.path), reconciled=source.format in RECONCILED
+                    source.ingest_id, source.name, reconciled=source.format in RECONCILED
                 )
                 store.add_flow_rows(key, judged_sql(raw.fields, passing=True))
                 _pause("loading")
@@ -322,7 +326,7 @@ def _settle(
         # The record is built above the filter: only for the rows rejected.
         store.add_rejects(
             ingest_id,
-            str(source.path),
+            source.name,
             "SELECT source_row, coalesce(_reason, _repeat) AS reason, "
             f"{raw.record} AS record FROM ({judged_sql(raw.rows, carry=raw.columns)}) "
             f"LEFT JOIN {_REPEATS} USING (source_row) WHERE NOT _ok OR _repeat IS NOT NULL",
@@ -340,12 +344,12 @@ def _settle(
                 "columns ingest does not use)"
             )
         raise SanctionwatchError(
-            f"{source.path}: row accounting failed ({read} read, {accepted} accepted, "
+            f"{source.name}: row accounting failed ({read} read, {accepted} accepted, "
             f"{rejected} rejected); nothing was stored"
         )
     report = IngestReport(
         ingest_id=ingest_id,
-        source_file=str(source.path),
+        source_file=source.name,
         format=source.format,
         rows_read=read,
         rows_accepted=accepted,
