@@ -14,6 +14,7 @@ def test_all_names_the_public_api() -> None:
         "analysis",
         "cli",
         "engine",
+        "fetch",
         "hs",
         "regime",
         "report",
