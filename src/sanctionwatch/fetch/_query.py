@@ -91,7 +91,7 @@ class ComtradeQuery:
 
     def reporter_codes(self) -> tuple[int, ...] | None:
         """The reporters' codes; None for every reporter."""
-        if self.reporters == (ALL_REPORTERS.upper(),) or self.reporters == (ALL_REPORTERS,):
+        if tuple(reporter.lower() for reporter in self.reporters) == (ALL_REPORTERS,):
             return None
         if not self.reporters:
             raise SanctionwatchError("--reporter: name at least one ISO3 code, or all")
