@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 __all__ = ["lazy_names"]
@@ -34,6 +35,11 @@ def lazy_names(
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*namespace, *public})
+        submodules = {
+            name
+            for name, value in namespace.items()
+            if isinstance(value, ModuleType) and value.__name__ == f"{package}.{name}"
+        }
+        return sorted({*public, *submodules})
 
     return __getattr__, __dir__
