@@ -22,11 +22,12 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from sanctionwatch._errors import SanctionwatchError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "csv_text",

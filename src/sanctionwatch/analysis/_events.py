@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +19,9 @@ import pyarrow.compute as pc
 
 from sanctionwatch._csvfields import fields_up_to
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.analysis._event_types import EventType
 
-__all__ = ["EVENTS", "EventType", "load_events", "parse_event_date", "select_events"]
-
-
-class EventType(StrEnum):
-    """Normalised kinds of event a commitment can name."""
-
-    NUCLEAR_TEST = "nuclear-test"
-    ICBM = "icbm"
-    IRBM = "irbm"
-    MRBM = "mrbm"
-    SRBM = "srbm"
-    SLBM = "slbm"
-    SATELLITE_LAUNCH = "satellite-launch"
-    HYPERSONIC = "hypersonic"
-    BALLISTIC_MISSILE = "ballistic-missile"
-    CRUISE_MISSILE = "cruise-missile"
-    OTHER_MISSILE = "other-missile"
-    ENGINE_TEST = "engine-test"
-    OTHER = "other"
+__all__ = ["EVENTS", "load_events", "parse_event_date", "select_events"]
 
 
 EVENTS = pa.schema(

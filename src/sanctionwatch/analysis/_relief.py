@@ -21,7 +21,8 @@ from ruamel.yaml.comments import CommentedMap
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_mapping
-from sanctionwatch.analysis._events import EventType, select_events
+from sanctionwatch.analysis._event_types import EventType
+from sanctionwatch.analysis._events import select_events
 from sanctionwatch.analysis._exports import Exports, export_measures
 from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Limit, MeasureKind, Regime, regime_packages, resolve_regime

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from sanctionwatch._format import counted, usd
 from sanctionwatch._output import table_csv_text
-from sanctionwatch._workbook import pressure_sheets, relief_sheets, workbook_source
-from sanctionwatch.analysis import (
-    EventType,
-    Pressure,
-    Relief,
-    breaking_events,
-    load_events,
-    pressure,
-    relief,
-    resolve_package,
-    select_events,
-)
+from sanctionwatch.analysis._event_types import EventType
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
@@ -39,7 +28,9 @@ from sanctionwatch.cli._app import (
     output_format,
     write_text,
 )
-from sanctionwatch.regime import resolve_regime
+
+if TYPE_CHECKING:
+    from sanctionwatch.analysis import Pressure, Relief
 
 __all__ = ["events_command", "pressure_command", "relief_command"]
 
@@ -87,6 +78,10 @@ def pressure_command(
     output: OutputOption = None,
 ) -> None:
     """Share of the target's export earnings the measures cut, by year, measure and partner."""
+    from sanctionwatch._workbook import pressure_sheets, workbook_source
+    from sanctionwatch.analysis import pressure
+    from sanctionwatch.regime import resolve_regime
+
     chosen = output_format(format, output)
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
@@ -184,6 +179,9 @@ def relief_command(
     output: OutputOption = None,
 ) -> None:
     """Relief packages side by side: earnings restored, pressure kept, measures remaining."""
+    from sanctionwatch._workbook import relief_sheets, workbook_source
+    from sanctionwatch.analysis import relief, resolve_package
+
     chosen = output_format(format, output)
     loaded = [resolve_package(p) for p in packages]
     with open_store(store) as opened:
@@ -261,6 +259,8 @@ def events_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Test events from the CNS and CSIS lists; with --package, those that break a freeze."""
+    from sanctionwatch.analysis import breaking_events, load_events, resolve_package, select_events
+
     wanted: list[EventType] | None = None
     if types is not None:
         try:

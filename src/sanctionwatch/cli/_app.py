@@ -15,26 +15,21 @@ from contextlib import contextmanager
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeAlias
 
-import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 from typer.core import TyperGroup
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import json_text, write_atomic
-from sanctionwatch._workbook import WorkbookSource, write_workbook
-from sanctionwatch.store import Store, default_store_location
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sanctionwatch._workbook import WorkbookSource
+    from sanctionwatch.store import Store
 
 __all__ = [
     "FormatOption",
@@ -208,6 +203,8 @@ def check_range(first: tuple[str, Any, str | None], last: tuple[str, Any, str | 
 def open_store(location: str | None, *, write: bool = False) -> Iterator[Store]:
     """The store named by --store or the environment; read only unless the command `write`s,
     so that reading never makes a store, or changes one."""
+    from sanctionwatch.store import Store, default_store_location
+
     with Store.open(location or default_store_location(), read_only=not write) as store:
         yield store
 
@@ -281,7 +278,7 @@ class _Exported(Protocol):
     def to_csv(self) -> str: ...
 
 
-Workbook = Callable[[], tuple[Mapping[str, pa.Table], WorkbookSource]]
+Workbook: TypeAlias = "Callable[[], tuple[Mapping[str, pa.Table], WorkbookSource]]"
 """A result's sheets and its source sheet, asked for only when a workbook is written."""
 
 
@@ -296,6 +293,8 @@ def emit(
     """A result as JSON, CSV, an Excel workbook or the tables `show` prints: to `output` when
     named, else to stdout (`format` as `output_format` chose it)."""
     if format is ResultFormat.xlsx and output is not None:
+        from sanctionwatch._workbook import write_workbook
+
         sheets, source = workbook()
         write_workbook(output, sheets, source)
         err_console.print(Text(f"wrote {output}"), highlight=False)
@@ -313,6 +312,15 @@ def emit(
 def progress_bar(label: str, *, counting: str = "bytes") -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr, quiet when it is not a terminal, counting `bytes` read or
     `items` done; yields `update(done, total)` (a total of 0: not known)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     amount = DownloadColumn() if counting == "bytes" else MofNCompleteColumn()
     with Progress(
         TextColumn("{task.description}", markup=False),

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from sanctionwatch import Findings, check, resolve_regime, run_demo
 from sanctionwatch._format import counted
-from sanctionwatch._workbook import findings_sheets, workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputOption,
@@ -27,7 +25,9 @@ from sanctionwatch.cli._app import (
     output_format,
     warn,
 )
-from sanctionwatch.engine import status_look
+
+if TYPE_CHECKING:
+    from sanctionwatch import Findings
 
 __all__ = ["check_command", "demo_command", "render_table"]
 
@@ -86,6 +86,9 @@ def check_command(
     output: OutputOption = None,
 ) -> None:
     """Check a regime against the store: ban findings per flow, cap findings per period."""
+    from sanctionwatch import check, resolve_regime
+    from sanctionwatch._workbook import findings_sheets, workbook_source
+
     first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
     check_range(("--from", first, period_from), ("--to", last, period_to))
     chosen = output_format(format, output)
@@ -130,6 +133,8 @@ def demo_command(
     ] = Path("demo"),
 ) -> None:
     """Run the main job on bundled published figures: ingest, check, write findings and report."""
+    from sanctionwatch import run_demo
+
     result = run_demo(out)
     report = result.ingest
     console.print(
@@ -164,6 +169,8 @@ def render_table(findings: Findings) -> None:
 
 
 def _status(record: dict[str, Any]) -> Text:
+    from sanctionwatch.engine import status_look
+
     return Text(record["status"], style=status_look(record["status"]).style)
 
 

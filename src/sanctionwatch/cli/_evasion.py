@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from sanctionwatch._format import counted
-from sanctionwatch._workbook import signals_sheets, workbook_source
-from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
+from sanctionwatch.analysis.evasion._params import SignalKind, SignalParams
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputOption,
@@ -22,7 +21,9 @@ from sanctionwatch.cli._app import (
     open_store,
     output_format,
 )
-from sanctionwatch.regime import resolve_regime
+
+if TYPE_CHECKING:
+    from sanctionwatch.analysis import Signals
 
 __all__ = ["signals_command"]
 
@@ -73,6 +74,10 @@ def signals_command(
     output: OutputOption = None,
 ) -> None:
     """Evasion signals, best first: substitution, relabelling, diversion, prices, mirrors."""
+    from sanctionwatch._workbook import signals_sheets, workbook_source
+    from sanctionwatch.analysis import signals
+    from sanctionwatch.regime import resolve_regime
+
     chosen = output_format(format, output)
     loaded = resolve_regime(regime)
     params = SignalParams(min_value_usd=min_value, window_years=window)

@@ -8,15 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanctionwatch._concordance import (
-    RELATIONS,
-    add_concordance,
-    concordance_counts,
-    concordance_from,
-    map_codes,
-    read_concordance,
-)
-from sanctionwatch._nomenclature import read_nomenclature
 from sanctionwatch._output import csv_text, table_csv_text
 from sanctionwatch.cli._app import (
     OutputFormat,
@@ -53,6 +44,8 @@ def lookup(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Print a code's description with its chapter and heading."""
+    from sanctionwatch._nomenclature import read_nomenclature
+
     entry = read_nomenclature(nomenclature).lookup(code)
     lines = [
         (name, *part)
@@ -94,6 +87,13 @@ def load_concordance(
     store: StoreOption = None,
 ) -> None:
     """Load a workbook's correlation sheets into the store; the same file twice adds nothing."""
+    from sanctionwatch._concordance import (
+        RELATIONS,
+        add_concordance,
+        concordance_counts,
+        read_concordance,
+    )
+
     pairs = read_concordance(file)
     with open_store(store, write=True) as opened:
         added = add_concordance(opened, pairs)
@@ -137,6 +137,8 @@ def map_(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Map codes between HS editions through the correlation tables in the store."""
+    from sanctionwatch._concordance import concordance_from, map_codes
+
     with open_store(store) as opened:
         mapping = map_codes(concordance_from(opened), codes, from_version, to_version)
     if format is OutputFormat.csv:

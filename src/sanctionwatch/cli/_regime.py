@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,7 +12,9 @@ from rich.table import Table
 from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text
 from sanctionwatch.cli._app import OutputFormat, TextFormatOption, app, console, dumps, write_text
-from sanctionwatch.regime import Measure, Regime, catalog_names, load_regime, resolve_regime
+
+if TYPE_CHECKING:
+    from sanctionwatch.regime import Measure, Regime
 
 __all__ = ["regime_app"]
 
@@ -38,6 +40,8 @@ def show(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """List a regime's measures: citation, direction, HS scope, kind and dates."""
+    from sanctionwatch.regime import resolve_regime
+
     loaded = resolve_regime(regime)
     measures = loaded.in_force(as_of.date()) if as_of else loaded.measures
     if format is OutputFormat.csv:
@@ -84,6 +88,8 @@ def audit(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """List each measure's fields that no cited source confirms (inferred)."""
+    from sanctionwatch.regime import resolve_regime
+
     loaded = resolve_regime(regime)
     unconfirmed = [m for m in loaded.measures if m.inferred]
     count = sum(len(m.inferred) for m in unconfirmed)
@@ -133,6 +139,8 @@ def audit(
 @regime_app.command("validate")
 def validate(file: Annotated[Path, typer.Argument(help="Regime YAML file to check.")]) -> None:
     """Check a regime file; on error, name the file, line and field."""
+    from sanctionwatch.regime import load_regime
+
     loaded = load_regime(file)
     console.print(f"{file}: valid, {counted(len(loaded.measures), 'measure')} ({loaded.id})")
 
@@ -140,6 +148,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Regime YAML file to chec
 @regime_app.command("list")
 def list_regimes() -> None:
     """Regimes shipped with sanctionwatch."""
+    from sanctionwatch.regime import catalog_names
+
     for name in catalog_names():
         console.print(name)
 

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sanctionwatch import resolve_regime
 from sanctionwatch.cli._app import RegimeOption, StoreOption, app, console, open_store
-from sanctionwatch.report import write_report
 
 __all__ = ["report_command"]
 
@@ -21,6 +19,9 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write a self-contained HTML report: key findings, caps, bans, pressure, relief, sources."""
+    from sanctionwatch import resolve_regime
+    from sanctionwatch.report import write_report
+
     loaded = resolve_regime(regime)
     with open_store(store) as opened:
         path = write_report(opened, loaded, out)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 
-from sanctionwatch import Store
 from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text
-from sanctionwatch._workbook import screening_sheets, workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
@@ -30,22 +27,13 @@ from sanctionwatch.cli._app import (
     progress_bar,
     write_text,
 )
-from sanctionwatch.screening import (
-    DEFAULT_THRESHOLD,
-    LIST_SOURCES,
-    MATCH,
-    ListDiff,
-    Screening,
-    diff_lists,
-    list_entities,
-    load_list,
-    match_entities,
-    open_list,
-    screen,
-    select_lists,
-    stored_lists,
-    to_json_lines,
-)
+from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD, LIST_SOURCES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sanctionwatch.screening import ListDiff, Screening
+    from sanctionwatch.store import Store
 
 __all__ = [
     "diff_command",
@@ -83,6 +71,8 @@ def load_command(
     ] = None,
 ) -> None:
     """Load a list's DPRK entries into the store, kept by source and publication date."""
+    from sanctionwatch.screening import load_list
+
     with open_store(store, write=True) as opened:
         report = load_list(opened, file, published=published.date() if published else None)
     if report.already:
@@ -106,6 +96,8 @@ def load_command(
 @lists_app.command("show")
 def show_command(store: StoreOption = None) -> None:
     """The list versions in the store."""
+    from sanctionwatch.screening import stored_lists
+
     with open_store(store) as opened:
         versions = stored_lists(opened)
     table = Table(title="Stored lists", title_justify="left")
@@ -124,6 +116,8 @@ def diff_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Who was added, removed or changed between two versions of a list."""
+    from sanctionwatch.screening import diff_lists, open_list
+
     needs_store = not (Path(old).is_file() and Path(new).is_file())
     if needs_store:
         with open_store(store) as opened:
@@ -157,6 +151,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Stored list entries as followthemoney entities (JSON lines), with their sanctions."""
+    from sanctionwatch.screening import list_entities, select_lists, to_json_lines
+
     with open_store(store) as opened:
         chosen = select_lists(opened, lists.split(","))
     write_text(to_json_lines(list_entities(chosen)), output)
@@ -190,6 +186,9 @@ def screen_command(
     ] = None,
 ) -> None:
     """Screen names against the stored lists: every row's matches, or its nearest candidate."""
+    from sanctionwatch._workbook import screening_sheets, workbook_source
+    from sanctionwatch.screening import match_entities, screen, to_json_lines
+
     chosen = output_format(format, output)
     if (file is None) == (not name):
         raise typer.BadParameter(
@@ -232,6 +231,8 @@ def screen_command(
 
 
 def _results_table(result: Screening) -> Table:
+    from sanctionwatch.screening import MATCH
+
     rows = result.results.to_pylist()
     matched = sum(1 for row in rows if row["status"] == MATCH)
     table = Table(
@@ -257,6 +258,10 @@ def _results_table(result: Screening) -> Table:
 
 def _lists_used(store: Store, versions: tuple[str, ...]) -> pa.Table:
     """The stored list versions a screening used: version, publication date, file, entries."""
+    import pyarrow as pa
+
+    from sanctionwatch.screening import stored_lists
+
     used = [item for item in stored_lists(store) if item.version in versions]
     return pa.Table.from_pylist(
         [

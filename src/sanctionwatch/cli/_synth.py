@@ -10,7 +10,7 @@ import typer
 
 from sanctionwatch._format import counted
 from sanctionwatch.cli._app import app, console, progress_bar
-from sanctionwatch.synth import MIN_ROWS, synthesize
+from sanctionwatch.synth._limits import MIN_ROWS
 
 __all__ = ["synth_command"]
 
@@ -65,6 +65,8 @@ def synth_command(
     ] = False,
 ) -> None:
     """Write monthly HS6 trade 2012-2024 with planted DPRK findings and their ground truth."""
+    from sanctionwatch.synth import synthesize
+
     with progress_bar("synthesising rows", counting="items") as progress:
         report = synthesize(
             out,

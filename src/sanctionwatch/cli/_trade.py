@@ -4,22 +4,12 @@ into the store."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 
-from sanctionwatch import (
-    ReaderOptions,
-    SanctionwatchError,
-    aggregate_gaps,
-    forget,
-    ingest,
-    list_ingests,
-    list_rejects,
-    list_revisions,
-)
+from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._format import counted
 from sanctionwatch._output import table_csv_text
 from sanctionwatch.cli._app import (
@@ -33,7 +23,9 @@ from sanctionwatch.cli._app import (
     progress_bar,
     write_text,
 )
-from sanctionwatch.trade import READERS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "FIRST_HS_EDITION",
@@ -50,12 +42,16 @@ __all__ = [
 FIRST_HS_EDITION, LAST_HS_EDITION = 1988, 2100
 """Years an HS edition may carry, as a regime file's hs_version does."""
 
-# Typer offers the choices of a Literal; they are the reader registry's names, which a type
-# checker cannot see, so to it the format is text.
-if TYPE_CHECKING:
-    IngestFormat = str
-else:
-    IngestFormat = Literal[("auto", *READERS)]
+
+def _ingest_format(value: str) -> str:
+    """Option callback: auto, or a name in the reader registry, which is read only when a
+    command line gets this far (its readers load DuckDB and pyarrow)."""
+    from sanctionwatch.trade import READERS
+
+    known = ("auto", *READERS)
+    if value not in known:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, known))}.")
+    return value
 
 
 @app.command("ingest")
@@ -63,7 +59,12 @@ def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Trade files to load.")],
     store: StoreOption = None,
     format: Annotated[
-        IngestFormat, typer.Option("--format", help="auto detects each file's format.")
+        str,
+        typer.Option(
+            "--format",
+            callback=_ingest_format,
+            help="auto detects each file's format; a wrong name is told the others.",
+        ),
     ] = "auto",
     mapping: Annotated[
         Path | None,
@@ -84,6 +85,8 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Load trade files: every row is accepted or rejected with a reason; read = both."""
+    from sanctionwatch import ReaderOptions, ingest
+
     options = ReaderOptions(mapping=mapping, hs_version=hs_version, country_codes=country_codes)
     with open_store(store, write=True) as opened:
         for position, file in enumerate(files):
@@ -132,6 +135,8 @@ def ingests_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Past ingests: id, file, content hash, rows read, accepted, rejected, how read, time."""
+    from sanctionwatch import list_ingests
+
     with open_store(store) as opened:
         table = list_ingests(opened)
     _emit(table, format, title="Ingests")
@@ -149,6 +154,8 @@ def rejects_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Rejected rows with their reasons and source line numbers."""
+    from sanctionwatch import list_rejects
+
     with open_store(store) as opened:
         table = list_rejects(opened, ingest_id=ingest_id, reason=reason)
     _emit(table, format, title="Rejects")
@@ -170,6 +177,8 @@ def revisions_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Flows a later ingest revised: the earlier figures beside the ones that now count."""
+    from sanctionwatch import list_revisions
+
     with open_store(store) as opened:
         table = list_revisions(opened, ingest_id=ingest_id, unchanged=unchanged)
     _emit(table, format, title="Revisions")
@@ -181,6 +190,8 @@ def forget_command(
     store: StoreOption = None,
 ) -> None:
     """Remove one ingest and all its rows (flows and rejects) from the store."""
+    from sanctionwatch import forget
+
     with open_store(store, write=True) as opened:
         report = forget(opened, ingest_id)
     restored = (
@@ -214,6 +225,8 @@ def aggregates_command(
     format: TextFormatOption = OutputFormat.table,
 ) -> None:
     """Aggregate rows (TOTAL, chapters, headings) worth less than the leaves beneath them."""
+    from sanctionwatch import aggregate_gaps
+
     with open_store(store) as opened:
         table = aggregate_gaps(opened)
     _emit(table, format, title="Aggregates below the sum of their leaves")

@@ -51,7 +51,8 @@ from difflib import SequenceMatcher
 
 import pyarrow as pa
 
-from sanctionwatch.screening._match import DEFAULT_THRESHOLD, QUERIES, Screener
+from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD
+from sanctionwatch.screening._match import QUERIES, Screener
 from sanctionwatch.screening._model import ListEntry, ListFile
 from sanctionwatch.screening._names import literal_form, name_key
 

@@ -15,13 +15,13 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._records import from_record
+from sanctionwatch.screening._defaults import LIST_SOURCES
 from sanctionwatch.screening._model import ListEntry, ListFile
 from sanctionwatch.screening._ofac import looks_like_ofac_csv, read_ofac_list
 from sanctionwatch.screening._un import looks_like_un_xml, read_un_list
 from sanctionwatch.store import Store
 
 __all__ = [
-    "LIST_SOURCES",
     "EntryChange",
     "ListDiff",
     "LoadReport",
@@ -34,8 +34,6 @@ __all__ = [
     "select_lists",
     "stored_lists",
 ]
-
-LIST_SOURCES = ("un", "ofac")
 
 _LISTS = pa.schema(
     [

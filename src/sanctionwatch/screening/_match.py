@@ -27,14 +27,14 @@ import pyarrow.csv as pa_csv
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text, tool_version
 from sanctionwatch.screening._countries import country_code
-from sanctionwatch.screening._lists import LIST_SOURCES, select_lists
+from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD, LIST_SOURCES
+from sanctionwatch.screening._lists import select_lists
 from sanctionwatch.screening._model import ListEntry, ListFile, ListName
 from sanctionwatch.screening._names import block_keys, literal_form, name_key
 from sanctionwatch.store import Store
 
 __all__ = [
     "CANDIDATE_SIMILARITY",
-    "DEFAULT_THRESHOLD",
     "MATCH",
     "MATCHES",
     "MAX_NAME_LENGTH",
@@ -48,9 +48,6 @@ __all__ = [
     "read_queries",
     "screen",
 ]
-
-DEFAULT_THRESHOLD = 0.9
-"""Chosen on the labelled evaluation set (`sanctionwatch.screening.evaluate`)."""
 
 CANDIDATE_SIMILARITY = 0.6
 """Fewest letters in agreement (a share) for a listed name to be named as a row's nearest

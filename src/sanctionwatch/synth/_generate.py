@@ -32,6 +32,7 @@ from sanctionwatch._output import json_text, write_atomic
 from sanctionwatch.regime import Direction, Regime, resolve_regime
 from sanctionwatch.store._schema import FLOWS
 from sanctionwatch.synth._evasion import EvasionFlow, evasion_flows, signal_records
+from sanctionwatch.synth._limits import MIN_ROWS
 from sanctionwatch.synth._plants import IMPORT, PLANTS, Planted, expected_findings
 from sanctionwatch.synth._world import (
     FIRST_YEAR,
@@ -48,11 +49,10 @@ from sanctionwatch.synth._world import (
     month_bounds,
 )
 
-__all__ = ["FORMATS", "GROUND_TRUTH", "MIN_ROWS", "SynthReport", "synthesize"]
+__all__ = ["FORMATS", "GROUND_TRUTH", "SynthReport", "synthesize"]
 
 FORMATS = ("comtrade-bulk", "parquet")
 GROUND_TRUTH = "ground_truth.json"
-MIN_ROWS = 10_000
 DEFAULT_CHUNK_ROWS = 262_144
 
 _REPORTERS = 200

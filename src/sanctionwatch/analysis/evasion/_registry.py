@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 from sanctionwatch.analysis.evasion import (
     _diversion,
@@ -14,21 +13,12 @@ from sanctionwatch.analysis.evasion import (
     _unit_values,
 )
 from sanctionwatch.analysis.evasion._model import Candidate
+from sanctionwatch.analysis.evasion._params import SignalKind
 from sanctionwatch.analysis.evasion._trade import RegimeTrade
 
-__all__ = ["DETECTORS", "Detector", "SignalKind"]
+__all__ = ["DETECTORS", "Detector"]
 
 Detector = Callable[[RegimeTrade], list[Candidate]]
-
-
-class SignalKind(StrEnum):
-    """A detector's name, as its signals' `kind` gives it."""
-
-    SUBSTITUTION = "substitution"
-    RELABELLING = "relabelling"
-    DIVERSION = "diversion"
-    UNIT_VALUE = "unit-value"
-    MIRROR_GAP = "mirror-gap"
 
 
 DETECTORS: dict[SignalKind, Detector] = {

@@ -21,10 +21,10 @@ from sanctionwatch.analysis.evasion._model import (
     SERIES,
     SIGNALS,
     Candidate,
-    SignalParams,
     Signals,
 )
-from sanctionwatch.analysis.evasion._registry import DETECTORS, SignalKind
+from sanctionwatch.analysis.evasion._params import SignalKind, SignalParams
+from sanctionwatch.analysis.evasion._registry import DETECTORS
 from sanctionwatch.analysis.evasion._trade import RegimeTrade
 from sanctionwatch.engine.flows import country_name, trade_of
 from sanctionwatch.regime import Regime

@@ -25,12 +25,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sanctionwatch._concordance import concordance_from
-from sanctionwatch.analysis.evasion._model import (
-    SignalParams,
-    lookalikes,
-    neighbours,
-    years_text,
-)
+from sanctionwatch.analysis.evasion._model import lookalikes, neighbours, years_text
+from sanctionwatch.analysis.evasion._params import SignalParams
 from sanctionwatch.engine.flows import (
     country_name,
     finest_level,
