@@ -5,20 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from sanctionwatch._format import counted
 from sanctionwatch.cli._app import StoreOption, app, console, err_console, finite, open_store
-from sanctionwatch.fetch import (
-    ComtradeQuery,
-    FetchProgress,
-    FetchSettings,
-    clear_fetch_cache,
-    fetch_comtrade,
-)
+
+if TYPE_CHECKING:
+    from sanctionwatch.fetch import FetchProgress
 
 __all__ = ["API_KEY_VARIABLE", "API_URL_VARIABLE", "clear_command", "comtrade_command"]
 
@@ -91,6 +86,8 @@ def comtrade_command(
 ) -> None:
     """Fetch what Comtrade released since the last fetch and ingest it; saved as a
     subscription. The key, if any, comes from $COMTRADE_API_KEY."""
+    from sanctionwatch.fetch import ComtradeQuery, FetchSettings, clear_fetch_cache, fetch_comtrade
+
     query = ComtradeQuery.parse(reporter, partner, period, frequency=freq, codes=hs, flows=flow)
     settings = FetchSettings(
         api_url=api_url or os.environ.get(API_URL_VARIABLE) or FetchSettings.api_url,
@@ -120,6 +117,8 @@ def comtrade_command(
 @fetch_app.command("clear")
 def clear_command(store: StoreOption = None) -> None:
     """Drop the fetched answers kept in the store: the next fetch asks for everything."""
+    from sanctionwatch.fetch import clear_fetch_cache
+
     with open_store(store, write=True) as opened:
         dropped = clear_fetch_cache(opened)
     console.print(f"dropped {counted(dropped, 'kept answer')}")
@@ -129,6 +128,8 @@ def clear_command(store: StoreOption = None) -> None:
 def _fetch_progress() -> Iterator[Callable[[FetchProgress], None]]:
     """A progress bar on stderr (quiet when not a terminal): requests settled of those
     planned, HTTP requests made, records, and the wait for the rate limit."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("fetching", markup=False),
         BarColumn(),
