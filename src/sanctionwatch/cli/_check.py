@@ -22,12 +22,14 @@ from sanctionwatch.cli._app import (
     check_range,
     console,
     emit,
+    err_console,
     finite,
     open_store,
     output_format,
     warn,
 )
 from sanctionwatch.engine import status_look
+from sanctionwatch.runs import record_run
 
 __all__ = ["check_command", "demo_command", "render_table"]
 
@@ -82,15 +84,26 @@ def check_command(
             ),
         ),
     ] = None,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help=(
+                "Do not keep this run in the store: the store is then only read (a read-only "
+                "file or a Spark store serves)."
+            ),
+        ),
+    ] = False,
     format: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Check a regime against the store: ban findings per flow, cap findings per period."""
+    """Check a regime against the store: ban findings per flow, cap findings per period.
+    Each run is kept in the store (see `runs`, `diff`) unless --no-record."""
     first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
     check_range(("--from", first, period_from), ("--to", last, period_to))
     chosen = output_format(format, output)
     loaded = resolve_regime(regime)
-    with open_store(store) as opened:
+    with open_store(store, write=not no_record, create=False) as opened:
         findings = check(
             opened,
             loaded,
@@ -106,6 +119,15 @@ def check_command(
             ("barrels per tonne", barrels_per_tonne),
             ("as of ingest", as_of_ingest),
         ]
+        if not no_record:
+            run = record_run(
+                opened,
+                loaded,
+                findings,
+                options={label.replace(" ", "_"): value for label, value in facts},
+                as_of_ingest=as_of_ingest,
+            )
+            err_console.print(f"recorded as run {run.run_id}", highlight=False)
         emit(
             findings,
             chosen,

@@ -35,8 +35,10 @@ from sanctionwatch.screening import (
     LIST_SOURCES,
     MATCH,
     ListDiff,
+    LoadReport,
     Screening,
     diff_lists,
+    fetch_list,
     list_entities,
     load_list,
     match_entities,
@@ -50,6 +52,7 @@ from sanctionwatch.screening import (
 __all__ = [
     "diff_command",
     "export_command",
+    "fetch_command",
     "lists_app",
     "load_command",
     "screen_command",
@@ -85,12 +88,34 @@ def load_command(
     """Load a list's DPRK entries into the store, kept by source and publication date."""
     with open_store(store, write=True) as opened:
         report = load_list(opened, file, published=published.date() if published else None)
+    _print_load(str(file), report)
+
+
+@lists_app.command("fetch")
+def fetch_command(
+    source: Annotated[str, typer.Argument(help="un or ofac.")],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Download from here instead of the list's official address."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Download an official list, unless unchanged since the last download, and load it."""
+    with open_store(store, write=True) as opened:
+        fetched = fetch_list(opened, source, url=url)
+    if fetched.unchanged or fetched.loaded is None:
+        console.print(f"{fetched.url}: unchanged since the last download; nothing loaded")
+        return
+    _print_load(fetched.url, fetched.loaded)
+
+
+def _print_load(label: str, report: LoadReport) -> None:
     if report.already:
-        console.print(f"{file}: already in the store as {report.version}; nothing added")
+        console.print(f"{label}: already in the store as {report.version}; nothing added")
         return
     kinds = ", ".join(f"{count} {schema}" for schema, count in sorted(report.by_schema.items()))
     console.print(
-        f"{file}: {counted(report.entries, 'entry', 'entries')} ({kinds}) "
+        f"{label}: {counted(report.entries, 'entry', 'entries')} ({kinds}) "
         f"stored as {report.version} "
         f"(published date from {report.published_from})"
     )

@@ -14,6 +14,7 @@ from sanctionwatch.screening._evaluation import (
     evaluation_set,
     independent_set,
 )
+from sanctionwatch.screening._fetch import LIST_URLS, ListFetch, fetch_list, refresh_lists
 from sanctionwatch.screening._ftm import entity_id, list_entities, match_entities, to_json_lines
 from sanctionwatch.screening._lists import (
     LIST_SOURCES,
@@ -61,6 +62,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "DPRK_PROGRAMMES",
     "LIST_SOURCES",
+    "LIST_URLS",
     "MATCH",
     "MATCHES",
     "MAX_NAME_LENGTH",
@@ -74,6 +76,7 @@ __all__ = [
     "LabelledName",
     "ListDiff",
     "ListEntry",
+    "ListFetch",
     "ListFile",
     "ListName",
     "LoadReport",
@@ -87,6 +90,7 @@ __all__ = [
     "entity_id",
     "evaluate",
     "evaluation_set",
+    "fetch_list",
     "independent_set",
     "list_entities",
     "load_list",
@@ -99,6 +103,7 @@ __all__ = [
     "read_queries",
     "read_stored_list",
     "read_un_list",
+    "refresh_lists",
     "screen",
     "select_lists",
     "stored_lists",
