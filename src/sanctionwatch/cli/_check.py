@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from sanctionwatch import Findings, check, resolve_regime, run_demo
+from sanctionwatch import Findings, SanctionwatchError, check, resolve_regime, run_demo
 from sanctionwatch._format import counted
 from sanctionwatch._workbook import findings_sheets, workbook_source
 from sanctionwatch.cli._app import (
@@ -30,6 +31,7 @@ from sanctionwatch.cli._app import (
 )
 from sanctionwatch.engine import status_look
 from sanctionwatch.runs import record_run
+from sanctionwatch.store import default_store_location
 
 __all__ = ["check_command", "demo_command", "render_table"]
 
@@ -103,6 +105,12 @@ def check_command(
     check_range(("--from", first, period_from), ("--to", last, period_to))
     chosen = output_format(format, output)
     loaded = resolve_regime(regime)
+    location = Path(store or default_store_location())
+    if not no_record and location.is_file() and not os.access(location, os.W_OK):
+        raise SanctionwatchError(
+            f"{location}: cannot be written here, so this run cannot be recorded; "
+            "check with --no-record to only read the store"
+        )
     with open_store(store, write=not no_record, create=False) as opened:
         findings = check(
             opened,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
-
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._format import counted
 from sanctionwatch.runs._record import RunDiff
@@ -104,6 +102,9 @@ def _said(row: dict[str, Any], side: str) -> str:
 
 
 def _post(url: str, body: str) -> None:
+    # httpx is imported when an alert is sent, not by every command that starts.
+    import httpx
+
     try:
         response = httpx.post(
             url,

@@ -11,16 +11,20 @@ import datetime as dt
 import email.utils
 import tempfile
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.screening._lists import LIST_SOURCES, LoadReport, load_list
 from sanctionwatch.screening._ofac import looks_like_ofac_csv
 from sanctionwatch.store import LIST_DOWNLOADS, Store
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["LIST_URLS", "ListFetch", "fetch_list", "refresh_lists"]
 
@@ -70,13 +74,16 @@ def fetch_list(
             headers["If-None-Match"] = earlier["etag"]
         if earlier["last_modified"]:
             headers["If-Modified-Since"] = earlier["last_modified"]
+    # httpx is imported when a list is downloaded, not by every command that starts.
+    import httpx
+
     own = client is None
     http = client or httpx.Client(timeout=_TIMEOUT_SECONDS, follow_redirects=True)
     try:
         with tempfile.TemporaryDirectory(prefix="sanctionwatch-list-") as folder:
             path = Path(folder) / (Path(urlsplit(address).path).name or _FILE_NAMES[source])
             response = _download(http, address, headers, path)
-            if response.status_code == httpx.codes.NOT_MODIFIED:
+            if response.status_code == HTTPStatus.NOT_MODIFIED:
                 return ListFetch(source, address, unchanged=True)
             with path.open("rb") as handle:
                 is_ofac = looks_like_ofac_csv(handle.read(4096))
@@ -117,11 +124,13 @@ def refresh_lists(store: Store, *, client: httpx.Client | None = None) -> list[L
 def _download(http: httpx.Client, url: str, headers: dict[str, str], path: Path) -> httpx.Response:
     """The server's answer, its body (on 200) written to `path`; any other answer, or none,
     is one error naming the URL."""
+    import httpx
+
     try:
         with http.stream("GET", url, headers=headers) as response:
-            if response.status_code == httpx.codes.NOT_MODIFIED:
+            if response.status_code == HTTPStatus.NOT_MODIFIED:
                 return response
-            if response.status_code != httpx.codes.OK:
+            if response.status_code != HTTPStatus.OK:
                 raise SanctionwatchError(
                     f"{url}: the server answered {response.status_code} "
                     f"{response.reason_phrase}; nothing was loaded"
