@@ -330,3 +330,14 @@ def test_watch_refuses_bad_alert_options_in_one_line(tmp_path: Path) -> None:
     )
     assert code == 1
     assert "--smtp 'nohost': expected HOST:PORT" in err
+
+
+def test_a_check_whose_output_fails_records_no_run(tmp_path: Path) -> None:
+    store = _store_with_coal(tmp_path, 1000.0)
+    nowhere = tmp_path / "nowhere" / "findings.csv"
+    code, _, err = run("check", "--store", str(store), "--output", str(nowhere))
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith(f"error: {nowhere}: cannot write")
+    assert "recorded" not in err
+    with Store.open(store, read_only=True) as opened:
+        assert list_runs(opened) == []

@@ -127,15 +127,6 @@ def check_command(
             ("barrels per tonne", barrels_per_tonne),
             ("as of ingest", as_of_ingest),
         ]
-        if not no_record:
-            run = record_run(
-                opened,
-                loaded,
-                findings,
-                options={label.replace(" ", "_"): value for label, value in facts},
-                as_of_ingest=as_of_ingest,
-            )
-            err_console.print(f"recorded as run {run.run_id}", highlight=False)
         emit(
             findings,
             chosen,
@@ -151,6 +142,16 @@ def check_command(
                 ),
             ),
         )
+        # Kept once the findings are out: a run whose output failed is not recorded.
+        if not no_record:
+            run = record_run(
+                opened,
+                loaded,
+                findings,
+                options={label.replace(" ", "_"): value for label, value in facts},
+                as_of_ingest=as_of_ingest,
+            )
+            err_console.print(f"recorded as run {run.run_id}", highlight=False)
 
 
 @app.command("demo")
