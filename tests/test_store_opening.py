@@ -86,6 +86,9 @@ def files_in(folder: Path) -> dict[str, tuple[str, int]]:
 
 READING_COMMANDS = [
     ["check"],
+    ["check", "--no-record"],
+    ["runs"],
+    ["diff"],
     ["ingests"],
     ["rejects"],
     ["aggregates"],
@@ -236,7 +239,7 @@ def test_reading_commands_write_nothing_to_the_store_or_its_folder(
         pass
     before = files_in(tmp_path / "store")
     (tmp_path / "names.csv").write_text("name\nKim\n", encoding="utf-8")
-    for command in (["ingests"], ["check"], ["lists", "show"], ["rejects"]):
+    for command in (["ingests"], ["check", "--no-record"], ["lists", "show"], ["rejects"]):
         done = sanctionwatch(*command, "--store", str(store), cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     assert files_in(tmp_path / "store") == before
@@ -267,7 +270,9 @@ def test_reading_commands_serve_a_store_in_a_read_only_folder(
         done = sanctionwatch("ingests", "--format", "csv", "--store", str(store), cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert "comtrade-json,69,69,0,0" in done.stdout
-        done = sanctionwatch("check", "--store", str(store), cwd=tmp_path)
+        done = sanctionwatch("check", "--no-record", "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        done = sanctionwatch("runs", "--store", str(store), cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     finally:
         folder.chmod(0o755)

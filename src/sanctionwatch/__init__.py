@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sanctionwatch._errors import SanctionwatchError
     from sanctionwatch.engine import Findings, Status, check
     from sanctionwatch.regime import Measure, Regime, RegimeError, load_regime, resolve_regime
+    from sanctionwatch.runs import Run, RunDiff, diff_runs, list_runs, record_run
     from sanctionwatch.store import Store, default_store_location
     from sanctionwatch.trade import (
         ForgetReport,
@@ -37,6 +38,8 @@ __all__ = [
     "ReaderOptions",
     "Regime",
     "RegimeError",
+    "Run",
+    "RunDiff",
     "SanctionwatchError",
     "Status",
     "Store",
@@ -44,13 +47,16 @@ __all__ = [
     "check",
     "default_store_location",
     "demo_data",
+    "diff_runs",
     "forget",
     "ingest",
     "list_ingests",
     "list_rejects",
     "list_revisions",
+    "list_runs",
     "load_flows",
     "load_regime",
+    "record_run",
     "resolve_regime",
     "run_demo",
 ]
@@ -64,6 +70,8 @@ _HOMES = {
     "ReaderOptions": "sanctionwatch.trade",
     "Regime": "sanctionwatch.regime",
     "RegimeError": "sanctionwatch.regime",
+    "Run": "sanctionwatch.runs",
+    "RunDiff": "sanctionwatch.runs",
     "SanctionwatchError": "sanctionwatch._errors",
     "Status": "sanctionwatch.engine",
     "Store": "sanctionwatch.store",
@@ -71,6 +79,9 @@ _HOMES = {
     "check": "sanctionwatch.engine",
     "default_store_location": "sanctionwatch.store",
     "demo_data": "sanctionwatch._demo",
+    "diff_runs": "sanctionwatch.runs",
+    "list_runs": "sanctionwatch.runs",
+    "record_run": "sanctionwatch.runs",
     "forget": "sanctionwatch.trade",
     "ingest": "sanctionwatch.trade",
     "list_ingests": "sanctionwatch.trade",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sanctionwatch import SanctionwatchError, Store, list_revisions
+from sanctionwatch import SanctionwatchError, Store, list_revisions, resolve_regime
 from sanctionwatch.cli import app
 from sanctionwatch.fetch import (
     ComtradeQuery,
@@ -24,6 +24,7 @@ from sanctionwatch.fetch import (
     fetch_comtrade,
     fetch_subscriptions,
 )
+from sanctionwatch.runs import Alerts, default_refresh_steps, watch_once
 from sanctionwatch.trade._ingest import PAUSE_AT
 from tests.conftest import comtrade_record
 
@@ -351,3 +352,29 @@ def test_monthly_periods_are_every_month_of_the_range() -> None:
     assert query.reporter_codes() is None
     assert ComtradeQuery.parse("FRA", "PRK", "2020").reporter_codes() == (251,)
     assert ComtradeQuery.from_json(query.to_json()) == query
+
+
+def test_a_watch_fetches_the_saved_queries_again_and_says_what_the_revision_changed(
+    tmp_path: Path, fake: FakeComtrade
+) -> None:
+    store_path = tmp_path / "store.duckdb"
+    _fetch(store_path, fake)
+    regime = resolve_regime("un-dprk")
+    steps = default_refresh_steps(_settings(fake))
+    first = watch_once(store_path, regime, steps=steps, alerts=Alerts())
+    assert first.diff is None
+    assert first.done == (f"{QUERY.describe()}: 0 periods released, 0 records fetched",)
+
+    # China's 2018 imports of coal (HS 2701) from the DPRK, revised in a later release.
+    assert fake.records[0]["cmdCode"] == "2701" and fake.records[0]["flowCode"] == "M"
+    fake.revise(0, "2024-02-01T10:00:00", primaryValue=5555.0)
+    second = watch_once(store_path, regime, steps=steps, alerts=Alerts())
+
+    # Only China's 2018 is asked again: its two flows of three codes.
+    assert second.done == (f"{QUERY.describe()}: 1 period released, 6 records fetched",)
+    assert second.diff is not None and not second.diff.empty
+    changed = second.diff.findings.to_pylist()
+    assert {row["change"] for row in changed} == {"changed"}
+    assert {(row["reporter"], row["period"], row["hs_code"]) for row in changed} == {
+        ("CHN", "2018", "2701")
+    }

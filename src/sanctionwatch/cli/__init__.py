@@ -8,6 +8,7 @@ from sanctionwatch.cli import (  # noqa: F401  (commands register)
     _hs,
     _regime,
     _report,
+    _runs,
     _screening,
     _synth,
     _trade,

@@ -200,12 +200,17 @@ def check_range(first: tuple[str, Any, str | None], last: tuple[str, Any, str | 
 
 
 @contextmanager
-def open_store(location: str | None, *, write: bool = False) -> Iterator[Store]:
+def open_store(
+    location: str | None, *, write: bool = False, create: bool = True
+) -> Iterator[Store]:
     """The store named by --store or the environment; read only unless the command `write`s,
-    so that reading never makes a store, or changes one."""
+    so that reading never makes a store, or changes one. A command that adds to a store
+    without being what makes one (a check recording its run) does not `create` it."""
     from sanctionwatch.store import Store, default_store_location
 
-    with Store.open(location or default_store_location(), read_only=not write) as store:
+    with Store.open(
+        location or default_store_location(), read_only=not write, create=create
+    ) as store:
         yield store
 
 

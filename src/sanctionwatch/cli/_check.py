@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,7 @@ from sanctionwatch.cli._app import (
     check_range,
     console,
     emit,
+    err_console,
     finite,
     open_store,
     output_format,
@@ -82,18 +84,36 @@ def check_command(
             ),
         ),
     ] = None,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help=(
+                "Do not keep this run in the store: the store is then only read (a read-only "
+                "file or a Spark store serves)."
+            ),
+        ),
+    ] = False,
     format: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Check a regime against the store: ban findings per flow, cap findings per period."""
-    from sanctionwatch import check, resolve_regime
+    """Check a regime against the store: ban findings per flow, cap findings per period.
+    Each run is kept in the store (see `runs`, `diff`) unless --no-record."""
+    from sanctionwatch import SanctionwatchError, check, record_run, resolve_regime
     from sanctionwatch._workbook import findings_sheets, workbook_source
+    from sanctionwatch.store import default_store_location
 
     first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
     check_range(("--from", first, period_from), ("--to", last, period_to))
     chosen = output_format(format, output)
     loaded = resolve_regime(regime)
-    with open_store(store) as opened:
+    location = Path(store or default_store_location())
+    if not no_record and location.is_file() and not os.access(location, os.W_OK):
+        raise SanctionwatchError(
+            f"{location}: cannot be written here, so this run cannot be recorded; "
+            "check with --no-record to only read the store"
+        )
+    with open_store(store, write=not no_record, create=False) as opened:
         findings = check(
             opened,
             loaded,
@@ -124,6 +144,16 @@ def check_command(
                 ),
             ),
         )
+        # Kept once the findings are out: a run whose output failed is not recorded.
+        if not no_record:
+            run = record_run(
+                opened,
+                loaded,
+                findings,
+                options={label.replace(" ", "_"): value for label, value in facts},
+                as_of_ingest=as_of_ingest,
+            )
+            err_console.print(f"recorded as run {run.run_id}", highlight=False)
 
 
 @app.command("demo")

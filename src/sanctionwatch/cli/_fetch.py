@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
@@ -15,10 +14,7 @@ from sanctionwatch.cli._app import StoreOption, app, console, err_console, finit
 if TYPE_CHECKING:
     from sanctionwatch.fetch import FetchProgress
 
-__all__ = ["API_KEY_VARIABLE", "API_URL_VARIABLE", "clear_command", "comtrade_command"]
-
-API_KEY_VARIABLE = "COMTRADE_API_KEY"
-API_URL_VARIABLE = "SANCTIONWATCH_COMTRADE_URL"
+__all__ = ["clear_command", "comtrade_command"]
 
 fetch_app = typer.Typer(
     help="Fetch trade from the UN Comtrade API into the store.", no_args_is_help=True
@@ -49,7 +45,7 @@ def comtrade_command(
         str | None,
         typer.Option(
             "--api-url",
-            help=f"The API's base URL. Default: ${API_URL_VARIABLE}, else the public API.",
+            help="The API's base URL. Default: $SANCTIONWATCH_COMTRADE_URL, else the public API.",
             show_default=False,
         ),
     ] = None,
@@ -89,9 +85,8 @@ def comtrade_command(
     from sanctionwatch.fetch import ComtradeQuery, FetchSettings, clear_fetch_cache, fetch_comtrade
 
     query = ComtradeQuery.parse(reporter, partner, period, frequency=freq, codes=hs, flows=flow)
-    settings = FetchSettings(
-        api_url=api_url or os.environ.get(API_URL_VARIABLE) or FetchSettings.api_url,
-        api_key=os.environ.get(API_KEY_VARIABLE) or None,
+    settings = FetchSettings.from_environment(
+        api_url,
         min_interval=min_interval,
         record_limit=record_limit,
         retries=retries,

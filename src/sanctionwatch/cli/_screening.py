@@ -32,12 +32,13 @@ from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD, LIST_SOURCES
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from sanctionwatch.screening import ListDiff, Screening
+    from sanctionwatch.screening import ListDiff, LoadReport, Screening
     from sanctionwatch.store import Store
 
 __all__ = [
     "diff_command",
     "export_command",
+    "fetch_command",
     "lists_app",
     "load_command",
     "screen_command",
@@ -75,12 +76,36 @@ def load_command(
 
     with open_store(store, write=True) as opened:
         report = load_list(opened, file, published=published.date() if published else None)
+    _print_load(str(file), report)
+
+
+@lists_app.command("fetch")
+def fetch_command(
+    source: Annotated[str, typer.Argument(help="un or ofac.")],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Download from here instead of the list's official address."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Download an official list, unless unchanged since the last download, and load it."""
+    from sanctionwatch.screening import fetch_list
+
+    with open_store(store, write=True) as opened:
+        fetched = fetch_list(opened, source, url=url)
+    if fetched.unchanged or fetched.loaded is None:
+        console.print(f"{fetched.url}: unchanged since the last download; nothing loaded")
+        return
+    _print_load(fetched.url, fetched.loaded)
+
+
+def _print_load(label: str, report: LoadReport) -> None:
     if report.already:
-        console.print(f"{file}: already in the store as {report.version}; nothing added")
+        console.print(f"{label}: already in the store as {report.version}; nothing added")
         return
     kinds = ", ".join(f"{count} {schema}" for schema, count in sorted(report.by_schema.items()))
     console.print(
-        f"{file}: {counted(report.entries, 'entry', 'entries')} ({kinds}) "
+        f"{label}: {counted(report.entries, 'entry', 'entries')} ({kinds}) "
         f"stored as {report.version} "
         f"(published date from {report.published_from})"
     )

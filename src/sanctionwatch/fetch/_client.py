@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -16,8 +17,12 @@ from typing import Any
 
 from sanctionwatch._errors import SanctionwatchError
 
-__all__ = ["ApiAnswer", "ComtradeClient", "FetchSettings"]
+__all__ = ["API_KEY_VARIABLE", "API_URL_VARIABLE", "ApiAnswer", "ComtradeClient", "FetchSettings"]
 
+API_KEY_VARIABLE = "COMTRADE_API_KEY"
+"""The environment variable holding the Comtrade subscription key."""
+API_URL_VARIABLE = "SANCTIONWATCH_COMTRADE_URL"
+"""The environment variable naming another base URL for the API."""
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _MOST_BACKOFF = 60.0
 
@@ -41,6 +46,16 @@ class FetchSettings:
     retries: int = 5
     backoff: float = 1.0
     timeout: float = 120.0
+
+    @classmethod
+    def from_environment(cls, api_url: str | None = None, **settings: Any) -> FetchSettings:
+        """Settings whose key comes from $COMTRADE_API_KEY and whose base URL is `api_url`,
+        else $SANCTIONWATCH_COMTRADE_URL, else the public API."""
+        return cls(
+            api_url=api_url or os.environ.get(API_URL_VARIABLE) or cls.api_url,
+            api_key=os.environ.get(API_KEY_VARIABLE) or None,
+            **settings,
+        )
 
     @property
     def limit(self) -> int:

@@ -46,6 +46,16 @@ from sanctionwatch.store._layout import (
     refresh_countries,
 )
 from sanctionwatch.store._rows import ParquetIngest
+from sanctionwatch.store._runs import (
+    LIST_DOWNLOADS,
+    RUN_FINDINGS,
+    RUNS,
+    add_run,
+    create_run_tables,
+    finding_changes,
+    list_download,
+    record_list_download,
+)
 from sanctionwatch.store._schema import FLOWS, INGESTS, REJECTS
 from sanctionwatch.store._spark import SPARK_SCHEME, spark_backend
 
@@ -96,9 +106,12 @@ class Store:
         location: str | Path | None = None,
         *,
         read_only: bool = False,
+        create: bool = True,
         wait_seconds: float = 30.0,
     ) -> Store:
-        """Open a store; for writing, a DuckDB file is made where there is none.
+        """Open a store; for writing, a DuckDB file is made where there is none, unless
+        `create` is False: a command that adds to a store (a check recording its run) refuses a
+        missing one rather than make an empty store.
 
         `read_only` opens an existing file without writing a byte to it or its folder (a
         read-only file or folder serves), and refuses a missing one rather than make an empty
@@ -119,7 +132,7 @@ class Store:
         if path == ":memory:":
             store = cls(ibis.duckdb.connect(path), path)
         else:
-            backend, held = connect_file(Path(path), read_only, wait_seconds)
+            backend, held = connect_file(Path(path), read_only, wait_seconds, create=create)
             store = cls(backend, path, writable=not read_only)
             store._held = held
         if read_only:
@@ -548,6 +561,54 @@ class Store:
         if self.backend.name != "duckdb":
             return []
         return _fetched.subscriptions(self.backend.con, source)
+
+    # Check runs and list downloads. Their tables are made by the first write, so that a store
+    # opened read only without them is read as it is (no runs, no downloads).
+
+    def add_run(self, run: pa.Table, findings: pa.Table) -> int:
+        """Keep a check run (a row of `RUNS` but its id) and its findings (of the engine's
+        findings schema); the run's number, one more than the last."""
+        with self.transaction():
+            create_run_tables(self.backend.con)
+            return add_run(self.backend.con, run, findings)
+
+    def runs(self) -> pa.Table:
+        """Every run (of `RUNS`), oldest first."""
+        if self.backend.name == "duckdb" and not self.has_table("runs"):
+            return RUNS.empty_table()
+        return self.table("runs").order_by("run_id").to_pyarrow()
+
+    def run_findings(self, run_id: int) -> pa.Table:
+        """The findings run `run_id` kept (of `RUN_FINDINGS`)."""
+        if self.backend.name == "duckdb" and not self.has_table("run_findings"):
+            return RUN_FINDINGS.empty_table()
+        findings = self.table("run_findings")
+        return findings.filter(findings.run_id == int(run_id)).to_pyarrow()
+
+    def finding_changes(self, before: int, after: int) -> pa.Table:
+        """Findings new in run `after`, changed since run `before`, or resolved: see
+        `_runs.finding_changes`."""
+        return finding_changes(self.backend.con, before, after)
+
+    def list_download(self, source: str, url: str) -> dict[str, Any] | None:
+        """The ETag, Last-Modified and list version the last download of `source` from `url`
+        was told; None where there was none."""
+        if not self.has_table("list_downloads"):
+            return None
+        return list_download(self.backend.con, source, url)
+
+    def list_downloads(self) -> pa.Table:
+        """The last download of each list source and URL."""
+        if self.backend.name == "duckdb" and not self.has_table("list_downloads"):
+            return LIST_DOWNLOADS.empty_table()
+        return self.table("list_downloads").order_by("source", "url").to_pyarrow()
+
+    def record_list_download(self, row: pa.Table) -> None:
+        """Keep a download's row (of `LIST_DOWNLOADS`) in place of the last of its source and
+        URL."""
+        with self.transaction():
+            create_run_tables(self.backend.con)
+            record_list_download(self.backend.con, row)
 
     def _not_written(self, error: BaseException) -> SanctionwatchError:
         reason = first_line(str(error)).removeprefix("TransactionContext Error: ")
