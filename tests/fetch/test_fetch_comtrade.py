@@ -366,13 +366,15 @@ def test_a_watch_fetches_the_saved_queries_again_and_says_what_the_revision_chan
     assert first.done == (f"{QUERY.describe()}: 0 periods released, 0 records fetched",)
 
     # China's 2018 imports of coal (HS 2701) from the DPRK, revised in a later release.
-    assert fake.records[0]["cmdCode"] == "2701" and fake.records[0]["flowCode"] == "M"
+    assert fake.records[0]["cmdCode"] == "2701"
+    assert fake.records[0]["flowCode"] == "M"
     fake.revise(0, "2024-02-01T10:00:00", primaryValue=5555.0)
     second = watch_once(store_path, regime, steps=steps, alerts=Alerts())
 
     # Only China's 2018 is asked again: its two flows of three codes.
     assert second.done == (f"{QUERY.describe()}: 1 period released, 6 records fetched",)
-    assert second.diff is not None and not second.diff.empty
+    assert second.diff is not None
+    assert not second.diff.empty
     changed = second.diff.findings.to_pylist()
     assert {row["change"] for row in changed} == {"changed"}
     assert {(row["reporter"], row["period"], row["hs_code"]) for row in changed} == {
