@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sanctionwatch._format import counted, usd
 from sanctionwatch._output import table_csv_text
-from sanctionwatch._workbook import pressure_sheets, relief_sheets, workbook_source
+from sanctionwatch._workbook import workbook_source
 from sanctionwatch.analysis import (
     EventType,
     Pressure,
@@ -105,7 +105,7 @@ def pressure_command(
             lambda: _pressure_tables(result),
             output,
             workbook=lambda: (
-                pressure_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,
@@ -194,7 +194,7 @@ def relief_command(
             lambda: _relief_table(result),
             output,
             workbook=lambda: (
-                relief_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     facts=[

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from sanctionwatch import Findings, check, resolve_regime, run_demo
 from sanctionwatch._format import counted
-from sanctionwatch._workbook import findings_sheets, workbook_source
+from sanctionwatch._workbook import workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputOption,
@@ -112,7 +112,7 @@ def check_command(
             lambda: render_table(findings),
             output,
             workbook=lambda: (
-                findings_sheets(findings),
+                findings.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,

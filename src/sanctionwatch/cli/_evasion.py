@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from sanctionwatch._format import counted
-from sanctionwatch._workbook import signals_sheets, workbook_source
+from sanctionwatch._workbook import workbook_source
 from sanctionwatch.analysis import SignalKind, SignalParams, Signals, signals
 from sanctionwatch.cli._app import (
     FormatOption,
@@ -91,7 +91,7 @@ def signals_command(
             lambda: _table(result),
             output,
             workbook=lambda: (
-                signals_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,

@@ -13,7 +13,7 @@ from rich.table import Table
 from sanctionwatch import Store
 from sanctionwatch._format import counted
 from sanctionwatch._output import csv_text
-from sanctionwatch._workbook import screening_sheets, workbook_source
+from sanctionwatch._workbook import workbook_source
 from sanctionwatch.cli._app import (
     FormatOption,
     OutputFormat,
@@ -217,7 +217,7 @@ def screen_command(
             lambda: console.print(_results_table(result)),
             output,
             workbook=lambda: (
-                screening_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     ingests=False,
