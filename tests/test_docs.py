@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sanctionwatch.cli import app
 from sanctionwatch.trade import READERS
+from tests.conftest import shared_file
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -78,3 +79,31 @@ def test_every_test_the_guarantees_name_exists() -> None:
         if f"def {name}(" not in (root / path).read_text(encoding="utf-8")
     ]
     assert missing == []
+
+
+PYTHON_GUIDE = Path(__file__).resolve().parents[1] / "docs" / "python.md"
+
+
+def test_the_python_guide_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of docs/python.md, run in order in one namespace, in a folder
+    holding the UN list it names, on the bundled trade figures."""
+    shutil.copy(
+        shared_file("un_consolidated_list_2020-03-20.xml"), tmp_path / "un_consolidated_list.xml"
+    )
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", PYTHON_GUIDE.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 6
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, str(PYTHON_GUIDE), "exec"), namespace)
+    assert (namespace["report"].rows_accepted, namespace["report"].rows_rejected) == (1, 1)
+    for name in ("findings", "pressure", "relief", "signals", "screening"):
+        result = namespace[name]
+        assert result.to_pandas().shape[0] == result.to_arrow().num_rows > 0, name
+    assert namespace["screening"].to_pandas()["status"].tolist() == ["match"]
+
+
+def test_the_readme_points_to_the_python_guide() -> None:
+    section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    assert "docs/python.md" in section
+    assert len(section.strip().splitlines()) <= 20

@@ -12,9 +12,11 @@ from sanctionwatch._lazy import lazy_names
 if TYPE_CHECKING:
     from sanctionwatch._demo import DemoResult, demo_data, run_demo
     from sanctionwatch._errors import SanctionwatchError
+    from sanctionwatch.analysis import Pressure, Relief, Signals, pressure, relief, signals
     from sanctionwatch.engine import Findings, Status, check
     from sanctionwatch.regime import Measure, Regime, RegimeError, load_regime, resolve_regime
     from sanctionwatch.runs import Run, RunDiff, diff_runs, list_runs, record_run
+    from sanctionwatch.screening import Screening, screen
     from sanctionwatch.store import Store, default_store_location
     from sanctionwatch.trade import (
         ForgetReport,
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
         aggregate_gaps,
         forget,
         ingest,
+        ingest_frame,
         list_ingests,
         list_rejects,
         list_revisions,
@@ -35,12 +38,16 @@ __all__ = [
     "ForgetReport",
     "IngestReport",
     "Measure",
+    "Pressure",
     "ReaderOptions",
     "Regime",
     "RegimeError",
+    "Relief",
     "Run",
     "RunDiff",
     "SanctionwatchError",
+    "Screening",
+    "Signals",
     "Status",
     "Store",
     "aggregate_gaps",
@@ -50,15 +57,20 @@ __all__ = [
     "diff_runs",
     "forget",
     "ingest",
+    "ingest_frame",
     "list_ingests",
     "list_rejects",
     "list_revisions",
     "list_runs",
     "load_flows",
     "load_regime",
+    "pressure",
     "record_run",
+    "relief",
     "resolve_regime",
     "run_demo",
+    "screen",
+    "signals",
 ]
 
 _HOMES = {
@@ -67,12 +79,16 @@ _HOMES = {
     "ForgetReport": "sanctionwatch.trade",
     "IngestReport": "sanctionwatch.trade",
     "Measure": "sanctionwatch.regime",
+    "Pressure": "sanctionwatch.analysis",
     "ReaderOptions": "sanctionwatch.trade",
     "Regime": "sanctionwatch.regime",
     "RegimeError": "sanctionwatch.regime",
+    "Relief": "sanctionwatch.analysis",
     "Run": "sanctionwatch.runs",
     "RunDiff": "sanctionwatch.runs",
     "SanctionwatchError": "sanctionwatch._errors",
+    "Screening": "sanctionwatch.screening",
+    "Signals": "sanctionwatch.analysis",
     "Status": "sanctionwatch.engine",
     "Store": "sanctionwatch.store",
     "aggregate_gaps": "sanctionwatch.trade",
@@ -80,17 +96,22 @@ _HOMES = {
     "default_store_location": "sanctionwatch.store",
     "demo_data": "sanctionwatch._demo",
     "diff_runs": "sanctionwatch.runs",
-    "list_runs": "sanctionwatch.runs",
-    "record_run": "sanctionwatch.runs",
     "forget": "sanctionwatch.trade",
     "ingest": "sanctionwatch.trade",
+    "ingest_frame": "sanctionwatch.trade",
     "list_ingests": "sanctionwatch.trade",
     "list_rejects": "sanctionwatch.trade",
     "list_revisions": "sanctionwatch.trade",
+    "list_runs": "sanctionwatch.runs",
     "load_flows": "sanctionwatch.trade",
     "load_regime": "sanctionwatch.regime",
+    "pressure": "sanctionwatch.analysis",
+    "record_run": "sanctionwatch.runs",
+    "relief": "sanctionwatch.analysis",
     "resolve_regime": "sanctionwatch.regime",
     "run_demo": "sanctionwatch._demo",
+    "screen": "sanctionwatch.screening",
+    "signals": "sanctionwatch.analysis",
 }
 """The module each public name is imported from, the first time it is asked for."""
 

@@ -30,21 +30,13 @@ if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    from sanctionwatch.analysis import Pressure, Relief, Signals
-    from sanctionwatch.engine import Findings
     from sanctionwatch.regime import Regime
-    from sanctionwatch.screening import Screening
     from sanctionwatch.store import Store
 
 __all__ = [
     "SOURCE_SHEET",
     "WorkbookSource",
-    "findings_sheets",
-    "pressure_sheets",
     "regime_version",
-    "relief_sheets",
-    "screening_sheets",
-    "signals_sheets",
     "workbook_bytes",
     "workbook_source",
     "write_workbook",
@@ -106,37 +98,6 @@ def _ingests(store: Store) -> pa.Table:
     columns = ["ingest_id", "source_file", "ingested_at", "format"]
     columns += ["rows_read", "rows_accepted", "rows_rejected"]
     return list_ingests(store).select(columns)
-
-
-def findings_sheets(findings: Findings) -> dict[str, pa.Table]:
-    return {"findings": findings.table}
-
-
-def pressure_sheets(pressure: Pressure) -> dict[str, pa.Table]:
-    return {
-        "shares": pressure.shares,
-        "by_year": pressure.by_year,
-        "earnings": pressure.earnings,
-        "partners": pressure.partners,
-    }
-
-
-def relief_sheets(relief: Relief) -> dict[str, pa.Table]:
-    """The packages side by side (one row each), and each package's figures per baseline."""
-    if not relief.estimates:
-        return {"packages": pa.table({}), "by_baseline": pa.table({})}
-    return {
-        "packages": pa.Table.from_pylist(relief.summary()),
-        "by_baseline": pa.concat_tables([estimate.rows for estimate in relief.estimates]),
-    }
-
-
-def signals_sheets(signals: Signals) -> dict[str, pa.Table]:
-    return {"signals": signals.table, "series": signals.series}
-
-
-def screening_sheets(screening: Screening) -> dict[str, pa.Table]:
-    return {"screening": screening.results}
 
 
 def workbook_bytes(sheets: Mapping[str, pa.Table], source: WorkbookSource) -> bytes:

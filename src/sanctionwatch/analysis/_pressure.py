@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text
+from sanctionwatch._tables import Tables
 from sanctionwatch.analysis._exports import (
     OVERLAP_RULE,
     Exports,
@@ -66,7 +67,7 @@ _PARTNERS = pa.schema(
 
 
 @dataclass(frozen=True)
-class Pressure:
+class Pressure(Tables):
     """What the measures cut from the target's export earnings, as Arrow tables.
 
     `shares`: each measure in force on `as_of` (or each HS code asked for), then all of them
@@ -87,6 +88,14 @@ class Pressure:
     overlap_rule: str
     notes: tuple[str, ...]
     sources: tuple[str, ...]
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {
+            "shares": self.shares,
+            "by_year": self.by_year,
+            "earnings": self.earnings,
+            "partners": self.partners,
+        }
 
     def records(self) -> dict[str, Any]:
         """Plain data for JSON: shares rounded to one decimal, values to the cent."""

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text
+from sanctionwatch._tables import Tables
 from sanctionwatch._yamldoc import LocatedError, describe, line_of, plain, read_mapping
 from sanctionwatch.analysis._event_types import EventType
 from sanctionwatch.analysis._events import select_events
@@ -344,11 +345,20 @@ class ReliefEstimate:
 
 
 @dataclass(frozen=True)
-class Relief:
+class Relief(Tables):
     """Packages compared side by side."""
 
     estimates: tuple[ReliefEstimate, ...]
     baseline_years: tuple[int, ...]
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The packages side by side (one row each), and each package's figures per baseline."""
+        if not self.estimates:
+            return {"packages": pa.table({}), "by_baseline": pa.table({})}
+        return {
+            "packages": pa.Table.from_pylist(self.summary()),
+            "by_baseline": pa.concat_tables([estimate.rows for estimate in self.estimates]),
+        }
 
     def summary(self) -> list[dict[str, Any]]:
         return [e.summary() for e in self.estimates]

@@ -78,7 +78,7 @@ def pressure_command(
     output: OutputOption = None,
 ) -> None:
     """Share of the target's export earnings the measures cut, by year, measure and partner."""
-    from sanctionwatch._workbook import pressure_sheets, workbook_source
+    from sanctionwatch._workbook import workbook_source
     from sanctionwatch.analysis import pressure
     from sanctionwatch.regime import resolve_regime
 
@@ -100,7 +100,7 @@ def pressure_command(
             lambda: _pressure_tables(result),
             output,
             workbook=lambda: (
-                pressure_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,
@@ -179,7 +179,7 @@ def relief_command(
     output: OutputOption = None,
 ) -> None:
     """Relief packages side by side: earnings restored, pressure kept, measures remaining."""
-    from sanctionwatch._workbook import relief_sheets, workbook_source
+    from sanctionwatch._workbook import workbook_source
     from sanctionwatch.analysis import relief, resolve_package
 
     chosen = output_format(format, output)
@@ -192,7 +192,7 @@ def relief_command(
             lambda: _relief_table(result),
             output,
             workbook=lambda: (
-                relief_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     facts=[

@@ -100,7 +100,7 @@ def check_command(
     """Check a regime against the store: ban findings per flow, cap findings per period.
     Each run is kept in the store (see `runs`, `diff`) unless --no-record."""
     from sanctionwatch import SanctionwatchError, check, record_run, resolve_regime
-    from sanctionwatch._workbook import findings_sheets, workbook_source
+    from sanctionwatch._workbook import workbook_source
     from sanctionwatch.store import default_store_location
 
     first, last = _month(period_from, "--from", end=False), _month(period_to, "--to", end=True)
@@ -135,7 +135,7 @@ def check_command(
             lambda: render_table(findings),
             output,
             workbook=lambda: (
-                findings_sheets(findings),
+                findings.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,

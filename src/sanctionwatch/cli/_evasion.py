@@ -74,7 +74,7 @@ def signals_command(
     output: OutputOption = None,
 ) -> None:
     """Evasion signals, best first: substitution, relabelling, diversion, prices, mirrors."""
-    from sanctionwatch._workbook import signals_sheets, workbook_source
+    from sanctionwatch._workbook import workbook_source
     from sanctionwatch.analysis import signals
     from sanctionwatch.regime import resolve_regime
 
@@ -96,7 +96,7 @@ def signals_command(
             lambda: _table(result),
             output,
             workbook=lambda: (
-                signals_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     regime=loaded,

@@ -211,7 +211,7 @@ def screen_command(
     ] = None,
 ) -> None:
     """Screen names against the stored lists: every row's matches, or its nearest candidate."""
-    from sanctionwatch._workbook import screening_sheets, workbook_source
+    from sanctionwatch._workbook import workbook_source
     from sanctionwatch.screening import match_entities, screen, to_json_lines
 
     chosen = output_format(format, output)
@@ -241,7 +241,7 @@ def screen_command(
             lambda: console.print(_results_table(result)),
             output,
             workbook=lambda: (
-                screening_sheets(result),
+                result.tables(),
                 workbook_source(
                     opened,
                     ingests=False,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from sanctionwatch._output import csv_text, json_text
+from sanctionwatch._tables import Tables
 
 __all__ = ["FINDINGS", "STATUSES", "Findings", "Status", "StatusLook", "status_look"]
 
@@ -137,16 +137,14 @@ _NESTED = ("thresholds_crossed", "dimensions")
 
 
 @dataclass(frozen=True)
-class Findings:
+class Findings(Tables):
     """What `check` found: an Arrow table (see FINDINGS) and a summary of it."""
 
     table: pa.Table
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def to_pandas(self) -> pd.DataFrame:
-        """A data frame with Arrow-backed columns."""
-        frame: pd.DataFrame = self.table.to_pandas(types_mapper=pd.ArrowDtype)
-        return frame
+    def tables(self) -> dict[str, pa.Table]:
+        return {"findings": self.table}
 
     def records(self) -> list[dict[str, Any]]:
         """Findings as plain dicts; cap-only fields left out of ban findings."""

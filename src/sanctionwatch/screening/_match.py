@@ -26,6 +26,7 @@ import pyarrow.csv as pa_csv
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text, tool_version
+from sanctionwatch._tables import Tables
 from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD, LIST_SOURCES
 from sanctionwatch.screening._lists import select_lists
@@ -114,7 +115,7 @@ _KIND_LABELS = {
 
 
 @dataclass(frozen=True)
-class Screening:
+class Screening(Tables):
     """One screening: `matches` (MATCHES, best first within each row), `results` (RESULTS:
     every query row, matched or not), the lists it used and the threshold."""
 
@@ -123,6 +124,9 @@ class Screening:
     lists: tuple[str, ...]
     rows: int
     threshold: float
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {"screening": self.results}
 
     def records(self) -> dict[str, Any]:
         """Plain data for JSON: the screening's terms, then every row's result."""

@@ -2,7 +2,7 @@
 
 from sanctionwatch.store import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.trade._canonical import load_flows
-from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest
+from sanctionwatch.trade._ingest import IngestReport, ProgressCallback, ingest, ingest_frame
 from sanctionwatch.trade._ledger import (
     ForgetReport,
     flows_as_of,
@@ -29,6 +29,7 @@ __all__ = [
     "flows_as_of",
     "forget",
     "ingest",
+    "ingest_frame",
     "list_ingests",
     "list_rejects",
     "list_revisions",

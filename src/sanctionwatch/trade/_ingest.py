@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -32,8 +33,10 @@ from sanctionwatch.trade.readers import (
     ReaderOptions,
     ShapedText,
     detect_format,
+    detect_frame_format,
     require_trade_file,
 )
+from sanctionwatch.trade.readers._frame import FrameText, arrow_table
 from sanctionwatch.trade.readers._raw import RAW_SCHEMA, RawBatch
 from sanctionwatch.trade.readers._text import DelimitedText, Parts, text_size
 
@@ -44,6 +47,7 @@ __all__ = [
     "IngestReport",
     "ProgressCallback",
     "ingest",
+    "ingest_frame",
     "ingest_row",
     "sha256",
 ]
@@ -101,10 +105,11 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class _Source:
-    path: Path
+    """What is ingested: `name` is what the ledger and rejects record (a file's path)."""
+
+    name: str
     format: str
     digest: str
-    name: str
 
     @property
     def ingest_id(self) -> str:
@@ -135,16 +140,13 @@ def ingest(
     path = Path(path)
     store.require_writable("ingest")
     require_trade_file(path)
-    if format != "auto" and format not in READERS:
-        known = ", ".join(["auto", *READERS])
-        raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
+    _require_known(format)
     options = options or ReaderOptions()
     chosen = detect_format(path, options) if format == "auto" else format
-    source = _Source(path, chosen, sha256(path), source_name or str(path))
-
-    earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
-    if earlier.num_rows:
-        return from_record(IngestReport, earlier.to_pylist()[0], already=True)
+    source = _Source(source_name or str(path), chosen, sha256(path))
+    earlier = _earlier(store, source)
+    if earlier is not None:
+        return earlier
 
     reader = READERS[chosen]
     shaped = reader.shape(path, options) if reader.shape is not None else None
@@ -161,17 +163,63 @@ def ingest(
     return _ingest_in_batches(store, source, batches, progress, fallback)
 
 
+def ingest_frame(
+    store: Store,
+    frame: Any,
+    *,
+    format: str = "auto",
+    label: str = "data frame",
+    options: ReaderOptions | None = None,
+) -> IngestReport:
+    """Load a pandas DataFrame or a pyarrow Table shaped like one of the formats' files.
+
+    Comtrade's columns (as `comtradeapicall` returns an API response), BACI's (`t,i,j,k,v,q`,
+    with `options.hs_version`), or any columns with `options.mapping`. Its cells are read as
+    the text a CSV of the frame would hold, then checked, stored, rejected and revised as a
+    file's rows are; `label` stands for the file's name in the ingest ledger and the rejects.
+    Rows are numbered from 1; a row with no value at all is no row, as a blank line is not.
+    The same content ingested again is found by its digest, as a file's is.
+    """
+    store.require_writable("ingest")
+    _require_known(format)
+    options = options or ReaderOptions()
+    table = arrow_table(frame, label)
+    header = tuple(table.column_names)
+    chosen = detect_frame_format(header, label, options) if format == "auto" else format
+    source = _Source(label, chosen, FrameText(table, label).digest())
+    earlier = _earlier(store, source)
+    if earlier is not None:
+        return earlier
+    shaped = READERS[chosen].shape_frame(table, label, options)
+    return _ingest_in_batches(store, source, shaped.batches(), None, "")
+
+
+def _require_known(format: str) -> None:
+    if format != "auto" and format not in READERS:
+        known = ", ".join(["auto", *READERS])
+        raise SanctionwatchError(f"unknown format {format!r} (expected one of {known})")
+
+
+def _earlier(store: Store, source: _Source) -> IngestReport | None:
+    """The report of the ingest that stored the same content before, if one did."""
+    earlier = store.ingests.filter(store.ingests.content_sha256 == source.digest).to_pyarrow()
+    if earlier.num_rows:
+        return from_record(IngestReport, earlier.to_pylist()[0], already=True)
+    return None
+
+
 def _ingest_in_one_pass(
     store: Store, source: _Source, shaped: ShapedText, progress: ProgressCallback | None
 ) -> IngestReport:
     """DuckDB reads the file itself, from plain copies of its rows cut into one part for each
     of its threads, kept in memory where they fit; the lines counted while copying vouch for
     the line numbers."""
-    size = source.path.stat().st_size
+    path = shaped.source.path
+    size = path.stat().st_size
     copying = _pausing(
         None if progress is None else _scaled(progress, 0, size, 2 * size), "copying"
     )
-    for place in store.scratch_places(text_size(source.path)):
+    for place in store.scratch_places(text_size(path)):
         with contextlib.ExitStack() as stack:
             if copying is not None:
                 copying(0, size)
@@ -206,7 +254,7 @@ def _load_parts(
 ) -> IngestReport:
     """The rows of `parts` (`shaped`'s file) checked and stored by DuckDB; what it registers
     is undone by `stack`."""
-    size = source.path.stat().st_size
+    size = shaped.source.path.stat().st_size
     stack.enter_context(store.registered(shaped.tables))
     stack.enter_context(
         store.temporary_views(

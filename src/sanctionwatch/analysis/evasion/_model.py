@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from sanctionwatch._output import csv_text, json_text
+from sanctionwatch._tables import Tables
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.analysis.evasion._params import SignalParams
 from sanctionwatch.regime import catalog_names, regime_file
@@ -69,7 +70,7 @@ SERIES = pa.schema(
 
 
 @dataclass(frozen=True)
-class Signals:
+class Signals(Tables):
     """Evasion signals ranked by score, as Arrow tables.
 
     `table`: one row per signal (`SIGNALS`): kind, score, the measures it relates to, the
@@ -84,6 +85,9 @@ class Signals:
     series: pa.Table
     flows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {"signals": self.table, "series": self.series}
 
     def records(self) -> dict[str, Any]:
         rows = []

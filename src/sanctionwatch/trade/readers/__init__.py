@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.trade.readers import baci, comtrade, comtrade_bulk, mapping
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
@@ -24,28 +26,35 @@ __all__ = [
     "READERS",
     "RECONCILED",
     "FileStart",
+    "FrameShaper",
     "Reader",
     "ReaderOptions",
     "ShapedText",
     "TradeFormat",
     "detect_format",
+    "detect_frame_format",
     "require_trade_file",
 ]
 
 Reader = Callable[[Path, ReaderOptions], Iterator[RawBatch]]
+FrameShaper = Callable[[pa.Table, str, ReaderOptions], ShapedText]
+"""Gives a data frame (as a pyarrow Table, named by a label) shaped like the format as a
+table of text, read by the same SQL as the format's files."""
 
 
 @dataclass(frozen=True)
 class TradeFormat:
     """A format ingest reads. `sniff` recognises its files, written not to claim another
-    format's (where two would, the first in `READERS` is taken); `shape`, when there is one,
-    gives the file as a table of text that DuckDB may read in one pass. `reconciled` marks
+    format's (where two would, the first in `READERS` is taken); `shape_frame` reads a data
+    frame with the columns of the format's files; `shape`, when there is one, gives the file
+    as a table of text that DuckDB may read in one pass. `reconciled` marks
     data sets whose rows are no country's report, where every other format's rows are what
     their reporter reported."""
 
     reads: str
     sniff: Callable[[FileStart], bool]
     read: Reader
+    shape_frame: FrameShaper
     shape: Callable[[Path, ReaderOptions], ShapedText] | None = None
     reconciled: bool = False
 
@@ -58,24 +67,30 @@ class TradeFormat:
 
 READERS: dict[str, TradeFormat] = {
     "comtrade-json": TradeFormat(
-        "a UN Comtrade API response (JSON)", comtrade.sniff_json, comtrade.read_json
+        "a UN Comtrade API response (JSON)",
+        comtrade.sniff_json,
+        comtrade.read_json,
+        comtrade.shape_frame,
     ),
     "comtrade-csv": TradeFormat(
         "a CSV with Comtrade's column names",
         comtrade.sniff_csv,
         comtrade.read_csv,
+        comtrade.shape_frame,
         comtrade.shape_csv,
     ),
     "comtrade-bulk": TradeFormat(
         "a Comtrade bulk file (tab-separated, plain or gzipped)",
         comtrade_bulk.sniff_bulk,
         comtrade_bulk.read_bulk,
+        comtrade.shape_frame,
         comtrade_bulk.shape_bulk,
     ),
     "baci": TradeFormat(
         "a CEPII BACI file (t,i,j,k,v,q)",
         baci.sniff_baci,
         baci.read_baci,
+        baci.shape_frame,
         baci.shape_baci,
         reconciled=True,
     ),
@@ -83,6 +98,7 @@ READERS: dict[str, TradeFormat] = {
         "a CSV or Excel sheet of any layout, with --mapping FILE",
         mapping.sniff_mapped,
         mapping.read_mapped,
+        mapping.shape_frame,
         mapping.shape_mapped,
     ),
 }
@@ -128,4 +144,20 @@ def detect_format(path: Path, options: ReaderOptions | None = None) -> str:
     expected = "; ".join(kind.reads for kind in READERS.values())
     raise SanctionwatchError(
         f"{path}: cannot tell the format (expected {expected}); pass --format to name it"
+    )
+
+
+def detect_frame_format(header: tuple[str, ...], label: str, options: ReaderOptions) -> str:
+    """The format whose files have a frame's columns, as `detect_format` tells a file's (a
+    mapping, when given, decides)."""
+    names = ",".join(header).encode("utf-8")
+    mapped = options.mapping is not None
+    start = FileStart(b"" if mapped else names, mapping_given=mapped)
+    for name, kind in READERS.items():
+        if kind.sniff(start):
+            return name
+    expected = "; ".join(kind.reads for kind in READERS.values())
+    raise SanctionwatchError(
+        f"{label}: cannot tell the format from the columns (expected {expected}); "
+        "pass format= to name it"
     )

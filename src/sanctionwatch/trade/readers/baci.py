@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._sql import identifier, literal
 from sanctionwatch.hs import HS_VERSIONS
+from sanctionwatch.trade.readers._frame import FrameText
 from sanctionwatch.trade.readers._raw import RawBatch, ReaderOptions
 from sanctionwatch.trade.readers._shape import (
     ShapedText,
@@ -32,7 +33,7 @@ from sanctionwatch.trade.readers._shape import (
     text,
 )
 from sanctionwatch.trade.readers._start import FileStart
-from sanctionwatch.trade.readers._text import DelimitedText
+from sanctionwatch.trade.readers._text import DelimitedText, TextSource
 
 __all__ = [
     "BACI_COLUMNS",
@@ -40,6 +41,7 @@ __all__ = [
     "find_country_codes",
     "read_baci",
     "shape_baci",
+    "shape_frame",
     "sniff_baci",
 ]
 
@@ -98,13 +100,34 @@ def shape_baci(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 2
     countries_file = find_country_codes(path, options)
     countries = _load_country_codes(countries_file) if countries_file is not None else None
     source = DelimitedText(path, delimiter=",", encoding=None, batch_bytes=batch_bytes)
+    return _shaped(source, classification, countries)
+
+
+def shape_frame(table: pa.Table, label: str, options: ReaderOptions) -> ShapedText:
+    """A frame with BACI's columns; a frame has no file name to tell its HS edition, so
+    `options.hs_version` must, and country ISO codes come from `options.country_codes`."""
+    if options.hs_version is None:
+        raise SanctionwatchError(
+            f"{label}: a BACI frame does not name its HS edition; give it, e.g. "
+            "ReaderOptions(hs_version=2017)"
+        )
+    classification = baci_classification(Path(label), options)
+    countries_file = options.country_codes
+    if countries_file is not None and not countries_file.is_file():
+        raise SanctionwatchError(f"{countries_file}: no such country codes file")
+    countries = _load_country_codes(countries_file) if countries_file is not None else None
+    return _shaped(FrameText(table, label), classification, countries)
+
+
+def _shaped(source: TextSource, classification: str, countries: pa.Table | None) -> ShapedText:
+    """BACI's columns of `source` as Comtrade fields, with ISO codes from `countries`."""
     positions: dict[str, int] = {}
     for index, name in enumerate(source.header):
         positions.setdefault(name.strip().lower(), index)
     missing = [name for name in BACI_COLUMNS if name not in positions]
     if missing:
         raise SanctionwatchError(
-            f"{path}: line {source.header_line}: not a BACI file: missing column "
+            f"{source.path}: line {source.header_line}: not a BACI file: missing column "
             f"{', '.join(missing)} (expected {','.join(BACI_COLUMNS)})"
         )
     t, i, j, k, v, q = (text(column(positions[name]), missing=("NA",)) for name in BACI_COLUMNS)

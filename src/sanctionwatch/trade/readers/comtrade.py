@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch.trade.readers._frame import FrameText
 from sanctionwatch.trade.readers._raw import (
     COMTRADE_FIELDS,
     RAW_SCHEMA,
@@ -24,10 +25,16 @@ from sanctionwatch.trade.readers._raw import (
 )
 from sanctionwatch.trade.readers._shape import ShapedText, column, text
 from sanctionwatch.trade.readers._start import FileStart
-from sanctionwatch.trade.readers._text import DelimitedText, is_gzip, sniff_encoding, text_size
+from sanctionwatch.trade.readers._text import (
+    DelimitedText,
+    TextSource,
+    is_gzip,
+    sniff_encoding,
+    text_size,
+)
 from sanctionwatch.trade.readers.comtrade_bulk import comtrade_columns
 
-__all__ = ["read_csv", "read_json", "shape_csv", "sniff_csv", "sniff_json"]
+__all__ = ["read_csv", "read_json", "shape_csv", "shape_frame", "sniff_csv", "sniff_json"]
 
 _SMALLEST_OBJECT_LIMIT = 1 << 20
 
@@ -142,9 +149,18 @@ def shape_csv(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20
     """A CSV with Comtrade's column names (matched regardless of case); line numbers count the
     header. Its encoding is sniffed (see `_text`): Comtrade writes UTF-8, a spreadsheet on
     Windows Windows-1252."""
-    source = DelimitedText(path, delimiter=",", encoding=None, batch_bytes=batch_bytes)
+    return _shaped(DelimitedText(path, delimiter=",", encoding=None, batch_bytes=batch_bytes))
+
+
+def shape_frame(table: pa.Table, label: str, options: ReaderOptions) -> ShapedText:
+    """A frame with Comtrade's column names, as an API response's records (`comtradeapicall`
+    returns them so) or a CSV's rows."""
+    return _shaped(FrameText(table, label))
+
+
+def _shaped(source: TextSource) -> ShapedText:
     positions = comtrade_columns(source.header)
-    _check_columns(path, set(positions))
+    _check_columns(source.path, set(positions))
     return ShapedText(source, {field: text(column(index)) for field, index in positions.items()})
 
 

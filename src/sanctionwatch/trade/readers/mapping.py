@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml.comments import CommentedMap
 
@@ -23,6 +24,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._sql import literal
 from sanctionwatch._yamldoc import LocatedError, plain, read_mapping
 from sanctionwatch.trade.readers._excel import ExcelSheet
+from sanctionwatch.trade.readers._frame import FrameText
 from sanctionwatch.trade.readers._raw import (
     COMTRADE_FIELDS,
     REQUIRED_FIELDS,
@@ -44,6 +46,7 @@ __all__ = [
     "ColumnMapping",
     "load_mapping",
     "read_mapped",
+    "shape_frame",
     "shape_mapped",
     "shipped_mappings",
     "sniff_mapped",
@@ -231,12 +234,7 @@ def sniff_mapped(start: FileStart) -> bool:
 
 def shape_mapped(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 << 20) -> ShapedText:
     """A CSV or Excel sheet read through `options.mapping`."""
-    if options.mapping is None:
-        raise SanctionwatchError(
-            f"{path}: the mapping format needs a mapping file (--mapping FILE, or the name of "
-            f"a shipped one: {', '.join(shipped_mappings())})"
-        )
-    mapping = load_mapping(options.mapping)
+    mapping = _mapping(path, options)
     source = mapping.open(path)
     if isinstance(source, DelimitedText):
         source.batch_bytes = batch_bytes
@@ -245,6 +243,28 @@ def shape_mapped(path: Path, options: ReaderOptions, *, batch_bytes: int = 16 <<
     except BaseException:
         source.close()
         raise
+
+
+def shape_frame(table: pa.Table, label: str, options: ReaderOptions) -> ShapedText:
+    """A frame read through `options.mapping`: its columns as the mapping names them; dates
+    and fractions are written as the mapping says the data writes them."""
+    mapping = _mapping(Path(label), options)
+    source = FrameText(
+        table,
+        label,
+        date_format=mapping.settings.date_format,
+        decimal=mapping.settings.decimal,
+    )
+    return ShapedText(source, mapping.fields(mapping.locate(source), options))
+
+
+def _mapping(path: Path, options: ReaderOptions) -> ColumnMapping:
+    if options.mapping is None:
+        raise SanctionwatchError(
+            f"{path}: the mapping format needs a mapping file (--mapping FILE, or the name of "
+            f"a shipped one: {', '.join(shipped_mappings())})"
+        )
+    return load_mapping(options.mapping)
 
 
 def read_mapped(
