@@ -52,6 +52,40 @@ def test_the_readme_lists_the_ingest_formats_of_the_reader_registry() -> None:
 def test_the_readme_shows_the_two_commands() -> None:
     assert "make demo" in README
     assert "make test" in README
+    assert "`make demo` ends by printing the one line that puts `sanctionwatch` on your PATH" in (
+        " ".join(README.split())
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_make_demo_ends_with_the_line_that_puts_sanctionwatch_on_the_path(tmp_path: Path) -> None:
+    """Run against a stand-in venv whose programs only say they ran, the demo target's last line
+    is an export that, run in a shell, finds that venv's `sanctionwatch` by name."""
+    venv = tmp_path / "venv"
+    programs = venv / "bin"
+    programs.mkdir(parents=True)
+    for name in ("python", "sanctionwatch"):
+        (programs / name).write_text('#!/bin/sh\necho "$0 $*"\n', encoding="utf-8")
+        (programs / name).chmod(0o755)
+    (venv / ".installed").touch()
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-s", "-C", str(ROOT), "demo", f"VENV={venv}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    *before, last = done.stdout.splitlines()
+    assert f"{programs / 'sanctionwatch'} demo" in before
+    assert last == f'export PATH="{programs}:$PATH"'
+    found = subprocess.run(
+        ["sh", "-c", f"{last}; command -v sanctionwatch"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == str(programs / "sanctionwatch")
 
 
 # A line of `...` in shown output, or a JSON object shown as `{ ... }`, stands for lines left out.
