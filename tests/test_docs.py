@@ -8,32 +8,22 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import typer
 
 from sanctionwatch.cli import app
 from sanctionwatch.trade import READERS
+from tests.conftest import cli_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def commands(group: Any, prefix: str = "sanctionwatch") -> Iterator[tuple[str, Any]]:
-    for name, command in group.commands.items():
-        path = f"{prefix} {name}"
-        if hasattr(command, "commands"):
-            yield from commands(command, path)
-        else:
-            yield path, command
-
-
 def test_every_command_and_option_is_in_the_readme() -> None:
     undocumented = []
-    for path, command in commands(typer.main.get_command(app)):
+    for path, command in cli_commands(typer.main.get_command(app)):
         if f"`{path}" not in README:
             undocumented.append(path)
         for param in command.params:

@@ -205,10 +205,15 @@ def check_range(first: tuple[str, Any, str | None], last: tuple[str, Any, str | 
 
 
 @contextmanager
-def open_store(location: str | None, *, write: bool = False) -> Iterator[Store]:
+def open_store(
+    location: str | None, *, write: bool = False, create: bool = True
+) -> Iterator[Store]:
     """The store named by --store or the environment; read only unless the command `write`s,
-    so that reading never makes a store, or changes one."""
-    with Store.open(location or default_store_location(), read_only=not write) as store:
+    so that reading never makes a store, or changes one; a writing command that only changes
+    what a store holds opens it without `create`."""
+    with Store.open(
+        location or default_store_location(), read_only=not write, create=create
+    ) as store:
         yield store
 
 

@@ -181,7 +181,7 @@ def forget_command(
     store: StoreOption = None,
 ) -> None:
     """Remove one ingest and all its rows (flows and rejects) from the store."""
-    with open_store(store, write=True) as opened:
+    with open_store(store, write=True, create=False) as opened:
         report = forget(opened, ingest_id)
     restored = (
         f"; {report.flows_restored} earlier flows it had replaced count again"
