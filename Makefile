@@ -19,8 +19,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
+# Ends with the line that puts the venv's `sanctionwatch` on the PATH of the user's shell.
 demo: $(STAMP)
 	$(BIN)/sanctionwatch demo
+	@echo 'To run sanctionwatch by name, put it on the PATH of your shell:'
+	@echo 'export PATH="$(abspath $(BIN)):$$PATH"'
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests

@@ -83,6 +83,16 @@ def demo_store(store: Store) -> Store:
     return store
 
 
+def cli_commands(group: Any, prefix: str = "sanctionwatch") -> Iterator[tuple[str, Any]]:
+    """Every command of a click group (`typer.main.get_command(app)`), by its full path."""
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if hasattr(command, "commands"):
+            yield from cli_commands(command, path)
+        else:
+            yield path, command
+
+
 def comtrade_record(**fields: Any) -> dict[str, Any]:
     """A Comtrade API record: China's annual 2017 imports of coal from the DPRK, overridable."""
     record: dict[str, Any] = {

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from sanctionwatch import SanctionwatchError, Store, demo_data, ingest
 from sanctionwatch.cli import app
-from tests.conftest import comtrade_record
+from tests.conftest import cli_commands, comtrade_record
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 
@@ -84,35 +85,53 @@ def files_in(folder: Path) -> dict[str, tuple[str, int]]:
 # A missing store -------------------------------------------------------------------------
 
 
-READING_COMMANDS = [
-    ["check"],
-    ["check", "--no-record"],
-    ["runs"],
-    ["diff"],
-    ["ingests"],
-    ["rejects"],
-    ["aggregates"],
-    ["pressure"],
-    ["relief", "lift-textiles"],
-    ["signals"],
-    ["report", "--out", "report.html"],
-    ["export", "warehouse"],
-    ["lists", "show"],
-    ["lists", "export"],
-    ["screen", "names.csv"],
-    ["hs", "map", "2701", "--from-version", "2017", "--to-version", "2012"],
-]
+# The commands that make a store where there is none: each loads data into it.
+MAKING_COMMANDS = {"ingest", "fetch comtrade", "hs load-concordance", "lists load", "lists fetch"}
+# What each other command taking --store needs besides it; every one of them must be here.
+NEEDING_A_STORE = {
+    "check": ["--output", "findings.xlsx"],
+    "runs": [],
+    "diff": [],
+    "watch": ["--once"],
+    "fetch clear": [],
+    "ingests": [],
+    "rejects": [],
+    "revisions": [],
+    "forget": ["440f2928884716e6"],
+    "aggregates": [],
+    "pressure": ["--output", "pressure.json"],
+    "relief": ["lift-textiles", "--output", "relief.csv"],
+    "signals": ["--output", "signals.json"],
+    "report": [],
+    "export": ["warehouse"],
+    "lists show": [],
+    "lists diff": ["2024-01-01", "2024-06-01"],
+    "lists export": [],
+    "screen": ["names.csv", "--output", "screened.csv"],
+    "hs map": ["2701", "--from-version", "2017", "--to-version", "2012"],
+}
 
 
-@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
-def test_a_reading_command_refuses_a_missing_store_and_makes_no_file(
-    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_every_command_taking_a_store_either_makes_one_or_needs_one() -> None:
+    taking_a_store = {
+        path.removeprefix("sanctionwatch ")
+        for path, command in cli_commands(typer.main.get_command(app))
+        if any("--store" in getattr(param, "opts", []) for param in command.params)
+    }
+    assert taking_a_store == MAKING_COMMANDS | NEEDING_A_STORE.keys()
+
+
+@pytest.mark.parametrize("command", NEEDING_A_STORE, ids=str)
+def test_a_command_needing_a_store_refuses_a_missing_one_and_makes_no_file(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Not the store, nor its marks beside it, nor the command's own output."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "names.csv").write_text("name\nKim\n", encoding="utf-8")
     before = files_in(tmp_path)
     typo = tmp_path / "typo.duckdb"
-    result = CliRunner().invoke(app, [*command, "--store", str(typo)])
+    args = [*command.split(), *NEEDING_A_STORE[command], "--store", str(typo)]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"error: {typo}: no store there; name an existing one with --store or "
@@ -140,6 +159,8 @@ def test_the_default_store_is_not_made_by_reading_either(
 def test_the_library_opens_a_missing_store_read_only_as_an_error(tmp_path: Path) -> None:
     with pytest.raises(SanctionwatchError, match="no store there"):
         Store.open(tmp_path / "typo.duckdb", read_only=True)
+    with pytest.raises(SanctionwatchError, match="no store there"):
+        Store.open(tmp_path / "typo.duckdb", create=False)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -204,8 +204,8 @@ def open_store(
     location: str | None, *, write: bool = False, create: bool = True
 ) -> Iterator[Store]:
     """The store named by --store or the environment; read only unless the command `write`s,
-    so that reading never makes a store, or changes one. A command that adds to a store
-    without being what makes one (a check recording its run) does not `create` it."""
+    so that reading never makes a store, or changes one; a writing command that only changes
+    what a store holds (a check recording its run, a forget) opens it without `create`."""
     from sanctionwatch.store import Store, default_store_location
 
     with Store.open(

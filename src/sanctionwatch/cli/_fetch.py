@@ -114,7 +114,7 @@ def clear_command(store: StoreOption = None) -> None:
     """Drop the fetched answers kept in the store: the next fetch asks for everything."""
     from sanctionwatch.fetch import clear_fetch_cache
 
-    with open_store(store, write=True) as opened:
+    with open_store(store, write=True, create=False) as opened:
         dropped = clear_fetch_cache(opened)
     console.print(f"dropped {counted(dropped, 'kept answer')}")
 

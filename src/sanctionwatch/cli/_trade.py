@@ -192,7 +192,7 @@ def forget_command(
     """Remove one ingest and all its rows (flows and rejects) from the store."""
     from sanctionwatch import forget
 
-    with open_store(store, write=True) as opened:
+    with open_store(store, write=True, create=False) as opened:
         report = forget(opened, ingest_id)
     restored = (
         f"; {report.flows_restored} earlier flows it had replaced count again"

@@ -90,10 +90,10 @@ def held_here(path: Path) -> bool | None:
 
 
 def connect_file(
-    path: Path, read_only: bool, wait_seconds: float, *, create: bool = True
+    path: Path, read_only: bool, wait_seconds: float, *, create: bool
 ) -> tuple[Any, tuple[Path, bool]]:
     """A DuckDB connection to the file at `path`, once it is known sound, and how this
-    process now holds the file.
+    process now holds the file; a missing file is made only when `create`.
 
     A file this process already holds was checked when first opened, and is opened as it is
     held: read only only where it is held so (the store still refuses to write).
@@ -102,7 +102,7 @@ def connect_file(
         raise SanctionwatchError(f"{path}: folder {path.parent} does not exist")
     if path.is_dir():
         raise SanctionwatchError(f"{path}: a folder, not a store file")
-    if (read_only or not create) and not path.exists():
+    if not create and not path.exists():
         raise SanctionwatchError(
             f"{path}: no store there; name an existing one with --store or "
             "SANCTIONWATCH_STORE (`sanctionwatch ingest` makes a new one)"

@@ -109,9 +109,9 @@ class Store:
         create: bool = True,
         wait_seconds: float = 30.0,
     ) -> Store:
-        """Open a store; for writing, a DuckDB file is made where there is none, unless
-        `create` is False: a command that adds to a store (a check recording its run) refuses a
-        missing one rather than make an empty store.
+        """Open a store; for writing, a DuckDB file is made where there is none, unless not
+        `create` (a write that only changes what a store holds has nothing to do on an empty
+        one, and a mistyped path should not leave one behind).
 
         `read_only` opens an existing file without writing a byte to it or its folder (a
         read-only file or folder serves), and refuses a missing one rather than make an empty
@@ -132,7 +132,9 @@ class Store:
         if path == ":memory:":
             store = cls(ibis.duckdb.connect(path), path)
         else:
-            backend, held = connect_file(Path(path), read_only, wait_seconds, create=create)
+            backend, held = connect_file(
+                Path(path), read_only, wait_seconds, create=create and not read_only
+            )
             store = cls(backend, path, writable=not read_only)
             store._held = held
         if read_only:
