@@ -1,7 +1,9 @@
 """Analysis over the store: the pressure measures put on the target, what relief gives back,
-the test events that show whether a freeze holds, and the signs of trade evading the bans."""
+the test events that show whether a freeze holds, the signs of trade evading the bans, and
+whose reports lie behind all of them."""
 
 from sanctionwatch.analysis._caps import RUNNING_TOTALS, cap_running_totals
+from sanctionwatch.analysis._coverage import TRADE_TOTALS, Coverage, coverage
 from sanctionwatch.analysis._events import EVENTS, EventType, load_events, select_events
 from sanctionwatch.analysis._pressure import ALL_EXPORTS, ALL_MEASURES, REST, Pressure, pressure
 from sanctionwatch.analysis._relief import (
@@ -37,7 +39,9 @@ __all__ = [
     "REST",
     "RUNNING_TOTALS",
     "SIGNALS",
+    "TRADE_TOTALS",
     "Commitment",
+    "Coverage",
     "EventType",
     "Package",
     "PackageError",
@@ -51,6 +55,7 @@ __all__ = [
     "apply_package",
     "breaking_events",
     "cap_running_totals",
+    "coverage",
     "load_events",
     "load_package",
     "lookalikes",
