@@ -207,7 +207,7 @@ def _caps(
                 "running total",
                 "% of limit",
             )
-            rows = tuple(
+            rows: tuple[tuple[Any, ...], ...] = tuple(
                 (s["period"], s["amount"], s["running_total"], round(s["running_pct"], 1))
                 for s in path
             )
@@ -798,7 +798,7 @@ def _flows_note(refs: list[dict[str, Any]]) -> str | None:
     parts = []
     for ref in refs:
         rows = sorted(set(ref["rows"]))
-        spans = []
+        spans: list[list[int]] = []
         for row in rows:
             if spans and spans[-1][1] == row - 1:
                 spans[-1][1] = row

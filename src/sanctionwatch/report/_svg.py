@@ -125,9 +125,9 @@ def _ticks(top: float, count: int = 4) -> list[float]:
     return [step * i for i in range(math.ceil(top / step) + 1)]
 
 
-def _open(width: int, height: int, title: str, name: str) -> list[str]:
+def _open(width: int, height: float, title: str, name: str) -> list[str]:
     return [
-        f'<svg class="chart" data-chart="{escape(name)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart" data-chart="{escape(name)}" viewBox="0 0 {width} {height:g}" '
         f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" {_FONT}>',
         f"<title>{escape(title)}</title>",
     ]
