@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Browser", "PageReport", "find_chromium", "inspect_report"]
+__all__ = ["Browser", "PageReport", "find_chromium", "inspect_layout", "inspect_report"]
 
 CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
@@ -41,6 +41,41 @@ JSON.stringify({
   downloads: [...document.querySelectorAll('a.download')].map(a => a.href.slice(0, 30)),
   overflow: document.documentElement.scrollWidth - window.innerWidth,
 })
+"""
+
+# Runs in the page: what spills sideways, which chart texts collide or leave their chart, and
+# which tables neither fit nor scroll inside their own box.
+LAYOUT = """
+(() => {
+  const inside = (a, b) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5 &&
+    a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+  const meet = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+    Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+  const overlaps = [], clipped = [], tables = [];
+  let texts = 0;
+  for (const svg of document.querySelectorAll('svg')) {
+    const box = svg.getBoundingClientRect();
+    const boxes = [...svg.querySelectorAll('text')]
+      .map(t => [t.textContent, t.getBoundingClientRect()]);
+    texts += boxes.length;
+    boxes.forEach(([text, r], i) => {
+      if (!inside(r, box)) clipped.push(svg.dataset.chart + ': ' + text);
+      boxes.slice(i + 1).forEach(([other, q]) => {
+        if (meet(r, q)) overlaps.push(svg.dataset.chart + ': ' + text + ' / ' + other);
+      });
+    });
+  }
+  const page = document.documentElement.clientWidth;
+  for (const table of document.querySelectorAll('table')) {
+    const wrapper = table.parentElement, w = wrapper.getBoundingClientRect();
+    const fits = table.getBoundingClientRect().right <= w.right + 0.5;
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(wrapper).overflowX);
+    if (w.right > page + 0.5 || !(fits || scrolls))
+      tables.push(table.querySelector('th') ? table.querySelector('th').textContent : '?');
+  }
+  return JSON.stringify({scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth, texts, overlaps, clipped, tables});
+})()
 """
 
 
@@ -236,3 +271,16 @@ def inspect_report(
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
             report.errors.append(params["entry"].get("text", ""))
     return report
+
+
+def inspect_layout(executable: str, html: Path, profile: Path, width: int) -> dict[str, Any]:
+    """Lay `html` out `width` pixels wide (a phone below 600) and run the `LAYOUT` checks."""
+    browser = Browser(executable, profile)
+    try:
+        browser.open_page()
+        browser.viewport(width, 900, mobile=width < 600)
+        browser.load(html.resolve().as_uri())
+        result: dict[str, Any] = json.loads(browser.evaluate(LAYOUT))
+    finally:
+        browser.close()
+    return result

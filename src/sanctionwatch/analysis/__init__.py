@@ -1,5 +1,6 @@
 """Analysis over the store: the pressure measures put on the target, what relief gives back,
-the test events that show whether a freeze holds, and the signs of trade evading the bans."""
+the test events that show whether a freeze holds, the signs of trade evading the bans, and
+whose reports lie behind all of them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sanctionwatch._lazy import lazy_names
 
 if TYPE_CHECKING:
     from sanctionwatch.analysis._caps import RUNNING_TOTALS, cap_running_totals
+    from sanctionwatch.analysis._coverage import TRADE_TOTALS, Coverage, coverage
     from sanctionwatch.analysis._event_types import EventType
     from sanctionwatch.analysis._events import EVENTS, load_events, select_events
     from sanctionwatch.analysis._pressure import ALL_EXPORTS, ALL_MEASURES, REST, Pressure, pressure
@@ -45,7 +47,9 @@ __all__ = [
     "REST",
     "RUNNING_TOTALS",
     "SIGNALS",
+    "TRADE_TOTALS",
     "Commitment",
+    "Coverage",
     "EventType",
     "Package",
     "PackageError",
@@ -59,6 +63,7 @@ __all__ = [
     "apply_package",
     "breaking_events",
     "cap_running_totals",
+    "coverage",
     "load_events",
     "load_package",
     "lookalikes",
@@ -72,6 +77,9 @@ __all__ = [
 ]
 
 _HOMES = {
+    "TRADE_TOTALS": "sanctionwatch.analysis._coverage",
+    "Coverage": "sanctionwatch.analysis._coverage",
+    "coverage": "sanctionwatch.analysis._coverage",
     "ALL_EXPORTS": "sanctionwatch.analysis._pressure",
     "ALL_MEASURES": "sanctionwatch.analysis._pressure",
     "EVENTS": "sanctionwatch.analysis._events",

@@ -25,7 +25,15 @@ from sanctionwatch.hs import expand_scope_item
 from sanctionwatch.regime import Direction, Measure, MeasureKind, Regime, Unit
 from sanctionwatch.store import Store
 
-__all__ = ["OVERLAP_RULE", "CapCut", "Exports", "Reach", "export_measures", "parse_hs_codes"]
+__all__ = [
+    "OVERLAP_RULE",
+    "CapCut",
+    "Exports",
+    "Reach",
+    "export_measures",
+    "parse_hs_codes",
+    "totals_by_reporter",
+]
 
 OVERLAP_RULE = (
     "a flow in the scope of several measures is counted once; in the split by measure it is "
@@ -34,6 +42,9 @@ OVERLAP_RULE = (
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
 _FROM_TARGET = ("import", "re-import")
+_TO_TARGET = ("export", "re-export")
+_PARTNER_FLOWS = {Direction.FROM_TARGET: _FROM_TARGET, Direction.TO_TARGET: _TO_TARGET}
+"""The flows a partner reports for each direction of the target's trade."""
 
 
 def export_measures(measures: tuple[Measure, ...] | list[Measure]) -> list[Measure]:
@@ -94,7 +105,7 @@ class Exports:
             self._versions = editions_by_chapter(self.flows)
             self._concordance = concordance_from(store)
             self._earnings_by_reporter = self._kept.enter_context(
-                _earnings_by_reporter(store.flows, regime, self.flows).cache()
+                totals_by_reporter(store.flows, regime, self.flows).cache()
             )
         except BaseException:
             # What was kept goes while the connection is open, not when collected after.
@@ -303,8 +314,14 @@ def measure_periods(measures: list[Measure], regime: Regime) -> ir.Table:
     return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
-def _earnings_by_reporter(flows: ir.Table, regime: Regime, counted: ir.Table) -> ir.Table:
-    """Per reporter and year: the reported TOTAL where there is one, else the sum of HS rows.
+def totals_by_reporter(
+    flows: ir.Table,
+    regime: Regime,
+    counted: ir.Table,
+    direction: Direction = Direction.FROM_TARGET,
+) -> ir.Table:
+    """Per reporter and year, the target's trade in `direction` (`earnings_usd`): the reported
+    TOTAL where there is one, else the sum of the `counted` HS rows.
 
     Reported totals get the same annual/monthly rule as other rows (twelve months, else the
     annual row, else the months present). A total below the sum of the rows beneath it is
@@ -312,7 +329,9 @@ def _earnings_by_reporter(flows: ir.Table, regime: Regime, counted: ir.Table) ->
     """
     with_target = (flows.partner_iso3 == regime.target) | (flows.partner_code == regime.target_code)
     t = flows.filter(
-        with_target.fill_null(False), flows.hs_level == 0, flows.flow.isin(_FROM_TARGET)
+        with_target.fill_null(False),
+        flows.hs_level == 0,
+        flows.flow.isin(_PARTNER_FLOWS[direction]),
     )
     t = t.mutate(
         reporter=country_name(t.reporter_iso3, t.reporter_code),

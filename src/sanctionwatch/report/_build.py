@@ -19,25 +19,30 @@ from markupsafe import Markup
 from sanctionwatch._format import counted, usd
 from sanctionwatch._output import csv_text, write_atomic
 from sanctionwatch.analysis import (
+    ALL_EXPORTS,
     ALL_MEASURES,
     HIGH_SCORE,
     REST,
+    Coverage,
     Pressure,
     Relief,
     Signals,
     cap_running_totals,
+    coverage,
     package_names,
     pressure,
     relief,
     signals,
 )
 from sanctionwatch.engine import Findings, StatusLook, check, status_look
-from sanctionwatch.regime import Regime
+from sanctionwatch.regime import Direction, Regime
 from sanctionwatch.report._svg import (
     GREY,
     PALETTE,
     Bar,
+    Key,
     Series,
+    gauge,
     grouped_bars,
     hbars,
     running_total,
@@ -61,6 +66,12 @@ class Chart:
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     note: str | None = None
+    lead: str | None = None
+
+    @property
+    def wide(self) -> bool:
+        """Whether its table needs the full width, below the chart, rather than beside it."""
+        return len(self.columns) > 4
 
     @property
     def csv_href(self) -> str:
@@ -76,6 +87,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
+        if 0 < abs(value) < 0.1:
+            return f"{value:.2g}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
@@ -99,8 +112,10 @@ def render_report(
     years = [r["year"] for r in press.earnings.to_pylist()]
     chosen = baselines or years[:2]
     compared = relief(store, list(packages or package_names(regime.id)), baselines=chosen)
-    caps = _caps(store, regime, findings)
-    bans = _bans(findings)
+    seen = coverage(store, regime)
+    steps = _steps(cap_running_totals(store, regime, findings).to_pylist())
+    caps = _caps(regime, findings, steps)
+    bans = _bans(regime, findings, seen)
     pressure_charts = _pressure(press, regime)
     relief_chart = _relief(compared)
     found = signals(store, regime)
@@ -115,7 +130,8 @@ def render_report(
         regime=regime,
         generated=dt.date.today().isoformat(),
         version=version("sanctionwatch"),
-        key_findings=_key_findings(regime, findings, press, compared),
+        key_findings=_key_findings(regime, findings, press, found, seen, steps),
+        scenarios=_scenarios(compared),
         caps=caps,
         bans=bans,
         ban_legend=_ban_legend(findings),
@@ -128,6 +144,7 @@ def render_report(
         signals_high=HIGH_SCORE,
         measures=_cited(regime, findings, press, compared),
         sources=_sources(findings, press),
+        store_name=_store_name(findings.summary["store"]),
         summary=findings.summary,
     )
 
@@ -149,48 +166,68 @@ def _measure_label(regime: Regime, measure_id: str) -> str:
     return f"{m.resolution} {m.paragraph}"
 
 
-def _caps(store: Store, regime: Regime, findings: Findings) -> list[Chart]:
-    totals = cap_running_totals(store, regime, findings).to_pylist()
+def _steps(totals: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Each cap finding's running total, by measure, cap period and reporters."""
+    steps: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for s in totals:
+        steps.setdefault((s["measure_id"], s["cap_period"], s["reporter"]), []).append(s)
+    return steps
+
+
+def _caps(
+    regime: Regime, findings: Findings, steps: dict[tuple[str, str, str], list[dict[str, Any]]]
+) -> list[Chart]:
+    """A running total where a cap's sum builds over several periods; one bar against the
+    limit where a single period makes it."""
     charts: list[Chart] = []
-    caps = [r for r in findings.records() if r["kind"] == "cap"]
-    for cap in caps:
-        steps = [
-            s
-            for s in totals
-            if s["measure_id"] == cap["measure_id"]
-            and s["cap_period"] == cap["cap_period"]
-            and s["reporter"] == cap["reporter"]
-        ]
-        if not steps:
+    for cap in findings.records():
+        if cap["kind"] != "cap":
+            continue
+        path = steps.get((cap["measure_id"], cap["cap_period"], cap["reporter"]), [])
+        if not path:
             continue
         measure = regime.measure(cap["measure_id"])
         thresholds = measure.cap.thresholds if measure.cap else ()
         # Numbered by chart: a finding with nothing summed (undetermined) has none.
-        index = len(charts)
-        title = (
-            f"{_measure_label(regime, measure.id)} cap, {cap['cap_period']}: running total "
-            f"against the limit of {_amount(cap['limit'], cap['unit'])}"
-        )
-        svg = running_total(
-            f"cap-{index}",
-            title,
-            [s["period"] for s in steps],
-            [s["running_pct"] for s in steps],
-            thresholds,
-        )
+        name = f"cap-{len(charts)}"
+        limit = _amount(cap["limit"], cap["unit"])
+        label = f"{_measure_label(regime, measure.id)} cap, {cap['cap_period']}"
+        if len(path) > 1:
+            title = f"{label}: running total against the limit of {limit}"
+            svg = running_total(
+                name,
+                title,
+                [s["period"] for s in path],
+                [s["running_pct"] for s in path],
+                thresholds,
+            )
+            columns: tuple[str, ...] = (
+                "period",
+                f"amount ({cap['unit']})",
+                "running total",
+                "% of limit",
+            )
+            rows: tuple[tuple[Any, ...], ...] = tuple(
+                (s["period"], s["amount"], s["running_total"], round(s["running_pct"], 1))
+                for s in path
+            )
+        else:
+            only = path[0]
+            title = f"{label}: the {only['period']} total against the limit of {limit}"
+            svg = gauge(name, title, only["period"], only["running_pct"], thresholds)
+            columns = ("period", f"amount ({cap['unit']})", "% of limit")
+            rows = ((only["period"], only["amount"], round(only["running_pct"], 1)),)
         crossed = ", ".join(
             f"{t['threshold']:g}% in {t['period']}" for t in cap["thresholds_crossed"] or []
         )
         charts.append(
             Chart(
-                id=f"cap-{index}",
+                id=name,
                 title=title,
                 svg=Markup(svg),
-                columns=("period", f"amount ({cap['unit']})", "running total", "% of limit"),
-                rows=tuple(
-                    (s["period"], s["amount"], s["running_total"], round(s["running_pct"], 1))
-                    for s in steps
-                ),
+                columns=columns,
+                rows=rows,
+                lead=_cap_sentence(regime, cap, path) if cap["used_pct"] is not None else None,
                 note="; ".join(
                     p
                     for p in (f"thresholds reached: {crossed}" if crossed else "", cap["reason"])
@@ -207,39 +244,72 @@ def _ban_legend(findings: Findings) -> list[tuple[str, StatusLook]]:
     return [(status, status_look(status)) for status in sorted(shown)]
 
 
-def _bans(findings: Findings) -> Chart | None:
+def _bans(regime: Regime, findings: Findings, seen: Coverage) -> Chart | None:
+    """Counted trade in bans' scope by measure, period and status, each beside the total
+    trade of the reporters' flows it belongs to (for a sense of scale)."""
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in findings.records():
         if r["kind"] != "ban" or not r["counted"]:
             continue
         key = (f"{r['resolution']} {r['paragraph']}", r["period"], r["status"])
-        group = groups.setdefault(key, {"value": 0.0, "rows": 0, "codes": set()})
+        group = groups.setdefault(key, {"value": 0.0, "rows": 0, "codes": set(), "flows": set()})
         group["value"] += r["value_usd"] or 0.0
         group["rows"] += 1
         group["codes"].add(r["hs_code"])
+        direction = regime.measure(r["measure_id"]).direction
+        group["flows"].add((r["reporter"], direction, int(r["period"][:4])))
     if not groups:
         return None
     ordered = sorted(groups.items())
+
+    def total(g: dict[str, Any]) -> float | None:
+        found = [seen.total(*flow) for flow in g["flows"]]
+        return None if None in found else sum(t or 0.0 for t in found)
+
     bars = [
         Bar(
             label=f"{measure} · {period}",
             value=g["value"],
             color=status_look(status).colour,
-            text=f"{usd(g['value'])} {status}",
+            text=usd(g["value"]),
         )
         for (measure, period, status), g in ordered
+    ]
+    legend = [
+        Key(status.replace("_", " "), status_look(status).colour)
+        for status in sorted({status for (_, _, status) in groups})
     ]
     title = "Ban findings by measure and period: counted trade in scope, coloured by status"
     return Chart(
         id="bans",
         title=title,
-        svg=Markup(hbars("bans", title, bars)),
-        columns=("measure", "period", "status", "flows", "HS codes", "value US$"),
+        svg=Markup(hbars("bans", title, bars, legend=legend)),
+        columns=(
+            "measure",
+            "period",
+            "status",
+            "flows",
+            "HS codes",
+            "value US$",
+            "flows' total trade US$",
+            "% of total",
+        ),
         rows=tuple(
-            (m, p, s, g["rows"], ",".join(sorted(g["codes"])), g["value"])
+            (
+                m,
+                p,
+                s,
+                g["rows"],
+                ", ".join(sorted(g["codes"])),
+                g["value"],
+                total(g),
+                None if not total(g) else round(g["value"] / (total(g) or 1.0) * 100, 3),
+            )
             for (m, p, s), g in ordered
         ),
-        note="only rows counted in totals are summed (annual rows stand for their months)",
+        note="only rows counted in totals are summed (annual rows stand for their months); "
+        "a flow's total trade is its reporter's trade with the target that year, in the "
+        "ban's direction",
     )
 
 
@@ -313,7 +383,23 @@ def _pressure(press: Pressure, regime: Regime) -> list[Chart]:
     share_chart = Chart(
         id="pressure-baseline",
         title=share_title,
-        svg=Markup(hbars("pressure-baseline", share_title, bars, percent=True)),
+        svg=Markup(
+            hbars(
+                "pressure-baseline",
+                share_title,
+                bars,
+                percent=True,
+                legend=[
+                    Key(
+                        "all measures, each flow counted once"
+                        if b.label == ALL_MEASURES
+                        else f"{b.label} alone",
+                        b.color,
+                    )
+                    for b in bars
+                ],
+            )
+        ),
         columns=("measure", "HS", "value US$", "share %"),
         rows=tuple(
             (
@@ -349,6 +435,7 @@ def _pressure(press: Pressure, regime: Regime) -> list[Chart]:
                     for r in partners
                 ],
                 percent=True,
+                legend=[Key(f"reporter's share of {press.target}'s exports", PALETTE[2])],
             )
         ),
         columns=("year", "scope", "reporter", "value US$", "share %"),
@@ -372,7 +459,7 @@ def _relief(compared: Relief) -> Chart | None:
     years = "-".join(str(y) for y in (min(compared.baseline_years), max(compared.baseline_years)))
     title = f"Annual earnings restored by each package (range over baselines {years})"
     bars = []
-    for i, e in enumerate(compared.estimates):
+    for e in compared.estimates:
         mean, low, high = e.restored
         bars.append(
             Bar(
@@ -380,14 +467,24 @@ def _relief(compared: Relief) -> Chart | None:
                 value=mean,
                 low=low,
                 high=high,
-                color=PALETTE[(i + 2) % len(PALETTE)],
+                color=PALETTE[2],
                 text=usd(mean),
             )
         )
     return Chart(
         id="relief",
         title=title,
-        svg=Markup(hbars("relief", title, bars)),
+        svg=Markup(
+            hbars(
+                "relief",
+                title,
+                bars,
+                legend=[
+                    Key("mean over the baselines", PALETTE[2]),
+                    Key("range over the baselines", "#222", "line"),
+                ],
+            )
+        ),
         columns=("package", "baseline", "restored US$", "pressure now %", "pressure kept %"),
         rows=tuple(
             (
@@ -446,7 +543,7 @@ def _signals(found: Signals) -> list[Chart]:
                 svg=Markup(svg),
                 columns=("series", "year or flow", "value", "unit"),
                 rows=tuple((p["series"], p["category"], p["value"], p["unit"]) for p in points),
-                note=f"flows: {s['sources']}" if s["sources"] else None,
+                note=_flows_note(found.flows.get(rank, [])),
             )
         )
     return charts
@@ -467,40 +564,146 @@ def _amount(value: float | None, unit: str | None) -> str:
     return usd(value) if unit == "USD" else f"{value:,.0f} {unit}"
 
 
-def _key_findings(
-    regime: Regime, findings: Findings, press: Pressure, compared: Relief
-) -> list[str]:
-    sentences = []
-    for r in findings.records():
-        if r["kind"] != "cap" or r["used_pct"] is None:
-            continue
-        m = regime.measure(r["measure_id"])
-        goods = m.title.split(", ")[0] if ", " in m.title else m.title
-        sentences.append(
-            f"{r['cap_period']}: {goods[0].lower() + goods[1:]} used {r['used_pct']:.1f}% of the "
-            f"{m.resolution} cap ({m.resolution} {m.paragraph}), "
-            f"{_amount(r['used'], r['unit'])} against a limit of "
-            f"{_amount(r['limit'], r['unit'])}: {r['status'].replace('_', ' ')}."
-        )
-    breaches = [
-        r
-        for r in findings.records()
-        if r["kind"] == "ban" and r["status"] == "breach" and r["counted"]
+def _names(reporters: list[str] | tuple[str, ...]) -> str:
+    """ "CHN", "CHN and RUS", "CHN, RUS and USA"."""
+    names = list(reporters)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _period_end(period: str) -> dt.date:
+    """The last day of a data period: "2017" or "2017-08"."""
+    year, _, month = period.partition("-")
+    if not month:
+        return dt.date(int(year), 12, 31)
+    first_of_next = dt.date(int(year) + int(month) // 12, int(month) % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+def _cap_sentence(regime: Regime, cap: dict[str, Any], steps: list[dict[str, Any]]) -> str:
+    """A cap's headline with its hedges in the same sentence: the margin to the limit, whose
+    reports it sums, limits the data cannot check, and rows that run past the cap's end."""
+    m = regime.measure(cap["measure_id"])
+    goods = m.title.split(", ")[0] if ", " in m.title else m.title
+    margin = cap["used_pct"] - 100
+    gap = _amount(abs(cap["used"] - cap["limit"]), cap["unit"])
+    side = "over" if margin > 0 else "below"
+    hedges = [
+        f"{abs(margin):.1f}% ({gap}) {side} the limit",
+        f"on figures reported by {_names(cap['reporter'].split(','))} only",
     ]
-    if breaches:
-        value = sum(r["value_usd"] or 0.0 for r in breaches)
-        where = ", ".join(
-            sorted({f"{r['resolution']} {r['paragraph']} in {r['period']}" for r in breaches})
+    if cap["barrels_per_tonne"]:
+        hedges.append(f"barrels converted from tonnes at {cap['barrels_per_tonne']:g} bbl/t")
+    unchecked = [
+        f"{d['limit']:,.0f} {d['unit']}"
+        for d in cap["dimensions"] or []
+        if d["unit"] != cap["unit"] and d["used"] is None
+    ]
+    if unchecked:
+        hedges.append(
+            f"the {' and '.join(unchecked)} limit left unchecked for want of figures in the data"
+        )
+    end = regime.effective_end(m.id)
+    past = [s for s in steps if end is not None and _period_end(s["period"]) > end]
+    if end is not None and past:
+        value = sum(s["amount"] or 0.0 for s in past)
+        share = value / cap["used"] * 100 if cap["used"] else 0.0
+        portion = "all of it" if share >= 99.95 else f"{share:.0f}% of it"
+        hedges.append(
+            f"{portion} ({_amount(value, cap['unit'])}) in the figures for "
+            f"{', '.join(s['period'] for s in past)}, which run past the cap's end on {end}, "
+            "so part of it may fall under a later measure"
+        )
+    return (
+        f"{cap['cap_period']}: {goods[0].lower() + goods[1:]} used {cap['used_pct']:.1f}% of the "
+        f"{m.resolution} cap ({m.resolution} {m.paragraph}), "
+        f"{_amount(cap['used'], cap['unit'])} against a limit of "
+        f"{_amount(cap['limit'], cap['unit'])}: {cap['status'].replace('_', ' ')}, "
+        + "; ".join(hedges)
+        + "."
+    )
+
+
+def _coverage_sentence(press: Pressure, seen: Coverage) -> str:
+    """Whose reports every share stands on, and who else is loaded."""
+    reporting = seen.reporting(Direction.FROM_TARGET)
+    others = seen.others(Direction.FROM_TARGET)
+    if not reporting:
+        return f"No reporter loaded reports {press.target}'s exports: no share can be given."
+    top = [
+        r
+        for r in press.partners.to_pylist()
+        if r["year"] == press.baseline_year and r["scope"] == ALL_EXPORTS and r["share_pct"]
+    ]
+    loaded = f"{counted(len(others), 'other reporter')} loaded" + (
+        f" ({_names(others)}), none reporting {press.target}'s exports" if others else ""
+    )
+    if not top:
+        return f"Shares are of trade reported by {_names(reporting)}; {loaded}."
+    best = max(top, key=lambda r: r["share_pct"])
+    return (
+        f"Shares are of trade reported by {_names(reporting)}; {loaded}: {best['reporter']}'s "
+        f"{best['share_pct']:.1f}% of {press.target}'s {press.baseline_year} exports is a share "
+        f"of the data loaded, not of {press.target}'s trade with the world."
+    )
+
+
+def _breach_sentences(regime: Regime, findings: Findings, seen: Coverage) -> list[str]:
+    """Breaches per reporter, direction and year, each against that flow's total trade."""
+    groups: dict[tuple[str, Direction, int], list[dict[str, Any]]] = {}
+    for r in findings.records():
+        if r["kind"] == "ban" and r["status"] == "breach" and r["counted"]:
+            direction = regime.measure(r["measure_id"]).direction
+            groups.setdefault((r["reporter"], direction, int(r["period"][:4])), []).append(r)
+    sentences = []
+    for (reporter, direction, year), rows in sorted(groups.items()):
+        value = sum(r["value_usd"] or 0.0 for r in rows)
+        where = ", ".join(sorted({f"{r['resolution']} {r['paragraph']}" for r in rows}))
+        verb = (
+            "breaches a ban after its grace period"
+            if len(rows) == 1
+            else "breach bans after their grace periods"
+        )
+        trade = (
+            f"{reporter}'s imports from {regime.target}"
+            if direction is Direction.FROM_TARGET
+            else f"{reporter}'s exports to {regime.target}"
+        )
+        total = seen.total(reporter, direction, year)
+        scale = (
+            f"{value / total * 100:.2g}% of the {usd(total)} of {trade} in {year}"
+            if total
+            else f"no total of {trade} in {year} is loaded to set it against"
         )
         sentences.append(
-            f"{counted(len(breaches), 'flow')} worth {usd(value)} "
-            + (
-                "breaches a ban after its grace period "
-                if len(breaches) == 1
-                else "breach bans after their grace periods "
-            )
-            + f"({where})."
+            f"{counted(len(rows), 'flow')} worth {usd(value)} {verb} ({where}, {year}): {scale}."
         )
+    return sentences
+
+
+def _signal_sentences(found: Signals) -> list[str]:
+    return [
+        f"Evasion signal #{s['rank']} ({s['kind']}, score {s['score']:.2f}, high from "
+        f"{HIGH_SCORE:g}), a lead to check and not proof: {s['explanation'].rstrip('.')}."
+        for s in found.table.to_pylist()
+        if s["score"] >= HIGH_SCORE
+    ]
+
+
+def _key_findings(
+    regime: Regime,
+    findings: Findings,
+    press: Pressure,
+    found: Signals,
+    seen: Coverage,
+    steps: dict[tuple[str, str, str], list[dict[str, Any]]],
+) -> list[str]:
+    """What the data show, each headline hedged in its own sentence; no scenario among them."""
+    sentences = [_coverage_sentence(press, seen)]
+    for r in findings.records():
+        if r["kind"] == "cap" and r["used_pct"] is not None:
+            key = (r["measure_id"], r["cap_period"], r["reporter"])
+            sentences.append(_cap_sentence(regime, r, steps.get(key, [])))
+    sentences += _breach_sentences(regime, findings, seen)
     undetermined = [r for r in findings.records() if r["status"] == "undetermined" and r["counted"]]
     if undetermined:
         sentences.append(
@@ -509,11 +712,13 @@ def _key_findings(
             "period of a measure: "
             "annual or monthly data cannot say on which side they fell."
         )
+    sentences += _signal_sentences(found)
+    reporters = _names(seen.reporting(Direction.FROM_TARGET) or ("no reporter",))
     total = next((r for r in press.shares.to_pylist() if r["scope"] == ALL_MEASURES), None)
     if total and total["share_pct"] is not None:
         sentences.append(
             f"The measures in force on {press.as_of} cover {total['share_pct']:.1f}% of "
-            f"{press.target}'s {press.baseline_year} export earnings "
+            f"{press.target}'s {press.baseline_year} export earnings as reported by {reporters} "
             f"({usd(total['value_usd'])} of {usd(press.baseline_earnings_usd)})."
         )
     earnings = [e for e in press.earnings.to_pylist() if e["earnings_usd"]]
@@ -523,27 +728,22 @@ def _key_findings(
         if low["year"] != first["year"]:
             drop = (1 - low["earnings_usd"] / first["earnings_usd"]) * 100
             sentences.append(
-                f"Export earnings seen in partners' imports fell from {usd(first['earnings_usd'])} "
-                f"in {first['year']} to {usd(low['earnings_usd'])} in {low['year']} "
-                f"({drop:.1f}% less)."
+                f"Export earnings seen in {reporters}'s imports fell from "
+                f"{usd(first['earnings_usd'])} in {first['year']} to "
+                f"{usd(low['earnings_usd'])} in {low['year']} ({drop:.1f}% less)."
             )
-    top = [
-        r
-        for r in press.partners.to_pylist()
-        if r["year"] == press.baseline_year and r["scope"] == "all exports" and r["share_pct"]
-    ]
-    if top:
-        best = max(top, key=lambda r: r["share_pct"])
-        sentences.append(
-            f"{best['reporter']} reported {best['share_pct']:.1f}% of {press.target}'s exports "
-            f"in {press.baseline_year}."
-        )
+    return sentences
+
+
+def _scenarios(compared: Relief) -> list[str]:
+    """Each relief package as what it is: a hypothetical, not a finding."""
+    sentences = []
     for e in compared.estimates:
         mean, low, high = e.restored
         kept = e.pressure_kept[0]
         years = ", ".join(str(y) for y in compared.baseline_years)
         sentences.append(
-            f"{e.package.name} would restore about {usd(mean)} a year "
+            f"Scenario, {e.package.name}: it would restore about {usd(mean)} a year "
             f"({usd(low)} to {usd(high)} on baselines {years}) and keep {kept:.1f}% of "
             "baseline earnings under sanctions."
         )
@@ -576,5 +776,34 @@ def _cited(
 
 
 def _sources(findings: Findings, press: Pressure) -> list[str]:
+    """The files behind the page, by name: where they lie on this machine is no one's business."""
     files = {f for r in findings.records() for f in (r["source_file"] or "").split(",") if f}
-    return sorted(files | set(press.sources))
+    return sorted({_file_name(f) for f in files | set(press.sources)})
+
+
+def _file_name(location: str) -> str:
+    return location.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _store_name(location: str) -> str:
+    """A store file by its name; a store elsewhere (a Spark warehouse) by its kind."""
+    scheme, sep, _ = location.partition("://")
+    return f"a {scheme} store" if sep else _file_name(location)
+
+
+def _flows_note(refs: list[dict[str, Any]]) -> str | None:
+    """A signal's stored rows as "file: rows 3-5,9"."""
+    if not refs:
+        return None
+    parts = []
+    for ref in refs:
+        rows = sorted(set(ref["rows"]))
+        spans: list[list[int]] = []
+        for row in rows:
+            if spans and spans[-1][1] == row - 1:
+                spans[-1][1] = row
+            else:
+                spans.append([row, row])
+        text = ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+        parts.append(f"{_file_name(ref['source_file'])}: rows {text}")
+    return "flows: " + "; ".join(parts)
