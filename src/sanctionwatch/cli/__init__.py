@@ -8,6 +8,7 @@ from sanctionwatch.cli import (  # noqa: F401  (commands register)
     _regime,
     _report,
     _screening,
+    _serve,
     _synth,
     _trade,
 )

@@ -45,7 +45,7 @@ from sanctionwatch.report._svg import (
 )
 from sanctionwatch.store import Store
 
-__all__ = ["Chart", "render_report", "write_report"]
+__all__ = ["Chart", "key_findings", "render_report", "write_report"]
 
 TOP_SIGNALS = 4
 """Evasion signals the report draws a chart for; the table lists them all."""
@@ -115,7 +115,7 @@ def render_report(
         regime=regime,
         generated=dt.date.today().isoformat(),
         version=version("sanctionwatch"),
-        key_findings=_key_findings(regime, findings, press, compared),
+        key_findings=key_findings(regime, findings, press, compared),
         caps=caps,
         bans=bans,
         ban_legend=_ban_legend(findings),
@@ -467,9 +467,11 @@ def _amount(value: float | None, unit: str | None) -> str:
     return usd(value) if unit == "USD" else f"{value:,.0f} {unit}"
 
 
-def _key_findings(
+def key_findings(
     regime: Regime, findings: Findings, press: Pressure, compared: Relief
 ) -> list[str]:
+    """The report's opening sentences: caps used, breaches, what the data cannot decide,
+    the pressure, the fall in earnings, the main buyer and what each package restores."""
     sentences = []
     for r in findings.records():
         if r["kind"] != "cap" or r["used_pct"] is None:

@@ -13,6 +13,7 @@ __all__ = [
     "PALETTE",
     "Bar",
     "Series",
+    "gauge",
     "grouped_bars",
     "hbars",
     "running_total",
@@ -193,6 +194,35 @@ def running_total(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
         'stroke="#555"/></svg>'
     )
+    return "".join(out)
+
+
+def gauge(name: str, title: str, percent: float, thresholds: Sequence[float]) -> str:
+    """How much of a cap is used: one bar filling towards the limit, a tick at each
+    notification threshold, the colour of the highest threshold passed."""
+    width, left, right, top, bar_h = 320, 8, 8, 22, 22
+    height = top + bar_h + 22
+    peak = max(percent, 100.0) * 1.05
+    plot_w = width - left - right
+    passed = [t for t in thresholds if percent >= t]
+    color = PALETTE[1] if percent > 100 else (PALETTE[3] if passed else PALETTE[2])
+    out = _open(width, height, title, name)
+    out.append(
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{bar_h}" fill="#eef1f4"/>'
+        f'<rect x="{left}" y="{top}" width="{max(percent, 0.0) / peak * plot_w:.1f}" '
+        f'height="{bar_h}" fill="{color}"><title>{percent:.1f}% of the limit</title></rect>'
+        f'<text x="{left}" y="{top - 6}">{percent:.1f}% used</text>'
+    )
+    for line in (*thresholds, 100.0):
+        x = left + line / peak * plot_w
+        dash = "" if line == 100.0 else ' stroke-dasharray="3 2"'
+        label = "limit" if line == 100.0 else f"{line:g}"
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 2}" y2="{top + bar_h + 2}" '
+            f'stroke="#444"{dash}/><text x="{x:.1f}" y="{top + bar_h + 16}" '
+            f'text-anchor="middle">{label}</text>'
+        )
+    out.append("</svg>")
     return "".join(out)
 
 

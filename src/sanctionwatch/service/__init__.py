@@ -1,0 +1,13 @@
+"""`sanctionwatch serve`: a team's shared store as web pages and a JSON API.
+
+Pages show the findings, caps, measures, signals, ingests and a screening form, in the
+report's style and under its content security policy; the API serves the same tables with
+filters and pages, described at `/openapi.json`. The store is read through read-only
+connections; ingesting a file or loading a list needs the service's bearer token.
+"""
+
+from sanctionwatch.service._access import StoreAccess
+from sanctionwatch.service._app import create_app
+from sanctionwatch.service._writes import DEFAULT_UPLOAD_LIMIT
+
+__all__ = ["DEFAULT_UPLOAD_LIMIT", "StoreAccess", "create_app"]
