@@ -152,7 +152,8 @@ def _arrow_filtered(
 
 
 def _arrow_page(table: pa.Table, limit: int | None, offset: int) -> Loaded:
-    rows = table.slice(offset, limit) if limit is not None else table
+    # Bounded by the rows there are: Arrow slices a table of no columns to any length.
+    rows = table.slice(offset, max(min(limit, table.num_rows - offset), 0)) if limit else table
     return Loaded(rows=rows, total=table.num_rows)
 
 
