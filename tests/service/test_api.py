@@ -68,9 +68,7 @@ def test_pressure_signals_ingests_and_runs(client: TestClient) -> None:
         ({"table": "nothing"}, "table: expected one of shares, by_year, earnings, partners"),
     ],
 )
-def test_a_bad_parameter_is_one_line(
-    client: TestClient, params: dict[str, str], said: str
-) -> None:
+def test_a_bad_parameter_is_one_line(client: TestClient, params: dict[str, str], said: str) -> None:
     path = "/api/pressure" if "table" in params else "/api/signals"
     answer = client.get(path, params=params)
     assert answer.status_code == 400
