@@ -13,7 +13,7 @@ from sanctionwatch.regime import resolve_regime
 from sanctionwatch.service import DEFAULT_UPLOAD_LIMIT, create_app
 from sanctionwatch.store import default_store_location
 
-__all__ = ["serve_command", "read_token"]
+__all__ = ["read_token", "serve_command"]
 
 
 def read_token(path: Path) -> str:
