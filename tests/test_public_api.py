@@ -20,6 +20,7 @@ def test_all_names_the_public_api() -> None:
         "report",
         "runs",
         "screening",
+        "service",
         "store",
         "synth",
         "trade",

@@ -93,6 +93,7 @@ NEEDING_A_STORE = {
     "runs": [],
     "diff": [],
     "watch": ["--once"],
+    "serve": [],
     "fetch clear": [],
     "ingests": [],
     "rejects": [],

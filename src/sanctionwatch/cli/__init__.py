@@ -10,6 +10,7 @@ from sanctionwatch.cli import (  # noqa: F401  (commands register)
     _report,
     _runs,
     _screening,
+    _serve,
     _synth,
     _trade,
 )

@@ -50,7 +50,7 @@ from sanctionwatch.report._svg import (
 )
 from sanctionwatch.store import Store
 
-__all__ = ["Chart", "render_report", "write_report"]
+__all__ = ["Chart", "key_findings", "render_report", "write_report"]
 
 TOP_SIGNALS = 4
 """Evasion signals the report draws a chart for; the table lists them all."""
@@ -687,6 +687,15 @@ def _signal_sentences(found: Signals) -> list[str]:
         for s in found.table.to_pylist()
         if s["score"] >= HIGH_SCORE
     ]
+
+
+def key_findings(
+    store: Store, regime: Regime, findings: Findings, press: Pressure, found: Signals
+) -> list[str]:
+    """The report's key findings, hedged as in the report, for a page that shows them alone."""
+    seen = coverage(store, regime)
+    steps = _steps(cap_running_totals(store, regime, findings).to_pylist())
+    return _key_findings(regime, findings, press, found, seen, steps)
 
 
 def _key_findings(

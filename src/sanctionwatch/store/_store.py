@@ -124,7 +124,9 @@ class Store:
         it, and an open that finds them unchanged skips the reading.
 
         Another process holding a DuckDB file makes this wait up to `wait_seconds`, then fail
-        with a message saying so; the store itself is never touched by the waiting side.
+        with a message saying so; the store itself is never touched by the waiting side. A file
+        this process already holds is opened as it stands: what an unfinished ingest left was
+        cleared by the first open, and an ingest running here must keep its rows.
         """
         path = str(location or default_store_location())
         if path.startswith(SPARK_SCHEME):
@@ -132,11 +134,16 @@ class Store:
         if path == ":memory:":
             store = cls(ibis.duckdb.connect(path), path)
         else:
+            already_held = held_here(Path(path).resolve()) is not None
             backend, held = connect_file(
                 Path(path), read_only, wait_seconds, create=create and not read_only
             )
             store = cls(backend, path, writable=not read_only)
             store._held = held
+            if already_held:
+                # Brought up to date when this process first opened it; an ingest of this
+                # process may be between its transactions now, its rows not yet listed.
+                return store
         if read_only:
             return store._ready_to_read(wait_seconds)
         store._create_tables()
