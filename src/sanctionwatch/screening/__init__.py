@@ -6,6 +6,7 @@ matches names across Korean romanisations, hyphens and spacing, name order and a
 vessels by IMO number, and says for every match which names matched and how.
 """
 
+from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._evaluation import (
     SPELLING_AGREEMENT,
     Evaluation,
@@ -14,7 +15,13 @@ from sanctionwatch.screening._evaluation import (
     evaluation_set,
     independent_set,
 )
-from sanctionwatch.screening._ftm import entity_id, list_entities, match_entities, to_json_lines
+from sanctionwatch.screening._ftm import (
+    entity_id,
+    entry_entity,
+    list_entities,
+    match_entities,
+    to_json_lines,
+)
 from sanctionwatch.screening._lists import (
     LIST_SOURCES,
     EntryChange,
@@ -38,6 +45,8 @@ from sanctionwatch.screening._match import (
     NO_MATCH,
     QUERIES,
     RESULTS,
+    Feature,
+    MatchKey,
     ProgressCallback,
     Screener,
     Screening,
@@ -71,20 +80,24 @@ __all__ = [
     "DroppedName",
     "EntryChange",
     "Evaluation",
+    "Feature",
     "LabelledName",
     "ListDiff",
     "ListEntry",
     "ListFile",
     "ListName",
     "LoadReport",
+    "MatchKey",
     "NameKey",
     "ProgressCallback",
     "Screener",
     "Screening",
     "SkippedRecord",
     "StoredList",
+    "country_code",
     "diff_lists",
     "entity_id",
+    "entry_entity",
     "evaluate",
     "evaluation_set",
     "independent_set",
