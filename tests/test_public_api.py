@@ -18,6 +18,7 @@ def test_all_names_the_public_api() -> None:
         "regime",
         "report",
         "screening",
+        "service",
         "store",
         "synth",
         "trade",
