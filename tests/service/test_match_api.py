@@ -122,19 +122,24 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 def assert_scored_entity(result: dict[str, Any]) -> None:
     """yente's ScoredEntityResponse, key by key and type by type."""
     assert set(result) == SCORED_KEYS, sorted(result)
-    assert isinstance(result["id"], str) and result["id"]
-    assert isinstance(result["caption"], str) and result["caption"]
+    assert isinstance(result["id"], str)
+    assert result["id"]
+    assert isinstance(result["caption"], str)
+    assert result["caption"]
     assert result["schema"] in model.schemata
     assert isinstance(result["properties"], dict)
     for name, values in result["properties"].items():
         assert model.get(result["schema"]).get(name) is not None, name
-        assert isinstance(values, list) and all(isinstance(v, str) for v in values), name
-    assert all(isinstance(name, str) for name in result["datasets"]) and result["datasets"]
+        assert isinstance(values, list), name
+        assert all(isinstance(v, str) for v in values), name
+    assert all(isinstance(name, str) for name in result["datasets"])
+    assert result["datasets"]
     assert isinstance(result["referents"], list)
     assert isinstance(result["target"], bool)
     for key in ("first_seen", "last_seen", "last_change"):
         assert result[key] is None or SECONDS.match(result[key]), (key, result[key])
-    assert isinstance(result["score"], float) and 0.0 <= result["score"] <= 1.0
+    assert isinstance(result["score"], float)
+    assert 0.0 <= result["score"] <= 1.0
     assert isinstance(result["match"], bool)
     assert isinstance(result["features"], dict)
     assert all(isinstance(v, float) for v in result["features"].values())
@@ -142,8 +147,10 @@ def assert_scored_entity(result: dict[str, Any]) -> None:
     for name, explained in result["explanations"].items():
         assert set(explained) == {"score", "detail", "query", "candidate"}
         assert explained["score"] == result["features"][name]
-        assert isinstance(explained["detail"], str) and explained["detail"]
-    assert isinstance(result["explanation"], str) and result["explanation"]
+        assert isinstance(explained["detail"], str)
+        assert explained["detail"]
+    assert isinstance(result["explanation"], str)
+    assert result["explanation"]
 
 
 def assert_matches_shape(answer: dict[str, Any], keys: set[str], limit: int) -> None:
@@ -173,7 +180,8 @@ def test_yente_docstring_example_answers_in_yente_shape(client: TestClient) -> N
     person, company = payload["responses"]["entity1"], payload["responses"]["entity2"]
     assert person["query"]["properties"]["nationality"] == ["us"]
     assert company["query"]["properties"]["registrationNumber"] == ["84BA99810"]
-    assert person["results"] == [] and company["results"] == []
+    assert person["results"] == []
+    assert company["results"] == []
 
 
 def test_yente_test_example_reads_one_string_as_a_value_and_passes_the_id(
@@ -209,10 +217,12 @@ def test_a_listed_person_is_the_hit_with_its_features(client: TestClient) -> Non
     assert_matches_shape(payload, {"q1"}, 5)
     (hit,) = payload["responses"]["q1"]["results"]
     assert (hit["id"], hit["caption"], hit["schema"]) == ("sw-un-kpi-033", "RI WON HO", "Person")
-    assert hit["datasets"] == ["un"] and hit["target"] is True
+    assert hit["datasets"] == ["un"]
+    assert hit["target"] is True
     assert hit["properties"]["birthDate"] == ["1964-07-17"]
     assert (hit["first_seen"], hit["last_seen"]) == ("2016-11-30T00:00:00", "2020-03-20T00:00:00")
-    assert hit["score"] == 1.0 and hit["match"] is True
+    assert hit["score"] == 1.0
+    assert hit["match"] is True
     assert hit["features"] == {"name": 1.0, "birth_date": 0.05, "country": 0.02}
     assert hit["explanations"]["name"]["query"] == "Ri Won Ho"
     assert hit["explanations"]["name"]["candidate"] == "RI WON HO"
@@ -256,10 +266,12 @@ def test_dataset_path_chooses_the_list(client: TestClient) -> None:
 def test_threshold_cutoff_and_limit_follow_yente(client: TestClient) -> None:
     body = {"queries": {"q": {"schema": "Person", "properties": {"name": ["Ri Won Hoo"]}}}}
     default = client.post("/match/default", json=body).json()["responses"]["q"]
-    assert default["results"] == [] and DEFAULT_THRESHOLD == 0.9
+    assert default["results"] == []
+    assert DEFAULT_THRESHOLD == 0.9
     loose = client.post("/match/default", json=body, params={"threshold": 0.5}).json()
     (near,) = loose["responses"]["q"]["results"]
-    assert near["match"] is True and 0.5 <= near["score"] < 0.9
+    assert near["match"] is True
+    assert 0.5 <= near["score"] < 0.9
     listed_only = client.post(
         "/match/default", json=body, params={"threshold": 0.95, "cutoff": 0.5}
     ).json()
@@ -270,7 +282,8 @@ def test_threshold_cutoff_and_limit_follow_yente(client: TestClient) -> None:
         json={"queries": {"q": {"schema": "Thing", "properties": {"name": ["Kim"]}}}},
         params={"threshold": 0.1, "limit": 1},
     ).json()
-    assert limited["limit"] == 1 and len(limited["responses"]["q"]["results"]) <= 1
+    assert limited["limit"] == 1
+    assert len(limited["responses"]["q"]["results"]) <= 1
 
 
 def test_filters_of_yente_remove_results(client: TestClient) -> None:
@@ -313,9 +326,11 @@ def test_refusals_have_yente_status_and_detail(
     assert answer.status_code == status, answer.text
     detail = answer.json()["detail"]
     if status == 422:
-        assert isinstance(detail[0]["msg"], str) and isinstance(detail[0]["loc"], list)
+        assert isinstance(detail[0]["msg"], str)
+        assert isinstance(detail[0]["loc"], list)
     else:
-        assert isinstance(detail, str) and detail
+        assert isinstance(detail, str)
+        assert detail
 
 
 def test_yente_algorithm_names_are_accepted(client: TestClient) -> None:
@@ -332,7 +347,8 @@ def test_bounds_on_batch_combinations_and_body(client: TestClient) -> None:
     dates = [f"19{n:02d}" for n in range(20)]
     wide = {"schema": "Person", "properties": {"name": names, "birthDate": dates}}
     answer = client.post("/match/default", json={"queries": {"wide": wide}})
-    assert answer.status_code == 400 and "600 combinations" in answer.json()["detail"]
+    assert answer.status_code == 400
+    assert "600 combinations" in answer.json()["detail"]
     huge = b'{"queries": {"q": {"schema": "Person", "properties": {"name": ["' + b"a" * 3_000_000
     assert client.post("/match/default", content=huge).status_code == 413
     not_json = client.post("/match/default", content=b"{not json")
@@ -346,7 +362,8 @@ def test_lists_loaded_after_start_are_matched(tmp_path: Path) -> None:
     client = TestClient(Starlette(routes=match_routes(location)))
     body = {"queries": {"q": {"schema": "Person", "properties": {"name": ["Ri Won Ho"]}}}}
     empty = client.post("/match/default", json=body)
-    assert empty.status_code == 404 and "lists load" in empty.json()["detail"]
+    assert empty.status_code == 404
+    assert "lists load" in empty.json()["detail"]
     (tmp_path / "consolidated.xml").write_text(UN_XML, "utf-8")
     with Store.open(location) as store:
         load_list(store, tmp_path / "consolidated.xml")
