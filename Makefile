@@ -45,6 +45,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/b3_ingest.py --rows 1M
 	$(BIN)/python benchmarks/b4_memory.py --rows 1M
 	$(BIN)/python benchmarks/b7_signals.py --rows 1M
+	$(BIN)/python benchmarks/b9_service.py --requests 200 --seconds 30
 	$(BIN)/python benchmarks/b10_startup.py
 
 bench: $(STAMP)
@@ -57,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/b4_memory.py --rows 100M
 	$(BIN)/python benchmarks/b7_signals.py --rows 100M --repeat 1
 	$(BIN)/python benchmarks/b8_report.py --rows 100M
+	$(BIN)/python benchmarks/b9_service.py
 	$(BIN)/python benchmarks/b10_startup.py
 
 clean:

@@ -102,3 +102,12 @@ def test_responses_carry_the_reports_content_security_policy(client: TestClient)
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     )
     assert "default-src &#39;none&#39;" in page.text
+
+
+def test_the_service_answers_yente_match_requests(client: TestClient) -> None:
+    """`/match` is part of the service; the demo store holds no list, and says how to load one."""
+    asked = {"queries": {"q1": {"schema": "Person", "properties": {"name": ["Ri Yong Ho"]}}}}
+    answer = client.post("/match/default", json=asked)
+    assert answer.status_code == 404
+    assert "sanctionwatch lists load FILE" in answer.json()["detail"]
+    assert client.post("/match/nowhere", json=asked).json() == {"detail": "No such dataset."}

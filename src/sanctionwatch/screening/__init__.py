@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sanctionwatch._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from sanctionwatch.screening._countries import country_code
     from sanctionwatch.screening._defaults import DEFAULT_THRESHOLD, LIST_SOURCES
     from sanctionwatch.screening._evaluation import (
         SPELLING_AGREEMENT,
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
         independent_set,
     )
     from sanctionwatch.screening._fetch import LIST_URLS, ListFetch, fetch_list, refresh_lists
-    from sanctionwatch.screening._ftm import entity_id, list_entities, match_entities, to_json_lines
+    from sanctionwatch.screening._ftm import (
+        entity_id,
+        entry_entity,
+        list_entities,
+        match_entities,
+        to_json_lines,
+    )
     from sanctionwatch.screening._lists import (
         EntryChange,
         ListDiff,
@@ -45,6 +52,8 @@ if TYPE_CHECKING:
         NO_MATCH,
         QUERIES,
         RESULTS,
+        Feature,
+        MatchKey,
         ProgressCallback,
         Screener,
         Screening,
@@ -79,6 +88,7 @@ __all__ = [
     "DroppedName",
     "EntryChange",
     "Evaluation",
+    "Feature",
     "LabelledName",
     "ListDiff",
     "ListEntry",
@@ -86,14 +96,17 @@ __all__ = [
     "ListFile",
     "ListName",
     "LoadReport",
+    "MatchKey",
     "NameKey",
     "ProgressCallback",
     "Screener",
     "Screening",
     "SkippedRecord",
     "StoredList",
+    "country_code",
     "diff_lists",
     "entity_id",
+    "entry_entity",
     "evaluate",
     "evaluation_set",
     "fetch_list",
@@ -118,6 +131,10 @@ __all__ = [
 ]
 
 _HOMES = {
+    "Feature": "sanctionwatch.screening._match",
+    "MatchKey": "sanctionwatch.screening._match",
+    "country_code": "sanctionwatch.screening._countries",
+    "entry_entity": "sanctionwatch.screening._ftm",
     "CANDIDATE_SIMILARITY": "sanctionwatch.screening._match",
     "DEFAULT_THRESHOLD": "sanctionwatch.screening._defaults",
     "DPRK_PROGRAMMES": "sanctionwatch.screening._ofac",

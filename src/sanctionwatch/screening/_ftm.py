@@ -19,7 +19,7 @@ from sanctionwatch._output import json_text
 from sanctionwatch.screening._countries import country_code
 from sanctionwatch.screening._model import ListEntry, ListFile
 
-__all__ = ["entity_id", "list_entities", "match_entities", "to_json_lines"]
+__all__ = ["entity_id", "entry_entity", "list_entities", "match_entities", "to_json_lines"]
 
 _AUTHORITIES = {
     "un": "United Nations Security Council",
@@ -38,7 +38,7 @@ def list_entities(lists: Iterable[ListFile]) -> Iterator[Entity]:
     """Every entry of the given list versions, each followed by its Sanction."""
     for listed in lists:
         for entry in listed.entries:
-            yield _entity(entry)
+            yield entry_entity(entry)
             yield _sanction(entry, listed)
 
 
@@ -72,7 +72,8 @@ def to_json_lines(entities: Iterable[Entity]) -> str:
     return "".join(json_text(entity, indent=None) + "\n" for entity in entities)
 
 
-def _entity(entry: ListEntry) -> Entity:
+def entry_entity(entry: ListEntry) -> Entity:
+    """One list entry as a followthemoney entity (id, schema, properties)."""
     properties: dict[str, list[str]] = {"name": [entry.name], "topics": ["sanction"]}
     for name in entry.names[1:]:
         _add(properties, _NAME_PROPERTIES[name.kind], name.name)

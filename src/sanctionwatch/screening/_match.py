@@ -13,8 +13,8 @@ import codecs
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ __all__ = [
     "NO_MATCH",
     "QUERIES",
     "RESULTS",
+    "Feature",
+    "MatchKey",
     "ProgressCallback",
     "Screener",
     "Screening",
@@ -115,15 +117,31 @@ _KIND_LABELS = {
 
 
 @dataclass(frozen=True)
+class Feature:
+    """One piece of evidence behind a score: what it added (the name: its whole share) and
+    what it was, so a client can weigh the name, the date of birth, the country and the IMO
+    number apart."""
+
+    score: float
+    detail: str
+
+
+MatchKey = tuple[int, str, str]
+"""A match or nearest candidate of one query row: (row, list version, listed reference)."""
+
+
+@dataclass(frozen=True)
 class Screening(Tables):
     """One screening: `matches` (MATCHES, best first within each row), `results` (RESULTS:
-    every query row, matched or not), the lists it used and the threshold."""
+    every query row, matched or not), the lists it used and the threshold. `features` gives,
+    for every line of `results` with an entry, the evidence its score is made of."""
 
     matches: pa.Table
     results: pa.Table
     lists: tuple[str, ...]
     rows: int
     threshold: float
+    features: Mapping[MatchKey, Mapping[str, Feature]] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pa.Table]:
         return {"screening": self.results}
@@ -220,13 +238,14 @@ class Screener:
         query_ids = pc.index_in(queries.column("name"), value_set=unique).cast(pa.int64())
         rows = queries.append_column("qid", query_ids)
         found = self._expand(rows, candidates)
-        matches, results = self._finish(rows, found, threshold)
+        matches, results, features = self._finish(rows, found, threshold)
         return Screening(
             matches=matches,
             results=results,
             lists=self.versions,
             rows=queries.num_rows,
             threshold=threshold,
+            features=features,
         )
 
     def blocked_pairs(self, names: Sequence[str]) -> pa.Table:
@@ -329,8 +348,9 @@ class Screener:
 
     def _finish(
         self, rows: pa.Table, found: pa.Table, threshold: float
-    ) -> tuple[pa.Table, pa.Table]:
-        """The matches, and the results: every row, with its matches or its nearest one."""
+    ) -> tuple[pa.Table, pa.Table, dict[MatchKey, Mapping[str, Feature]]]:
+        """The matches, the results (every row, with its matches or its nearest one), and the
+        evidence of each."""
         results: dict[tuple[int, int], dict[str, Any]] = {}
         nearest: dict[int, dict[str, Any]] = {}
         # A name repeated with the same evidence scores the same on every row: scored once.
@@ -351,6 +371,10 @@ class Screener:
         matches = pa.Table.from_pylist(ordered, schema=MATCHES)
         matched = {item["row"] for item in ordered}
         misses = [item for row, item in nearest.items() if row not in matched]
+        features: dict[MatchKey, Mapping[str, Feature]] = {
+            (item["row"], item["list_version"], item["ref"]): item["features"]
+            for item in [*ordered, *misses]
+        }
         found_rows = pa.concat_tables(
             [
                 _with_status(matches, MATCH),
@@ -363,7 +387,8 @@ class Screener:
             every_row.schema.get_field_index("status"), "status", status
         )
         ordered_rows = every_row.select(RESULTS.names).cast(RESULTS)
-        return matches, ordered_rows.sort_by([("row", "ascending"), ("score", "descending")])
+        ordered_rows = ordered_rows.sort_by([("row", "ascending"), ("score", "descending")])
+        return matches, ordered_rows, features
 
     def _scored(self, match: dict[str, Any], entry_id: int, listed: ListName) -> dict[str, Any]:
         indexed = self._entries[entry_id]
@@ -388,20 +413,23 @@ class Screener:
                 how.append(f"similar spelling, {similarity:.2f} of letters agree{rules}")
             if reordered:
                 how.append("family name first in one, last in the other")
-        adjustment, notes = _evidence(match, indexed)
+        label = _KIND_LABELS[listed.kind]
+        name_detail = f"{label} {listed.name!r}: " + "; ".join(how)
+        features = {"name": Feature(round(score, 4), name_detail)}
+        features.update(_evidence(match, indexed))
         if match["imo"] and indexed.entry.imo_numbers:
             imo = _imo_digits(match["imo"])
             if imo not in indexed.entry.imo_numbers:
-                adjustment += _IMO_DIFFERENT
-                notes.append(
-                    f"IMO {imo} differs from listed {', '.join(indexed.entry.imo_numbers)} "
-                    f"({_IMO_DIFFERENT:+.2f})"
+                listed_imo = ", ".join(indexed.entry.imo_numbers)
+                features["imo_number"] = Feature(
+                    _IMO_DIFFERENT, f"IMO {imo} differs from listed {listed_imo}"
                 )
-        label = _KIND_LABELS[listed.kind]
+        adjustment = sum(feature.score for name, feature in features.items() if name != "name")
+        notes = [f"{f.detail} ({f.score:+.2f})" for n, f in features.items() if n != "name"]
         explanation = f"{query_name!r} ~ {label} {listed.name!r}: " + "; ".join(how + notes)
         return _match_row(
             match["row"], query_name, indexed, listed.name, score + adjustment, explanation
-        )
+        ) | {"features": features}
 
     def _imo_matches(self, query: dict[str, Any], results: dict[tuple[int, int], Any]) -> None:
         imo = _imo_digits(query["imo"])
@@ -410,9 +438,11 @@ class Screener:
             earlier = results.get((query["row"], entry_id))
             reason = f"IMO number {imo} equals the listed IMO number"
             explanation = reason + (f"; name: {earlier['explanation']}" if earlier else "")
+            features = {**(earlier["features"] if earlier else {})}
+            features["imo_number"] = Feature(1.0, reason)
             results[(query["row"], entry_id)] = _match_row(
                 query["row"], query["name"] or "", indexed, indexed.entry.name, 1.0, explanation
-            )
+            ) | {"features": features}
 
 
 _QUERY_FORMS = pa.schema([("qid", pa.int64()), ("qform", pa.string()), ("qorder", pa.int64())])
@@ -663,9 +693,9 @@ def _variants_between(query: str, listed: str) -> list[str]:
     return list(((one - other) + (other - one)).keys())
 
 
-def _evidence(match: dict[str, Any], indexed: _Indexed) -> tuple[float, list[str]]:
-    adjustment = 0.0
-    notes: list[str] = []
+def _evidence(match: dict[str, Any], indexed: _Indexed) -> dict[str, Feature]:
+    """What the date of birth and the country add to (or take from) a name's score."""
+    features: dict[str, Feature] = {}
     birth = match["birth_date"]
     listed_dates = indexed.entry.birth_dates
     if birth and listed_dates:
@@ -678,19 +708,18 @@ def _evidence(match: dict[str, Any], indexed: _Indexed) -> tuple[float, list[str
             change, note = _DOB_SAME_YEAR, f"date of birth {birth}: same year, not listed {shown}"
         else:
             change, note = _DOB_DIFFERENT, f"date of birth {birth} differs from listed {shown}"
-        adjustment += change
-        notes.append(f"{note} ({change:+.2f})")
+        features["birth_date"] = Feature(change, note)
     country = match["country"]
     if country and indexed.country_codes:
         code = country_code(country)
         if code in indexed.country_codes:
-            adjustment += _COUNTRY_MATCH
-            notes.append(f"country {country} matches ({_COUNTRY_MATCH:+.2f})")
+            features["country"] = Feature(_COUNTRY_MATCH, f"country {country} matches")
         else:
-            adjustment += _COUNTRY_DIFFERENT
             listed = ", ".join(sorted(indexed.country_codes))
-            notes.append(f"country {country} not among listed {listed} ({_COUNTRY_DIFFERENT:+.2f})")
-    return adjustment, notes
+            features["country"] = Feature(
+                _COUNTRY_DIFFERENT, f"country {country} not among listed {listed}"
+            )
+    return features
 
 
 @lru_cache(maxsize=65536)

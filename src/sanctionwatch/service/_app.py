@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from sanctionwatch.regime import Regime, resolve_regime
 from sanctionwatch.service._access import StoreAccess
 from sanctionwatch.service._api import api_routes
 from sanctionwatch.service._datasets import Sources
+from sanctionwatch.service._match import match_routes
 from sanctionwatch.service._pages import Pages
 from sanctionwatch.service._responses import CONTENT_SECURITY_POLICY
 from sanctionwatch.service._writes import DEFAULT_UPLOAD_LIMIT, Writes
@@ -55,11 +57,10 @@ def create_app(
     *,
     regime: Regime | str = "un-dprk",
     upload_limit: int = DEFAULT_UPLOAD_LIMIT,
-    extra_routes: Callable[[StoreAccess, Regime], list[Route]] | None = None,
 ) -> Starlette:
     """The service over the store at `store_location`: read only, and writes (ingest, list
     loading) to requests bearing `token`, none when it is None. `upload_limit` bounds an
-    upload in bytes. `extra_routes` adds routes given the store's access and the regime."""
+    upload in bytes. `/match/{dataset}` screens in yente's shapes over the store's lists."""
     loaded = resolve_regime(regime) if isinstance(regime, str) else regime
     access = StoreAccess(store_location)
     writes = Writes(access, token, upload_limit)
@@ -73,10 +74,8 @@ def create_app(
         *api_routes(with_sources),
         Route("/api/ingest", writes.ingest, methods=["POST"]),
         Route("/api/lists", writes.load_list, methods=["POST"]),
+        *match_routes(Path(store_location)),
     ]
-    # Screening through a matching API (such as `POST /match/{dataset}`) comes in here.
-    if extra_routes is not None:
-        routes += extra_routes(access, loaded)
     app = Starlette(routes=routes)
     app.add_middleware(_SecurityHeaders)
     return app
