@@ -9,6 +9,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,3 +110,11 @@ def test_a_python_absent_from_the_machine_is_skipped_with_a_line(tmp_path: Path)
     assert run.returncode == 0
     assert run.stdout == "Python 3.42: not found on the PATH or in pyenv, skipped\n"
     assert not (ROOT / ".venv-3.42").exists()
+
+
+def test_pandas_concatenates_frames_with_dates_without_a_warning() -> None:
+    """The installed numpy is one the pinned pandas fills missing dates with, warnings as errors."""
+    dated = pd.DataFrame({"period_start": pd.to_datetime(["2018-01-01"]), "value": [1.0]})
+    undated = pd.DataFrame({"value": [2.0]})
+    joined = pd.concat([dated, undated], ignore_index=True)
+    assert joined.period_start.isna().tolist() == [False, True]
