@@ -81,4 +81,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/b10_startup.py
 
 clean:
-	rm -rf $(VENV) $(OTHER_PYTHONS:%=.venv-%) demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-* demo .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -118,3 +119,11 @@ def test_pandas_concatenates_frames_with_dates_without_a_warning() -> None:
     undated = pd.DataFrame({"value": [2.0]})
     joined = pd.concat([dated, undated], ignore_index=True)
     assert joined.period_start.isna().tolist() == [False, True]
+
+
+def test_make_clean_removes_the_venv_of_every_version(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    for venv in (".venv", ".venv-3.12", ".venv-3.13", ".venv-3.42"):
+        (tmp_path / venv / "bin").mkdir(parents=True)
+    subprocess.run(["make", "--silent", "clean"], cwd=tmp_path, check=True)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["Makefile"]
