@@ -186,7 +186,11 @@ def test_damaged_un_list_names_every_record_it_skips() -> None:
     for ref, offset in skipped.items():
         assert scanned[ref][1] == offset
         assert _undamaged(scanned[ref][2]) is None
-    undamaged = {ref: parsed for ref, (_, _, raw) in scanned.items() if (parsed := _undamaged(raw))}
+    undamaged = {
+        ref: parsed
+        for ref, (_, _, raw) in scanned.items()
+        if (parsed := _undamaged(raw)) is not None
+    }
     assert len(undamaged) > len(scanned) / 2
     for ref, parsed in undamaged.items():
         assert recovered[ref].name == _primary_name(parsed), ref
