@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from sanctionwatch.screening._match import (
         CANDIDATE_SIMILARITY,
+        IN_MEMORY_NAMES,
         MATCH,
         MATCHES,
         MAX_NAME_LENGTH,
@@ -76,6 +77,7 @@ __all__ = [
     "CANDIDATE_SIMILARITY",
     "DEFAULT_THRESHOLD",
     "DPRK_PROGRAMMES",
+    "IN_MEMORY_NAMES",
     "LIST_SOURCES",
     "LIST_URLS",
     "MATCH",
@@ -136,6 +138,7 @@ _HOMES = {
     "country_code": "sanctionwatch.screening._countries",
     "entry_entity": "sanctionwatch.screening._ftm",
     "CANDIDATE_SIMILARITY": "sanctionwatch.screening._match",
+    "IN_MEMORY_NAMES": "sanctionwatch.screening._match",
     "DEFAULT_THRESHOLD": "sanctionwatch.screening._defaults",
     "DPRK_PROGRAMMES": "sanctionwatch.screening._ofac",
     "LIST_SOURCES": "sanctionwatch.screening._defaults",

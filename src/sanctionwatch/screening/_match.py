@@ -5,6 +5,11 @@ listed names that share an index key, found by one join in the engine, so the wo
 with the number of query names, not names x entries. The edit similarity of the candidate
 pairs is computed in the engine too; only the matches near the threshold come back to
 Python, where a date of birth, a country or an IMO number raise or lower their score.
+
+A few names (a service's single query) are looked up in the same index held in memory
+instead: the engine's fixed cost per call (memory tables, compiling the query) would dwarf
+the work. Both ways choose the same candidates and break ties the same way, so a name scores
+the same whichever way it was screened.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +29,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from rigour.text.distance import levenshtein
 
 from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch._output import csv_text, json_text, tool_version
@@ -36,6 +43,7 @@ from sanctionwatch.store import Store
 
 __all__ = [
     "CANDIDATE_SIMILARITY",
+    "IN_MEMORY_NAMES",
     "MATCH",
     "MATCHES",
     "MAX_NAME_LENGTH",
@@ -58,6 +66,10 @@ candidate when nothing reaches the threshold: below it, a name is no candidate a
 
 MATCH, NO_MATCH = "match", "no match"
 """A result row's status: a listed entry scoring at least the threshold, or none did."""
+
+IN_MEMORY_NAMES = 256
+"""Most distinct names a screening looks up in the in-memory index; more go to the engine,
+whose fixed cost per call is then small beside the work."""
 
 MAX_NAME_LENGTH = 1000
 """Longest query name screened, in characters: far above any listed name (the longest, an
@@ -180,7 +192,11 @@ class _Indexed:
 
 
 class Screener:
-    """An index over the names of some list versions, reusable for many screenings."""
+    """An index over the names of some list versions, reusable for many screenings.
+
+    Screenings may run from several threads at once: the in-memory index is only read, and
+    the engine connection serves one screening at a time.
+    """
 
     def __init__(self, lists: Sequence[ListFile], *, backend: Any | None = None) -> None:
         self.lists = tuple(lists)
@@ -188,6 +204,9 @@ class Screener:
         self._entries: list[_Indexed] = []
         self._names: list[tuple[int, ListName]] = []
         self._imo: dict[str, list[int]] = {}
+        self._name_forms: list[tuple[tuple[str, int], ...]] = []
+        self._postings: dict[str, list[int]] = {}
+        self._engine_lock = threading.Lock()
         forms: dict[str, list[Any]] = {"name_id": [], "lform": [], "lorder": []}
         name_blocks: list[set[str]] = []
         for listed in self.lists:
@@ -204,9 +223,13 @@ class Screener:
                         forms["name_id"].append(name_id)
                         forms["lform"].append(form)
                         forms["lorder"].append(order)
+                    self._name_forms.append(key.forms)
                     name_blocks.append(block_keys(key))
+        selective = _selective_keys(name_blocks)
+        for name_id, block in zip(selective["name_id"], selective["key"], strict=True):
+            self._postings.setdefault(block, []).append(name_id)
         self._list_forms = ibis.memtable(pa.table(forms, schema=_LIST_FORMS))
-        self._list_keys = ibis.memtable(pa.table(_selective_keys(name_blocks), schema=_LIST_KEYS))
+        self._list_keys = ibis.memtable(pa.table(selective, schema=_LIST_KEYS))
         self._name_entries = ibis.memtable(
             pa.table(
                 {"name_id": range(len(self._names)), "entry_id": [e for e, _ in self._names]},
@@ -234,10 +257,15 @@ class Screener:
         if too_long is not None:
             raise SanctionwatchError(too_long)
         unique = pc.unique(pc.drop_null(queries.column("name")))
-        candidates = self._name_candidates(unique.to_pylist(), threshold, progress)
         query_ids = pc.index_in(queries.column("name"), value_set=unique).cast(pa.int64())
         rows = queries.append_column("qid", query_ids)
-        found = self._expand(rows, candidates)
+        names = unique.to_pylist()
+        if len(names) <= IN_MEMORY_NAMES:
+            found = self._expand_in_memory(rows, self._nearby(names, threshold, progress))
+        else:
+            with self._engine_lock:
+                candidates = self._name_candidates(names, threshold, progress)
+                found = self._expand(rows, candidates).to_pylist()
         matches, results, features = self._finish(rows, found, threshold)
         return Screening(
             matches=matches,
@@ -261,13 +289,14 @@ class Screener:
                 keys["qid"].append(qid)
                 keys["key"].append(block)
         query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
-        pairs = self._backend.to_pyarrow(
-            self._blocked(query_keys)
-            .join(self._name_entries, "name_id")
-            .select("qid", "entry_id")
-            .distinct()
-            .order_by(["qid", "entry_id"])
-        ).to_pylist()
+        with self._engine_lock:
+            pairs = self._backend.to_pyarrow(
+                self._blocked(query_keys)
+                .join(self._name_entries, "name_id")
+                .select("qid", "entry_id")
+                .distinct()
+                .order_by(["qid", "entry_id"])
+            ).to_pylist()
         entries = [self._entries[pair["entry_id"]].entry for pair in pairs]
         return pa.table(
             {
@@ -303,8 +332,7 @@ class Screener:
             progress(len(names), len(names))
         query_forms = ibis.memtable(pa.table(forms, schema=_QUERY_FORMS))
         query_keys = ibis.memtable(pa.table(keys, schema=_QUERY_KEYS))
-        floor = (threshold - _MAX_BONUS) / _ROMANISED
-        lowest = min(floor, CANDIDATE_SIMILARITY)
+        floor, lowest = _similarity_floors(threshold)
         pairs = self._blocked(query_keys).join(query_forms, "qid").join(self._list_forms, "name_id")
         query_length, listed_length = pairs.qform.length(), pairs.lform.length()
         longest = ibis.greatest(query_length, listed_length).cast("float64")
@@ -315,21 +343,29 @@ class Screener:
         pairs = pairs.mutate(
             similarity=1.0 - pairs.qform.levenshtein(pairs.lform).cast("float64") / longest
         )
+        # Each listed name's best pair of forms, then each entry's best name; ties go to the
+        # name order as written, then to the first form and name (as in `_nearby`).
+        near = pairs.filter(pairs.similarity >= lowest)
+        form_rank = ibis.row_number().over(
+            group_by=["qid", "name_id"], order_by=[ibis.desc("similarity"), "qorder", "lorder"]
+        )
+        per_name = near.mutate(rank=form_rank)
         per_name = (
-            pairs.filter(pairs.similarity >= lowest)
-            .group_by("qid", "name_id")
-            .aggregate(
-                similarity=pairs.similarity.max(),
-                qorder=pairs.qorder.argmax(pairs.similarity),
-                lorder=pairs.lorder.argmax(pairs.similarity),
-            )
+            per_name.filter(per_name.rank == 0)
+            .select("qid", "name_id", "similarity", "qorder", "lorder")
             .join(self._name_entries, "name_id")
         )
-        per_entry = per_name.group_by("qid", "entry_id").aggregate(
-            similarity=per_name.similarity.max(),
-            name_id=per_name.name_id.argmax(per_name.similarity),
-            qorder=per_name.qorder.argmax(per_name.similarity),
-            lorder=per_name.lorder.argmax(per_name.similarity),
+        name_rank = ibis.row_number().over(
+            group_by=["qid", "entry_id"],
+            order_by=[
+                ibis.desc("similarity"),
+                (per_name.qorder != per_name.lorder).cast("int8"),
+                "name_id",
+            ],
+        )
+        per_entry = per_name.mutate(rank=name_rank)
+        per_entry = per_entry.filter(per_entry.rank == 0).select(
+            "qid", "entry_id", "similarity", "name_id", "qorder", "lorder"
         )
         # Entries that may reach the threshold, and each name's nearest one in case none does.
         nearness = ibis.row_number().over(
@@ -344,10 +380,64 @@ class Screener:
             "row", "name", "birth_date", "country", "imo", "entry_id", "name_id",
             "similarity", "qorder", "lorder",
         )  # fmt: skip
-        return self._backend.to_pyarrow(joined)
+        return self._backend.to_pyarrow(joined.order_by(["row", "entry_id"]))
+
+    def _nearby(
+        self, names: list[str], threshold: float, progress: ProgressCallback | None
+    ) -> list[list[_Candidate]]:
+        """Per name, the entries `_name_candidates` would return, found in the in-memory
+        index: the same blocking keys, form pairs, similarity floors and tie-breaking."""
+        floor, lowest = _similarity_floors(threshold)
+        found: list[list[_Candidate]] = []
+        for done, name in enumerate(names, start=1):
+            key = name_key(name)
+            blocked = {n for block in block_keys(key) for n in self._postings.get(block, ())}
+            best: dict[int, _Candidate] = {}
+            for name_id in sorted(blocked):
+                pair = _closest_forms(key.forms, self._name_forms[name_id], lowest)
+                if pair is None:
+                    continue
+                entry_id = self._names[name_id][0]
+                candidate = _Candidate(entry_id, name_id, *pair)
+                earlier = best.get(entry_id)
+                if earlier is None or candidate.rank < earlier.rank:
+                    best[entry_id] = candidate
+            ranked = sorted(best.values(), key=lambda item: (-item.similarity, item.entry_id))
+            found.append(
+                [c for place, c in enumerate(ranked) if c.similarity >= floor or place == 0]
+            )
+            if progress is not None:
+                progress(done, len(names))
+        return found
+
+    def _expand_in_memory(
+        self, rows: pa.Table, candidates: list[list[_Candidate]]
+    ) -> list[dict[str, Any]]:
+        """The rows of `_expand` from candidates found in memory, in the same order."""
+        found: list[dict[str, Any]] = []
+        for row in rows.to_pylist():
+            if row["qid"] is None:
+                continue
+            for candidate in sorted(candidates[row["qid"]], key=lambda item: item.entry_id):
+                found.append(
+                    {
+                        "row": row["row"],
+                        "name": row["name"],
+                        "birth_date": row["birth_date"],
+                        "country": row["country"],
+                        "imo": row["imo"],
+                        "entry_id": candidate.entry_id,
+                        "name_id": candidate.name_id,
+                        "similarity": candidate.similarity,
+                        "qorder": candidate.qorder,
+                        "lorder": candidate.lorder,
+                    }
+                )
+        found.sort(key=lambda item: (item["row"], item["entry_id"]))
+        return found
 
     def _finish(
-        self, rows: pa.Table, found: pa.Table, threshold: float
+        self, rows: pa.Table, found: list[dict[str, Any]], threshold: float
     ) -> tuple[pa.Table, pa.Table, dict[MatchKey, Mapping[str, Feature]]]:
         """The matches, the results (every row, with its matches or its nearest one), and the
         evidence of each."""
@@ -355,7 +445,7 @@ class Screener:
         nearest: dict[int, dict[str, Any]] = {}
         # A name repeated with the same evidence scores the same on every row: scored once.
         known: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for match in found.to_pylist():
+        for match in found:
             entry_id, list_name = self._names[match["name_id"]]
             key = tuple(match[k] for k in ("name", "birth_date", "country", "imo", "name_id"))
             if key not in known:
@@ -380,14 +470,26 @@ class Screener:
                 _with_status(matches, MATCH),
                 _with_status(pa.Table.from_pylist(misses, schema=MATCHES), NO_MATCH),
             ]
-        ).drop_columns(["name"])
-        every_row = rows.select(["row", "name"]).join(found_rows, "row", join_type="left outer")
-        status = pc.fill_null(every_row.column("status"), NO_MATCH)
-        every_row = every_row.set_column(
-            every_row.schema.get_field_index("status"), "status", status
         )
-        ordered_rows = every_row.select(RESULTS.names).cast(RESULTS)
-        ordered_rows = ordered_rows.sort_by([("row", "ascending"), ("score", "descending")])
+        # Each line shows the row's name as the query gave it (an IMO match may have none).
+        where = pc.index_in(found_rows.column("row"), value_set=rows.column("row"))
+        found_rows = found_rows.set_column(
+            found_rows.schema.get_field_index("name"), "name", rows.column("name").take(where)
+        )
+        unfound = rows.filter(pc.invert(pc.is_in(rows.column("row"), found_rows.column("row"))))
+        empty = {
+            column: pa.nulls(unfound.num_rows, RESULTS.field(column).type)
+            for column in RESULTS.names
+        }
+        empty |= {
+            "row": unfound.column("row"),
+            "name": unfound.column("name"),
+            "status": pa.array([NO_MATCH] * unfound.num_rows, pa.string()),
+        }
+        every_row = pa.concat_tables(
+            [found_rows.select(RESULTS.names).cast(RESULTS), pa.table(empty, schema=RESULTS)]
+        )
+        ordered_rows = every_row.sort_by([("row", "ascending"), ("score", "descending")])
         return matches, ordered_rows, features
 
     def _scored(self, match: dict[str, Any], entry_id: int, listed: ListName) -> dict[str, Any]:
@@ -443,6 +545,56 @@ class Screener:
             results[(query["row"], entry_id)] = _match_row(
                 query["row"], query["name"] or "", indexed, indexed.entry.name, 1.0, explanation
             ) | {"features": features}
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A listed entry near a query name: its nearest name and the forms that came nearest."""
+
+    entry_id: int
+    name_id: int
+    similarity: float
+    qorder: int
+    lorder: int
+
+    @property
+    def rank(self) -> tuple[float, bool, int]:
+        """Which of an entry's names stands for it: the nearest, as written, the first."""
+        return (-self.similarity, self.qorder != self.lorder, self.name_id)
+
+
+def _similarity_floors(threshold: float) -> tuple[float, float]:
+    """The least similarity that may still reach `threshold` (with the most any date,
+    country or IMO number adds), and the least kept at all (a row's nearest candidate)."""
+    floor = (threshold - _MAX_BONUS) / _ROMANISED
+    return floor, min(floor, CANDIDATE_SIMILARITY)
+
+
+def _closest_forms(
+    query_forms: Sequence[tuple[str, int]], listed_forms: Sequence[tuple[str, int]], lowest: float
+) -> tuple[float, int, int] | None:
+    """(similarity, query order, listed order) of the nearest pair of forms at or above
+    `lowest`, comparing as the engine does: never both reordered, and only forms whose
+    lengths allow that similarity; ties go to the forms as written."""
+    best: tuple[float, int, int] | None = None
+    for query_form, query_order in query_forms:
+        for listed_form, listed_order in listed_forms:
+            if query_order and listed_order:
+                continue
+            longest = float(max(len(query_form), len(listed_form)))
+            if abs(len(query_form) - len(listed_form)) > (1.0 - lowest) * longest:
+                continue
+            distance = levenshtein(query_form, listed_form, max_length=int(longest))
+            similarity = 1.0 - distance / longest
+            if similarity < lowest:
+                continue
+            if best is None or (-similarity, query_order, listed_order) < (
+                -best[0],
+                best[1],
+                best[2],
+            ):
+                best = (similarity, query_order, listed_order)
+    return best
 
 
 _QUERY_FORMS = pa.schema([("qid", pa.int64()), ("qform", pa.string()), ("qorder", pa.int64())])

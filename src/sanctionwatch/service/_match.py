@@ -174,13 +174,14 @@ class _Loaded:
 class Matcher:
     """The lists of one store, indexed once, and reindexed when the stored lists change.
 
-    A screener's engine connection serves one screening at a time, so screenings queue on a
-    lock; the store is opened read only, and only when its file changed since the last look.
+    A request's few names are looked up in the screeners' in-memory index, which is only
+    read, so requests are answered side by side; only the look at the store takes turns. The
+    store is opened read only, and only when its file changed since the last look.
     """
 
     def __init__(self, store_location: Path) -> None:
         self.store_location = Path(store_location)
-        self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._seen: tuple[int, int] | None = None
         self._loaded: _Loaded | None = None
 
@@ -190,19 +191,23 @@ class Matcher:
             raise MatchError(404, "No such dataset.")
         options = _options(parameters)
         queries = _queries(body)
-        with self._lock:
-            loaded = self._current()
-            screener = loaded.screeners.get(dataset)
-            if screener is None:
-                raise MatchError(
-                    404,
-                    f"No such dataset: no {dataset} list is loaded in the store; load one "
-                    "with `sanctionwatch lists load FILE`",
-                )
-            responses = self._responses(screener, loaded, queries, options)
+        loaded = self._current()
+        screener = loaded.screeners.get(dataset)
+        if screener is None:
+            raise MatchError(
+                404,
+                f"No such dataset: no {dataset} list is loaded in the store; load one "
+                "with `sanctionwatch lists load FILE`",
+            )
+        responses = self._responses(screener, loaded, queries, options)
         return {"responses": responses, "limit": options.limit}
 
     def _current(self) -> _Loaded:
+        with self._reload_lock:
+            return self._reindexed()
+
+    def _reindexed(self) -> _Loaded:
+        """The lists as stored now: the index kept while the store's file is unchanged."""
         try:
             status = self.store_location.stat()
         except OSError as error:
