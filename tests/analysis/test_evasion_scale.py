@@ -122,11 +122,11 @@ def test_the_memory_budget_grows_with_the_store_up_to_two_gigabytes(
     assert budgets == [512 * 2**20, 512 * 2**20, 1_000_000_000, 2 * 2**30]
 
 
-def test_mirror_gaps_hold_no_list_of_measures_per_row_of_the_related_trade(
+def test_mirror_gaps_name_their_measures_only_for_the_gaps_found(
     tmp_path: Path, un_dprk: Regime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A list per row of the related trade cannot spill and grows with the store: the query
-    # pairing the two sides of trade holds none, and still names each gap's measures.
+    # pairing the two sides of trade holds none, and the measures come after, for the gaps.
     synthesize(tmp_path / "world", rows=10_000, seed=3, evasion=True)
     with Store.open(tmp_path / "store.duckdb") as store:
         load_flows(store, tmp_path / "world" / "flows.parquet")

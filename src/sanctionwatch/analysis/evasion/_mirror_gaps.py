@@ -42,8 +42,8 @@ __all__ = ["detect"]
 
 def detect(trade: RegimeTrade) -> list[Candidate]:
     """Mirror-gap signals, one per pair, heading and year."""
-    named = _named(trade)
-    pairs = _with_target_trade(trade, _pairs(_concerned(trade, named), _masks(named)))
+    rows = _sides(trade)
+    pairs = _with_target_trade(trade, _pairs(rows.semi_join(_in_force(trade, rows), "flow_key")))
     margin = 1 + trade.params.cif_margin
     expected = pairs.exported * margin
     gap = pairs.imported - expected
@@ -52,57 +52,62 @@ def detect(trade: RegimeTrade) -> list[Candidate]:
     found = pairs.mutate(expected=expected, gap=gap, evidence=evidence)
     found = found.filter((found.gap.abs() >= trade.min_value) & (found.evidence >= 1))
     found = found.mutate(score=found.evidence * trade.weight(found.gap))
-    return [_signal(trade, row, _ids(named, row)) for row in found.to_pyarrow().to_pylist()]
+    gaps = found.to_pyarrow()
+    named = _measures_of(trade, rows, gaps.select(list(_PAIR_KEYS)))
+    return [
+        _signal(trade, row, named.get(tuple(row[k] for k in _PAIR_KEYS), []))
+        for row in gaps.to_pylist()
+    ]
 
 
-_BITS = 63
-"""Measures one BIGINT mask holds: bit i % 63 of mask i // 63 is the i-th measure with codes."""
+_PAIR_KEYS = ("a", "b", "heading", "year")
 
 
-def _named(trade: RegimeTrade) -> list[str]:
-    """The measures with codes, in the order of their bits in the masks."""
-    return [measure.id for measure in trade.regime.measures if measure.scope.hs]
-
-
-def _masks(named: list[str]) -> list[str]:
-    return [f"mask{word}" for word in range(-(-len(named) // _BITS))]
-
-
-def _ids(named: list[str], row: dict[str, Any]) -> list[str]:
-    """The measures a row's masks name, sorted."""
-    return sorted(
-        measure
-        for position, measure in enumerate(named)
-        if (row[f"mask{position // _BITS}"] or 0) >> (position % _BITS) & 1
-    )
-
-
-def _concerned(trade: RegimeTrade, named: list[str]) -> ir.Table:
-    """Rows with a neighbour in codes the regime names, in a year a measure naming them was in
-    force, with those measures as bit masks: fixed-size sums that DuckDB can spill, where lists
-    of measure ids per row grow with the world and stay in memory."""
+def _sides(trade: RegimeTrade) -> ir.Table:
+    """Rows with a neighbour, HS level 4 or finer, not with the world; each with its exporter
+    `a`, importer `b` and `heading`, as the reporter's side of trade tells them."""
     rows = trade.related_years
     near = list(neighbours(trade.regime.id, trade.target))
     rows = rows.filter(
         (rows.hs_level >= 4) & ~rows.is_world & (rows.reporter.isin(near) | rows.partner.isin(near))
     )
+    exported = rows.trade == "export"
+    return rows.mutate(
+        a=ibis.ifelse(exported, rows.reporter, rows.partner),
+        b=ibis.ifelse(exported, rows.partner, rows.reporter),
+        heading=rows.hs_code.substr(0, 4),
+    )
+
+
+def _in_force(trade: RegimeTrade, rows: ir.Table) -> ir.Table:
+    """`rows` paired with each measure that names their code, or a code it is a look-alike of,
+    in a year that measure was in force."""
     scopes = trade.all_scopes
     matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping, keys=ROW_KEYS)
     alike = _lookalike_codes(trade)
     alike_rows = rows.join(alike, rows.hs_code.startswith(alike.code))
-    why = matched.select(*ROW_KEYS, "year", "measure_id").union(
-        alike_rows.select(*ROW_KEYS, "year", "measure_id")
-    )
-    years = _years_in_force(trade, named)
+    columns = (*ROW_KEYS, *_PAIR_KEYS, "measure_id")
+    why = matched.select(*columns).union(alike_rows.select(*columns))
+    years = _years_in_force(trade)
     why = why.join(years, "measure_id")
-    why = why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
-    masks = why.group_by(*ROW_KEYS).aggregate(
-        **{
-            mask: why.bit.bit_or(where=why.word == word).fill_null(0)
-            for word, mask in enumerate(_masks(named))
-        }
-    )
-    return rows.join(masks, list(ROW_KEYS))
+    return why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
+
+
+def _measures_of(
+    trade: RegimeTrade, rows: ir.Table, gaps: pa.Table
+) -> dict[tuple[Any, ...], list[str]]:
+    """The measures in force behind each of the `gaps` (a, b, heading, year), sorted: found
+    only for the few pairs that are signals, since naming them for every row of the related
+    trade holds lists that grow with the world in memory."""
+    if not gaps.num_rows:
+        return {}
+    behind = rows.semi_join(ibis.memtable(gaps), list(_PAIR_KEYS))
+    why = _in_force(trade, behind)
+    named = why.group_by(*_PAIR_KEYS).aggregate(measures=why.measure_id.collect(distinct=True))
+    return {
+        tuple(row[k] for k in _PAIR_KEYS): sorted(row["measures"])
+        for row in named.to_pyarrow().to_pylist()
+    }
 
 
 def _with_target_trade(trade: RegimeTrade, pairs: ir.Table) -> ir.Table:
@@ -126,47 +131,32 @@ def _lookalike_codes(trade: RegimeTrade) -> ir.Table:
     return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
-def _years_in_force(trade: RegimeTrade, named: list[str]) -> ir.Table:
-    """(measure_id, first_year, last_year, word, bit): the years each measure with codes was in
-    force, and its bit in the masks."""
+def _years_in_force(trade: RegimeTrade) -> ir.Table:
+    """(measure_id, first_year, last_year): the years each measure with codes was in force."""
     regime = trade.regime
     rows = [
         {
-            "measure_id": measure_id,
-            "first_year": regime.measure(measure_id).start.year,
-            "last_year": end.year if (end := regime.effective_end(measure_id)) else 9999,
-            "word": position // _BITS,
-            "bit": 1 << (position % _BITS),
+            "measure_id": measure.id,
+            "first_year": measure.start.year,
+            "last_year": end.year if (end := regime.effective_end(measure.id)) else 9999,
         }
-        for position, measure_id in enumerate(named)
+        for measure in regime.measures
+        if measure.scope.hs
     ]
     schema = pa.schema(
-        [
-            ("measure_id", pa.string()),
-            ("first_year", pa.int32()),
-            ("last_year", pa.int32()),
-            ("word", pa.int32()),
-            ("bit", pa.int64()),
-        ]
+        [("measure_id", pa.string()), ("first_year", pa.int32()), ("last_year", pa.int32())]
     )
     return ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
 
 
-def _pairs(rows: ir.Table, masks: list[str]) -> ir.Table:
+def _pairs(rows: ir.Table) -> ir.Table:
     """Exports of a to b beside b's imports from a, per heading and year (see the module)."""
-    exporter = rows.trade == "export"
-    rows = rows.mutate(
-        a=ibis.ifelse(exporter, rows.reporter, rows.partner),
-        b=ibis.ifelse(exporter, rows.partner, rows.reporter),
-        heading=rows.hs_code.substr(0, 4),
-    )
     exported = rows.trade == "export"
-    grouped = rows.group_by("a", "b", "heading", "year").aggregate(
+    grouped = rows.group_by(*_PAIR_KEYS).aggregate(
         exported=rows.value_usd.sum(where=exported).fill_null(0.0),
         imported=rows.value_usd.sum(where=~exported).fill_null(0.0),
         export_rows=exported.sum(),
         import_rows=(~exported).sum(),
-        **{mask: rows[mask].bit_or() for mask in masks},
     )
     pair = ibis.window(group_by=[grouped.a, grouped.b, grouped.year])
     both = grouped.mutate(
