@@ -3,19 +3,22 @@ trade between other states is matched to scopes as yearly sums, not stored rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pyarrow as pa
 import pytest
 
-from sanctionwatch import Regime, Store, ingest
+from sanctionwatch import Regime, Store, ingest, load_flows
 from sanctionwatch._errors import SanctionwatchError
-from sanctionwatch.analysis import signals
-from sanctionwatch.analysis.evasion import _signals
+from sanctionwatch.analysis import SignalParams, signals
+from sanctionwatch.analysis.evasion import _mirror_gaps, _signals
 from sanctionwatch.analysis.evasion._trade import RegimeTrade
 from sanctionwatch.engine.scope import SCOPES, match_scope
+from sanctionwatch.synth import synthesize
 from tests.conftest import comtrade_record
 
 
@@ -117,3 +120,29 @@ def test_the_memory_budget_grows_with_the_store_up_to_two_gigabytes(
         monkeypatch.setattr(store, "flow_count", lambda rows=rows: rows)
         budgets.append(_signals._memory_budget(store))
     assert budgets == [512 * 2**20, 512 * 2**20, 1_000_000_000, 2 * 2**30]
+
+
+def test_mirror_gaps_name_their_measures_only_for_the_gaps_found(
+    tmp_path: Path, un_dprk: Regime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A list per row of the related trade cannot spill and grows with the store: the query
+    # pairing the two sides of trade holds none, and the measures come after, for the gaps.
+    synthesize(tmp_path / "world", rows=10_000, seed=3, evasion=True)
+    with Store.open(tmp_path / "store.duckdb") as store:
+        load_flows(store, tmp_path / "world" / "flows.parquet")
+        with RegimeTrade(store, un_dprk, SignalParams()) as trade:
+            compiled: list[str] = []
+            compile_sql = store.backend.compile
+
+            def recorded(*args: Any, **kwargs: Any) -> str:
+                sql = compile_sql(*args, **kwargs)
+                compiled.append(sql)
+                return sql
+
+            monkeypatch.setattr(store.backend, "compile", recorded)
+            gaps = _mirror_gaps.detect(trade)
+    assert gaps
+    assert all(gap["measure_id"] for gap in gaps)
+    pairing = [sql for sql in compiled if " OVER " in sql]
+    assert pairing
+    assert not [sql for sql in pairing if re.search(r"\b(LIST|ARRAY_AGG)\(", sql, re.I)]

@@ -99,18 +99,15 @@ class Exports:
         counted = f.filter(f.counted & (f.direction == Direction.FROM_TARGET.value)).mutate(
             value_usd=f.value_usd.fill_null(0.0)
         )
-        self._kept = ExitStack()
-        try:
-            self.flows = self._kept.enter_context(counted.cache())
+        # On a failure part-way, what was kept goes at once, while the connection is open.
+        with ExitStack() as kept:
+            self.flows = kept.enter_context(counted.cache())
             self._versions = editions_by_chapter(self.flows)
             self._concordance = concordance_from(store)
-            self._earnings_by_reporter = self._kept.enter_context(
+            self._earnings_by_reporter = kept.enter_context(
                 totals_by_reporter(store.flows, regime, self.flows).cache()
             )
-        except BaseException:
-            # What was kept goes while the connection is open, not when collected after.
-            self._kept.close()
-            raise
+            self._kept = kept.pop_all()
 
     def __enter__(self) -> Exports:
         return self

@@ -42,7 +42,8 @@ __all__ = ["detect"]
 
 def detect(trade: RegimeTrade) -> list[Candidate]:
     """Mirror-gap signals, one per pair, heading and year."""
-    pairs = _with_target_trade(trade, _pairs(_concerned(trade)))
+    rows = _sides(trade)
+    pairs = _with_target_trade(trade, _pairs(rows.semi_join(_in_force(trade, rows), "flow_key")))
     margin = 1 + trade.params.cif_margin
     expected = pairs.exported * margin
     gap = pairs.imported - expected
@@ -51,29 +52,62 @@ def detect(trade: RegimeTrade) -> list[Candidate]:
     found = pairs.mutate(expected=expected, gap=gap, evidence=evidence)
     found = found.filter((found.gap.abs() >= trade.min_value) & (found.evidence >= 1))
     found = found.mutate(score=found.evidence * trade.weight(found.gap))
-    return [_signal(trade, row) for row in found.to_pyarrow().to_pylist()]
+    gaps = found.to_pyarrow()
+    named = _measures_of(trade, rows, gaps.select(list(_PAIR_KEYS)))
+    return [
+        _signal(trade, row, named.get(tuple(row[k] for k in _PAIR_KEYS), []))
+        for row in gaps.to_pylist()
+    ]
 
 
-def _concerned(trade: RegimeTrade) -> ir.Table:
-    """Rows with a neighbour in codes the regime names, in a year a measure naming them was in
-    force, with those measures."""
+_PAIR_KEYS = ("a", "b", "heading", "year")
+
+
+def _sides(trade: RegimeTrade) -> ir.Table:
+    """Rows with a neighbour, HS level 4 or finer, not with the world; each with its exporter
+    `a`, importer `b` and `heading`, as the reporter's side of trade tells them."""
     rows = trade.related_years
     near = list(neighbours(trade.regime.id, trade.target))
     rows = rows.filter(
         (rows.hs_level >= 4) & ~rows.is_world & (rows.reporter.isin(near) | rows.partner.isin(near))
     )
+    exported = rows.trade == "export"
+    return rows.mutate(
+        a=ibis.ifelse(exported, rows.reporter, rows.partner),
+        b=ibis.ifelse(exported, rows.partner, rows.reporter),
+        heading=rows.hs_code.substr(0, 4),
+    )
+
+
+def _in_force(trade: RegimeTrade, rows: ir.Table) -> ir.Table:
+    """`rows` paired with each measure that names their code, or a code it is a look-alike of,
+    in a year that measure was in force."""
     scopes = trade.all_scopes
     matched = match_scope(rows, scopes.table, overlapping=scopes.overlapping, keys=ROW_KEYS)
     alike = _lookalike_codes(trade)
     alike_rows = rows.join(alike, rows.hs_code.startswith(alike.code))
-    why = matched.select(*ROW_KEYS, "year", "measure_id").union(
-        alike_rows.select(*ROW_KEYS, "year", "measure_id")
-    )
+    columns = (*ROW_KEYS, *_PAIR_KEYS, "measure_id")
+    why = matched.select(*columns).union(alike_rows.select(*columns))
     years = _years_in_force(trade)
     why = why.join(years, "measure_id")
-    why = why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
-    named = why.group_by(*ROW_KEYS).aggregate(measures=why.measure_id.collect(distinct=True))
-    return rows.join(named, list(ROW_KEYS))
+    return why.filter((why.year >= why.first_year) & (why.year <= why.last_year))
+
+
+def _measures_of(
+    trade: RegimeTrade, rows: ir.Table, gaps: pa.Table
+) -> dict[tuple[Any, ...], list[str]]:
+    """The measures in force behind each of the `gaps` (a, b, heading, year), sorted: found
+    only for the few pairs that are signals, since naming them for every row of the related
+    trade holds lists that grow with the world in memory."""
+    if not gaps.num_rows:
+        return {}
+    behind = rows.semi_join(ibis.memtable(gaps), list(_PAIR_KEYS))
+    why = _in_force(trade, behind)
+    named = why.group_by(*_PAIR_KEYS).aggregate(measures=why.measure_id.collect(distinct=True))
+    return {
+        tuple(row[k] for k in _PAIR_KEYS): sorted(row["measures"])
+        for row in named.to_pyarrow().to_pylist()
+    }
 
 
 def _with_target_trade(trade: RegimeTrade, pairs: ir.Table) -> ir.Table:
@@ -117,35 +151,12 @@ def _years_in_force(trade: RegimeTrade) -> ir.Table:
 
 def _pairs(rows: ir.Table) -> ir.Table:
     """Exports of a to b beside b's imports from a, per heading and year (see the module)."""
-    rows = rows.mutate(heading=rows.hs_code.substr(0, 4))
-    exported = rows.filter(rows.trade == "export")
-    imported = rows.filter(rows.trade == "import")
-    nothing = ibis.null("float64")
-    sides = exported.select(
-        "heading",
-        "year",
-        "measures",
-        a=exported.reporter,
-        b=exported.partner,
-        exported=exported.value_usd,
-        imported=nothing,
-    ).union(
-        imported.select(
-            "heading",
-            "year",
-            "measures",
-            a=imported.partner,
-            b=imported.reporter,
-            exported=nothing,
-            imported=imported.value_usd,
-        )
-    )
-    grouped = sides.group_by("a", "b", "heading", "year").aggregate(
-        exported=sides.exported.sum().fill_null(0.0),
-        imported=sides.imported.sum().fill_null(0.0),
-        export_rows=sides.exported.count(),
-        import_rows=sides.imported.count(),
-        measures=sides.measures.collect(),
+    exported = rows.trade == "export"
+    grouped = rows.group_by(*_PAIR_KEYS).aggregate(
+        exported=rows.value_usd.sum(where=exported).fill_null(0.0),
+        imported=rows.value_usd.sum(where=~exported).fill_null(0.0),
+        export_rows=exported.sum(),
+        import_rows=(~exported).sum(),
     )
     pair = ibis.window(group_by=[grouped.a, grouped.b, grouped.year])
     both = grouped.mutate(
@@ -155,9 +166,8 @@ def _pairs(rows: ir.Table) -> ir.Table:
     return both.filter((both.pair_exports > 0) & (both.pair_imports > 0))
 
 
-def _signal(trade: RegimeTrade, row: dict[str, Any]) -> Candidate:
+def _signal(trade: RegimeTrade, row: dict[str, Any], ids: list[str]) -> Candidate:
     exporter, importer, heading, year = row["a"], row["b"], row["heading"], row["year"]
-    ids = sorted({i for measures in row["measures"] or [] for i in measures or [] if i})
     margin = f"{trade.params.cif_margin:.0%}"
     side = "more" if row["gap"] > 0 else "less"
     return {

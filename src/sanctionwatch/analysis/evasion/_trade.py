@@ -143,17 +143,14 @@ class RegimeTrade:
             )
         )
         self.all_scopes = scope_table(with_codes, editions, concordance)
-        self._kept = ExitStack()
-        try:
-            self.target_rows = self._kept.enter_context(_target_rows(store.flows, regime).cache())
-            self.target_years = self._kept.enter_context(_yearly(self.target_rows).cache())
-            self.scoped_years = self._kept.enter_context(self._scoped_years().cache())
+        # On a failure part-way, what was kept goes at once, while the connection is open.
+        with ExitStack() as kept:
+            self.target_rows = kept.enter_context(_target_rows(store.flows, regime).cache())
+            self.target_years = kept.enter_context(_yearly(self.target_rows).cache())
+            self.scoped_years = kept.enter_context(self._scoped_years().cache())
             self.states = self._states()
-            self.related_years = self._kept.enter_context(self._related_years().cache())
-        except BaseException:
-            # What was kept goes while the connection is open, not when collected after.
-            self._kept.close()
-            raise
+            self.related_years = kept.enter_context(self._related_years().cache())
+            self._kept = kept.pop_all()
 
     def __enter__(self) -> RegimeTrade:
         return self
