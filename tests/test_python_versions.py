@@ -49,13 +49,13 @@ def test_the_classifiers_and_the_readme_name_the_supported_versions() -> None:
     assert "Python 3.11, 3.12 or 3.13" in readme
 
 
-def test_ci_runs_the_other_versions_after_the_readmes_test_command() -> None:
+def test_ci_runs_the_readmes_test_command_and_the_other_versions() -> None:
     commands = [
-        line.strip()
+        re.split(r"[>|&]", line.strip())[0].strip()
         for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
         if line.strip().startswith("make ")
     ]
-    assert commands == ["make test", "make test-versions"]
+    assert sorted(commands) == ["make test", "make test-versions"]
 
 
 def fake_interpreter(path: Path, works: bool) -> None:
