@@ -85,8 +85,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/b7_signals.py --rows 10M
 	$(BIN)/python benchmarks/b1_check.py --rows 100M --repeat 1
 	$(BIN)/python benchmarks/b4_memory.py --rows 100M
-	$(BIN)/python benchmarks/b7_signals.py --rows 100M --repeat 1
-	$(BIN)/python benchmarks/b8_report.py --rows 100M
+	$(BIN)/python benchmarks/b7_signals.py --rows 100M --repeat 1 --no-warm-up
+	$(BIN)/python benchmarks/b8_report.py --rows 100M --no-warm-up
 	$(BIN)/python benchmarks/b9_service.py
 	$(BIN)/python benchmarks/b10_startup.py
 
