@@ -14,7 +14,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.fetch._client import ComtradeClient, FetchSettings
 from sanctionwatch.fetch._query import ComtradeQuery
 from sanctionwatch.store import Store
-from sanctionwatch.store._fetched import DATA, SPLIT
+from sanctionwatch.store._fetched import DATA, SPLIT, FetchedAnswer
 from sanctionwatch.trade import IngestReport, ingest
 
 __all__ = [
@@ -254,15 +254,17 @@ class _Fetch:
             self.answered += 1
             outcome = SPLIT if len(records) >= self.settings.limit else DATA
             self.store.cache_response(
-                key,
-                scope=self.scope,
-                request=url,
-                reporters=list(request.reporters),
-                periods=list(request.periods),
-                released=request.released,
-                outcome=outcome,
-                body=None if outcome == SPLIT else json.dumps({"data": records}),
-                records=len(records),
+                FetchedAnswer(
+                    key,
+                    scope=self.scope,
+                    request=url,
+                    reporters=list(request.reporters),
+                    periods=list(request.periods),
+                    released=request.released,
+                    outcome=outcome,
+                    body=None if outcome == SPLIT else json.dumps({"data": records}),
+                    records=len(records),
+                )
             )
             if outcome == DATA:
                 _require_asked(url, records, request)

@@ -169,13 +169,7 @@ def stacked_bars(name: str, title: str, categories: Sequence[str], series: Seque
                 )
             base -= h
     out += _category_labels(categories, left, slot, top + plot_h + 16)
-    out.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        'stroke="#555"/>'
-    )
-    out += legend
-    out.append("</svg>")
-    return "".join(out)
+    return _closed(out, left, width - right, top + plot_h, legend)
 
 
 @dataclass(frozen=True)
@@ -302,13 +296,7 @@ def running_total(
             f'stroke="#444"{dash}/><text x="{width - right + 6:.1f}" y="{y_text:.1f}">'
             f"{marks[i]}</text>"
         )
-    out.append(
-        f'<line x1="{left}" x2="{width - right:.1f}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        'stroke="#555"/>'
-    )
-    out += legend
-    out.append("</svg>")
-    return "".join(out)
+    return _closed(out, left, width - right, top + plot_h, legend)
 
 
 def gauge(name: str, title: str, period: str, percent: float, thresholds: Sequence[float]) -> str:
@@ -393,13 +381,13 @@ def grouped_bars(
                     f"<title>{escape(category)} {escape(s.name)}: {usd(s.values[i])}</title></rect>"
                 )
     out += _category_labels(categories, left, slot, top + plot_h + 16)
-    out.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        'stroke="#555"/>'
-    )
-    out += legend
-    out.append("</svg>")
-    return "".join(out)
+    return _closed(out, left, width - right, top + plot_h, legend)
+
+
+def _closed(out: list[str], left: float, right: float, base: float, legend: list[str]) -> str:
+    """The chart with its baseline from `left` to `right` at `base`, its legend and its end."""
+    out.append(f'<line x1="{left}" x2="{right:.1f}" y1="{base}" y2="{base}" stroke="#555"/>')
+    return "".join([*out, *legend, "</svg>"])
 
 
 def _gridlines(

@@ -2,7 +2,7 @@
 flows, check runs and list downloads (`_runs`), in a DuckDB file (`_duckdb`) or a Spark
 warehouse (`_spark`), laid out by `_layout`."""
 
-from sanctionwatch.store._fetched import CachedResponse
+from sanctionwatch.store._fetched import CachedResponse, FetchedAnswer
 from sanctionwatch.store._runs import FINDING_KEY, LIST_DOWNLOADS, RUN_FINDINGS, RUNS
 from sanctionwatch.store._schema import FLOW_KINDS, FLOWS, INGESTS, REJECTS
 from sanctionwatch.store._spark import SPARK_SCHEME
@@ -20,6 +20,7 @@ __all__ = [
     "RUN_FINDINGS",
     "SPARK_SCHEME",
     "CachedResponse",
+    "FetchedAnswer",
     "Store",
     "default_store_location",
 ]

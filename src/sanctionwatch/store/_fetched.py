@@ -15,13 +15,14 @@ and reading them there finds nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 __all__ = [
     "DATA",
     "SPLIT",
     "CachedResponse",
+    "FetchedAnswer",
     "cache_response",
     "cached_response",
     "clear_responses",
@@ -46,6 +47,22 @@ class CachedResponse:
     outcome: str
     body: str | None
     ingest_id: str | None
+
+
+@dataclass(frozen=True)
+class FetchedAnswer:
+    """An answer to keep under its request's `key`: what `scope` asked (`request`, the
+    reporters, periods and release it covers), its `outcome`, its text and its record count."""
+
+    key: str
+    scope: str
+    request: str
+    reporters: list[int]
+    periods: list[str]
+    released: str
+    outcome: str
+    body: str | None
+    records: int
 
 
 def create_fetch_tables(con: Any) -> None:
@@ -81,24 +98,12 @@ def cached_response(con: Any, key: str) -> CachedResponse | None:
     return None if row is None else CachedResponse(row[0], row[1], row[2])
 
 
-def cache_response(
-    con: Any,
-    key: str,
-    *,
-    scope: str,
-    request: str,
-    reporters: list[int],
-    periods: list[str],
-    released: str,
-    outcome: str,
-    body: str | None,
-    records: int,
-) -> None:
+def cache_response(con: Any, answer: FetchedAnswer) -> None:
     """Keep an answer (one statement: kept whole or not at all)."""
     create_fetch_tables(con)
     con.execute(
         f"INSERT OR REPLACE INTO {RESPONSES} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), NULL)",
-        [key, scope, request, reporters, periods, released, outcome, body, records],
+        list(astuple(answer)),
     )
 
 

@@ -35,7 +35,7 @@ from sanctionwatch.store._duckdb import (
     is_refused_write,
     record_clean_close,
 )
-from sanctionwatch.store._fetched import CachedResponse
+from sanctionwatch.store._fetched import CachedResponse, FetchedAnswer
 from sanctionwatch.store._frames import RegisteredTables
 from sanctionwatch.store._layout import (
     FLOW_ROWS,
@@ -518,33 +518,10 @@ class Store:
         """The answer kept under the request `key`; None where there is none."""
         return _fetched.cached_response(self.backend.con, key)
 
-    def cache_response(
-        self,
-        key: str,
-        *,
-        scope: str,
-        request: str,
-        reporters: list[int],
-        periods: list[str],
-        released: str,
-        outcome: str,
-        body: str | None,
-        records: int,
-    ) -> None:
-        """Keep an answer under the request `key`, replacing what was kept under it."""
+    def cache_response(self, answer: FetchedAnswer) -> None:
+        """Keep an answer under its request's key, replacing what was kept under it."""
         self.require_writable("keep a fetched answer")
-        _fetched.cache_response(
-            self.backend.con,
-            key,
-            scope=scope,
-            request=request,
-            reporters=reporters,
-            periods=periods,
-            released=released,
-            outcome=outcome,
-            body=body,
-            records=records,
-        )
+        _fetched.cache_response(self.backend.con, answer)
 
     def mark_response_ingested(self, key: str, ingest_id: str) -> None:
         """Record that the answer kept under `key` is in the store as ingest `ingest_id`."""
