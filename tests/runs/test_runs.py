@@ -3,6 +3,7 @@ and a watch that sends only what changed. Every server is on 127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from email import message_from_bytes
 from pathlib import Path
@@ -13,9 +14,17 @@ from tests.conftest import comtrade_record
 from tests.runs.conftest import Mailbox, Served
 from typer.testing import CliRunner
 
-from sanctionwatch import Store, check, ingest, resolve_regime
+from sanctionwatch import SanctionwatchError, Store, check, ingest, resolve_regime
 from sanctionwatch.cli import app
-from sanctionwatch.runs import Alerts, diff_runs, list_runs, record_run, watch_once
+from sanctionwatch.runs import (
+    Alerts,
+    WatchResult,
+    diff_runs,
+    list_runs,
+    record_run,
+    watch,
+    watch_once,
+)
 from sanctionwatch.screening import fetch_list
 
 MODIFIED = "Wed, 15 May 2024 10:00:00 GMT"
@@ -315,6 +324,56 @@ def test_watch_runs_the_steps_it_is_given_before_checking(tmp_path: Path) -> Non
     assert second.diff is not None
     assert second.diff.counts()["changed"] == len(COAL_CHANGED)
     assert second.sent == ()
+
+
+class _Stop(Exception):
+    """Ends a watch after the rounds a test wants."""
+
+
+def test_watch_goes_on_after_a_failed_round_and_waits_out_the_rest_of_each_interval(
+    tmp_path: Path,
+) -> None:
+    store = _store_with_coal(tmp_path, 1000.0)
+    values = iter([None, "refused", 2500.0])
+    reported: list[WatchResult] = []
+    failures: list[str] = []
+    waits: list[float] = []
+
+    def next_figure(opened: Store) -> list[str]:
+        value = next(values)
+        if value == "refused":
+            raise SanctionwatchError("the test's server refused the request")
+        if value is None:
+            return []
+        ingest(opened, _coal(tmp_path, "revised.json", float(value)))
+        return ["revised the coal figure"]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        watch(
+            store,
+            resolve_regime("un-dprk"),
+            steps=[next_figure],
+            alerts=Alerts(),
+            every=dt.timedelta(hours=6),
+            report=reported.append,
+            failed=lambda error: failures.append(str(error)),
+            sleep=sleep,
+        )
+    assert [result.done for result in reported] == [(), ("revised the coal figure",)]
+    assert reported[0].diff is None
+    assert reported[1].diff is not None
+    assert reported[1].diff.before.run_id == reported[0].run.run_id
+    assert reported[1].diff.counts()["changed"] == len(COAL_CHANGED)
+    assert failures == ["the test's server refused the request"]
+    # Each wait is the interval less the round's own time.
+    assert all(6 * 3600 - 60 < seconds < 6 * 3600 for seconds in waits)
+    with Store.open(store) as opened:
+        assert [run.run_id for run in list_runs(opened)] == [r.run.run_id for r in reported]
 
 
 def test_watch_refuses_bad_alert_options_in_one_line(tmp_path: Path) -> None:
