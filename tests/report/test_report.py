@@ -145,6 +145,7 @@ def test_signals_section_explains_the_wigs(html: str) -> None:
     assert "#1 substitution" in section
     assert "CHN&#39;s imports of HS 6704 from PRK rose from US$2.1m a year" in section
     assert "flows: published_figures.json: rows 34-37" in section
+    assert "left out of this page" not in section
 
 
 def test_method_cites_measures_and_sources(html: str) -> None:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from sanctionwatch import Regime, Store, check, load_flows
 from sanctionwatch.analysis import HIGH_SCORE, SignalKind, signals
 from sanctionwatch.cli import app
+from sanctionwatch.report import render_report
 from sanctionwatch.synth import GROUND_TRUTH, expected_findings, finding_keys, synthesize
 
 ROWS = 30_000
@@ -154,3 +157,18 @@ def test_the_command_plants_evasion_on_request(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert "signals" not in off
     assert on["findings"] == off["findings"]
+
+
+def test_the_report_tables_the_best_signals_and_says_how_many_are_left_out(
+    evasion_world: Store, un_dprk: Regime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = signals(evasion_world, un_dprk).table.num_rows
+    assert found > 2
+    monkeypatch.setattr("sanctionwatch.report._build.TABLED_SIGNALS", 2)
+    page = render_report(evasion_world, un_dprk)
+    section = unescape(page[page.index('id="signals"') : page.index('id="pressure"')])
+    assert re.findall(r'<tr><td class="num">(\d+)</td>', section) == ["1", "2"]
+    assert (
+        f"The 2 best of {found} signals are listed; the {found - 2} with lower scores are left "
+        "out of this page, and <code>sanctionwatch signals</code> lists them all." in section
+    )

@@ -53,7 +53,10 @@ from sanctionwatch.store import Store
 __all__ = ["Chart", "key_findings", "render_report", "write_report"]
 
 TOP_SIGNALS = 4
-"""Evasion signals the report draws a chart for; the table lists them all."""
+"""Evasion signals the report draws a chart for."""
+TABLED_SIGNALS = 200
+"""Evasion signals the report's table lists, best first: a world-wide store can hold tens of
+thousands, which no reader of a briefing goes through; `signals` lists them all."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ def render_report(
         relief=relief_chart,
         compared=compared,
         signals=found,
+        signal_rows=found.table.slice(0, TABLED_SIGNALS).to_pylist(),
         signal_charts=_signals(found),
         signals_high=HIGH_SCORE,
         measures=_cited(regime, findings, press, compared),
