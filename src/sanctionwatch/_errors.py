@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["SanctionwatchError"]
+__all__ = ["SanctionwatchError", "StoreInUse"]
 
 
 class SanctionwatchError(Exception):
     """Bad input or a state the user can fix; the message says where and what was expected."""
+
+
+class StoreInUse(SanctionwatchError):
+    """The store is held by another process: nothing is wrong with the request, and the same
+    request succeeds once that process has finished."""

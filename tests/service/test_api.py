@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +113,34 @@ def test_the_service_answers_yente_match_requests(client: TestClient) -> None:
     assert answer.status_code == 404
     assert "sanctionwatch lists load FILE" in answer.json()["detail"]
     assert client.post("/match/nowhere", json=asked).json() == {"detail": "No such dataset."}
+
+
+def test_a_store_another_process_holds_is_busy_not_a_bad_request(demo_copy: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(demo_copy),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with TestClient(create_app(str(demo_copy))) as client:
+            busy = client.get("/api/findings")
+            assert busy.status_code == 503
+            assert busy.headers["Retry-After"] == "5"
+            assert "store is in use by another sanctionwatch process" in busy.json()["error"]
+            page = client.get("/findings")
+            assert page.status_code == 503
+            assert "store is in use by another sanctionwatch process" in page.text
+            holder.communicate("", timeout=30)
+            assert client.get("/api/findings").json()["total"] == 25
+    finally:
+        holder.kill()
+        holder.wait()

@@ -20,7 +20,7 @@ from sanctionwatch.service._datasets import (
     Sources,
     page_bounds,
 )
-from sanctionwatch.service._responses import error_response, json_response
+from sanctionwatch.service._responses import failure_response, json_response
 
 __all__ = ["API_TABLES", "api_routes", "openapi_document"]
 
@@ -43,7 +43,7 @@ def api_routes(with_sources: SourcesFor) -> list[Route]:
                     with_sources, lambda sources: dataset.select(sources, query, limit, offset)
                 )
             except SanctionwatchError as error:
-                return error_response(400, str(error))
+                return failure_response(error)
             return json_response(
                 {
                     "table": dataset.name,
@@ -91,6 +91,11 @@ _ERROR = {
             "schema": {"type": "object", "properties": {"error": {"type": "string"}}}
         }
     },
+}
+_BUSY = {
+    **_ERROR,
+    "description": "another process holds the store; the same request succeeds later",
+    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
 }
 _PAGE_SCHEMA = {
     "type": "object",
@@ -146,6 +151,7 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": _PAGE_SCHEMA}},
                     },
                     "400": _ERROR,
+                    "503": _BUSY,
                 },
             }
         }
@@ -173,6 +179,7 @@ def openapi_document() -> dict[str, Any]:
                     "401": _ERROR,
                     "403": _ERROR,
                     "413": _ERROR,
+                    "503": _BUSY,
                 },
             }
         }

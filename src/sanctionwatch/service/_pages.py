@@ -31,6 +31,8 @@ from sanctionwatch.service._responses import (
     CONTENT_SECURITY_POLICY,
     csv_response,
     error_response,
+    failure_response,
+    failure_status,
     xlsx_response,
 )
 
@@ -144,11 +146,13 @@ class Pages:
     ) -> Response:
         query = dict(request.query_params)
         status = 200
+        headers: dict[str, str] = {}
         try:
             with self.access.reading() as store:
                 context = build(Sources(store, self.regime, self.access), query)
         except SanctionwatchError as error:
-            context, status = {"error": str(error), "tables": []}, 400
+            context = {"error": str(error), "tables": []}
+            status, headers = failure_status(error)
         html = self.environment.get_template(template).render(
             title=title,
             regime=self.regime,
@@ -157,7 +161,7 @@ class Pages:
             csp=CONTENT_SECURITY_POLICY,
             **context,
         )
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def _table(
         self,
@@ -419,4 +423,4 @@ class Pages:
                 source = workbook_source(store, regime=self.regime, facts=facts)
                 return xlsx_response(name, table, source)
         except SanctionwatchError as error:
-            return error_response(400, str(error))
+            return failure_response(error)

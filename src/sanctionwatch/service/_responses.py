@@ -7,6 +7,7 @@ from typing import Any
 import pyarrow as pa
 from starlette.responses import Response
 
+from sanctionwatch._errors import SanctionwatchError, StoreInUse
 from sanctionwatch._output import csv_text, json_text
 from sanctionwatch._workbook import WorkbookSource, workbook_bytes
 
@@ -14,6 +15,8 @@ __all__ = [
     "CONTENT_SECURITY_POLICY",
     "csv_response",
     "error_response",
+    "failure_response",
+    "failure_status",
     "json_response",
     "xlsx_response",
 ]
@@ -40,6 +43,24 @@ def error_response(status: int, message: str, *, bearer: bool = False) -> Respon
     """`{"error": message}`: one line saying what was wrong."""
     headers = {"WWW-Authenticate": "Bearer"} if bearer else None
     return json_response({"error": message}, status, headers)
+
+
+RETRY_SECONDS = 5
+"""What a client told the store is busy waits before asking again."""
+
+
+def failure_status(error: SanctionwatchError) -> tuple[int, dict[str, str]]:
+    """A refused request's status and headers: 503 with Retry-After while another process
+    holds the store (the request was right; the same one succeeds later), else 400."""
+    if isinstance(error, StoreInUse):
+        return 503, {"Retry-After": str(RETRY_SECONDS)}
+    return 400, {}
+
+
+def failure_response(error: SanctionwatchError) -> Response:
+    """`error_response` with `failure_status`'s status and headers."""
+    status, headers = failure_status(error)
+    return json_response({"error": str(error)}, status, headers)
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from sanctionwatch._errors import SanctionwatchError
 from sanctionwatch.screening import load_list
 from sanctionwatch.service._access import StoreAccess
 from sanctionwatch.service._limits import DEFAULT_UPLOAD_LIMIT
-from sanctionwatch.service._responses import error_response, json_response
+from sanctionwatch.service._responses import error_response, failure_response, json_response
 from sanctionwatch.store import Store
 from sanctionwatch.trade import READERS, ingest
 
@@ -123,7 +123,7 @@ class Writes:
             try:
                 done = await run_in_threadpool(write)
             except SanctionwatchError as error:
-                return error_response(400, str(error))
+                return failure_response(error)
             return json_response(done)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,7 @@ import duckdb
 import ibis
 
 from sanctionwatch import _sql
-from sanctionwatch._errors import SanctionwatchError
+from sanctionwatch._errors import SanctionwatchError, StoreInUse
 
 __all__ = [
     "HELD_HERE",
@@ -132,7 +132,7 @@ def connect_file(
             return backend, (resolved, read_only)
         except _InUse as error:
             if time.monotonic() >= deadline:
-                raise SanctionwatchError(
+                raise StoreInUse(
                     f"{path}: store is in use by another sanctionwatch process; "
                     f"waited {wait_seconds:g}s, try again when it has finished"
                 ) from error
