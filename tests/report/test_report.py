@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sanctionwatch
-from sanctionwatch import Regime, Store, ingest, run_demo
+from sanctionwatch import Regime, Store, demo_data, ingest, run_demo
 from sanctionwatch.cli import app
 from sanctionwatch.report import render_report
 from tests.conftest import comtrade_record
@@ -21,9 +21,18 @@ from tests.report._browser import find_chromium, inspect_layout, inspect_report
 SECTIONS = ["key-findings", "caps", "bans", "signals", "pressure", "relief", "method"]
 
 
+@pytest.fixture(scope="module")
+def demo_page(tmp_path_factory: pytest.TempPathFactory, un_dprk: Regime) -> tuple[str, Path]:
+    """The demo store's page, rendered once for the tests that only read it, and the store."""
+    path = tmp_path_factory.mktemp("report") / "test.duckdb"
+    with Store.open(path) as store:
+        ingest(store, demo_data())
+        return render_report(store, un_dprk), path
+
+
 @pytest.fixture
-def html(demo_store: Store, un_dprk: Regime) -> str:
-    return render_report(demo_store, un_dprk)
+def html(demo_page: tuple[str, Path]) -> str:
+    return demo_page[0]
 
 
 def test_key_findings_come_first_with_figures(html: str) -> None:
@@ -101,10 +110,11 @@ def test_a_running_total_only_where_there_are_several_periods(
     assert "2321 OP26(b) cap, 2017: running total against the limit" in several
 
 
-def test_no_local_path_appears_in_the_page(html: str, demo_store: Store) -> None:
+def test_no_local_path_appears_in_the_page(demo_page: tuple[str, Path]) -> None:
+    html, store = demo_page
     package = Path(sanctionwatch.__file__).resolve().parent
     assert str(package.parent) not in html
-    assert str(Path(demo_store.location).resolve().parent) not in html
+    assert str(store.resolve().parent) not in html
     assert "<code>test.duckdb</code>" in html
     assert "<code>published_figures.json</code>" in html
 
@@ -172,14 +182,12 @@ def test_the_demo_writes_the_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_chromium_renders_every_chart_offline(
-    demo_store: Store, un_dprk: Regime, tmp_path: Path
-) -> None:
+def test_chromium_renders_every_chart_offline(html: str, tmp_path: Path) -> None:
     chromium = find_chromium()
     if chromium is None:
         pytest.skip("chromium not found (Debian: apt-get install -y chromium)")
     page = tmp_path / "report.html"
-    page.write_text(render_report(demo_store, un_dprk), encoding="utf-8")
+    page.write_text(html, encoding="utf-8")
     seen = inspect_report(chromium, page, tmp_path / "profile", tmp_path / "shots")
     assert len(seen.charts) == 8
     assert [c["name"] for c in seen.charts][-1] == "relief"
@@ -206,16 +214,14 @@ def test_the_relief_packages_are_the_regimes_own(demo_store: Store, un_dprk: Reg
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [1280, 390])
-def test_chromium_lays_the_page_out_cleanly(
-    demo_store: Store, un_dprk: Regime, tmp_path: Path, width: int
-) -> None:
+def test_chromium_lays_the_page_out_cleanly(html: str, tmp_path: Path, width: int) -> None:
     """Nothing spills sideways, no two chart texts collide or leave their chart, and every
     table fits or scrolls inside its own box."""
     chromium = find_chromium()
     if chromium is None:
         pytest.skip("chromium not found (Debian: apt-get install -y chromium)")
     page = tmp_path / "report.html"
-    page.write_text(render_report(demo_store, un_dprk), encoding="utf-8")
+    page.write_text(html, encoding="utf-8")
     seen = inspect_layout(chromium, page, tmp_path / "profile", width)
     assert seen["innerWidth"] == width
     assert seen["scrollWidth"] <= width
