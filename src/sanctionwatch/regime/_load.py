@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,12 +26,7 @@ def resolve_regime(name_or_path: str | Path) -> Regime:
     """A shipped regime by name (`un-dprk`), or a regime file by path."""
     text = str(name_or_path)
     if text in catalog_names():
-        source = regime_file(text, MEASURES)
-        label = f"{text}/{MEASURES}"
-        document = read_mapping(
-            label, RegimeError, _EXPECTED, text=source.read_text(encoding="utf-8")
-        )
-        return _validate(document, label)
+        return _shipped(text)
     path = Path(text)
     if not path.exists():
         names = ", ".join(catalog_names())
@@ -43,6 +39,16 @@ def resolve_regime(name_or_path: str | Path) -> Regime:
 def load_regime(path: str | Path) -> Regime:
     """Load and validate a regime file."""
     return _validate(read_mapping(path, RegimeError, _EXPECTED), str(path))
+
+
+@functools.cache
+def _shipped(name: str) -> Regime:
+    """A shipped regime, read once per process: its file is part of the installed package,
+    `Regime`s are frozen, and reading and validating the catalog takes about half a second,
+    which an analysis resolving it several times (relief, once per package) paid each time."""
+    label = f"{name}/{MEASURES}"
+    text = regime_file(name, MEASURES).read_text(encoding="utf-8")
+    return _validate(read_mapping(label, RegimeError, _EXPECTED, text=text), label)
 
 
 def _validate(document: CommentedMap, label: str) -> Regime:
