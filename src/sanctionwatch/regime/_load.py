@@ -45,7 +45,7 @@ def load_regime(path: str | Path) -> Regime:
 def _shipped(name: str) -> Regime:
     """A shipped regime, read once per process: its file is part of the installed package,
     `Regime`s are frozen, and reading and validating the catalog takes about half a second,
-    which an analysis resolving it several times (relief, once per package) paid each time."""
+    where an analysis may resolve it several times (relief, once per package)."""
     label = f"{name}/{MEASURES}"
     text = regime_file(name, MEASURES).read_text(encoding="utf-8")
     return _validate(read_mapping(label, RegimeError, _EXPECTED, text=text), label)
