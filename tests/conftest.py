@@ -76,6 +76,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB store of the demo's published figures, closed cleanly, shared by the session:
+    tests only read it, or copy it to write or damage."""
+    path = tmp_path_factory.mktemp("demo-file") / "demo.duckdb"
+    with Store.open(path) as store:
+        ingest(store, demo_data())
+    return path
+
+
 @pytest.fixture
 def demo_store(store: Store) -> Store:
     report = ingest(store, demo_data())

@@ -18,20 +18,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from sanctionwatch import SanctionwatchError, Store, demo_data, ingest
+from sanctionwatch import SanctionwatchError, Store
 from sanctionwatch.cli import app
 from tests.conftest import cli_commands, comtrade_record
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
-
-
-@pytest.fixture(scope="module")
-def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real store holding the demo's published figures, closed cleanly."""
-    path = tmp_path_factory.mktemp("clean") / "clean.duckdb"
-    with Store.open(path) as store:
-        ingest(store, demo_data())
-    return path
 
 
 def copy_of(store: Path, folder: Path, data: bytes | None = None) -> Path:
@@ -193,9 +184,9 @@ DAMAGES: dict[str, Callable[[bytes], bytes]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", DAMAGES, ids=str)
 def test_a_damaged_store_is_one_line_from_every_command(
-    damage: str, clean_store: Path, tmp_path: Path
+    damage: str, demo_file: Path, tmp_path: Path
 ) -> None:
-    store = copy_of(clean_store, tmp_path / "store", DAMAGES[damage](clean_store.read_bytes()))
+    store = copy_of(demo_file, tmp_path / "store", DAMAGES[damage](demo_file.read_bytes()))
     trade = tmp_path / "trade.json"
     trade.write_text('{"data": []}', encoding="utf-8")
     for command in (["ingest", str(trade)], ["ingests"], ["check"]):
@@ -205,10 +196,10 @@ def test_a_damaged_store_is_one_line_from_every_command(
 
 
 def test_a_damaged_store_is_an_error_in_the_library_not_a_crash(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
-    damaged = _flipped(clean_store.read_bytes(), 20000, 81920, 114688)
-    store = copy_of(clean_store, tmp_path / "store", damaged)
+    damaged = _flipped(demo_file.read_bytes(), 20000, 81920, 114688)
+    store = copy_of(demo_file, tmp_path / "store", damaged)
     for read_only in (True, False):
         with pytest.raises(SanctionwatchError, match="the store cannot be read"):
             Store.open(store, read_only=read_only)
@@ -216,9 +207,9 @@ def test_a_damaged_store_is_an_error_in_the_library_not_a_crash(
 
 
 def test_a_sound_copy_is_read_whole_once_then_opens_as_it_is(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
-    store = copy_of(clean_store, tmp_path / "store")
+    store = copy_of(demo_file, tmp_path / "store")
     record = store.with_name(".store.duckdb.closed")
     assert not record.exists()
     with Store.open(store, read_only=True) as opened:
@@ -233,8 +224,8 @@ def test_a_sound_copy_is_read_whole_once_then_opens_as_it_is(
         Store.open(store, read_only=True)
 
 
-def test_opening_a_cleanly_closed_store_costs_little(clean_store: Path, tmp_path: Path) -> None:
-    store = copy_of(clean_store, tmp_path / "store")
+def test_opening_a_cleanly_closed_store_costs_little(demo_file: Path, tmp_path: Path) -> None:
+    store = copy_of(demo_file, tmp_path / "store")
     with Store.open(store):
         pass
     started = time.perf_counter()
@@ -254,9 +245,9 @@ def test_opening_a_cleanly_closed_store_costs_little(clean_store: Path, tmp_path
 
 
 def test_reading_commands_write_nothing_to_the_store_or_its_folder(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
-    store = copy_of(clean_store, tmp_path / "store")
+    store = copy_of(demo_file, tmp_path / "store")
     with Store.open(store):
         pass
     before = files_in(tmp_path / "store")
@@ -268,10 +259,10 @@ def test_reading_commands_write_nothing_to_the_store_or_its_folder(
 
 
 def test_reading_commands_share_the_store_with_another_reader(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
     """Works as root too: a reader holding the file keeps out any writer, never a reader."""
-    store = copy_of(clean_store, tmp_path / "store")
+    store = copy_of(demo_file, tmp_path / "store")
     with duckdb.connect(str(store), read_only=True):
         done = sanctionwatch("ingests", "--format", "csv", "--store", str(store), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -282,10 +273,10 @@ def test_reading_commands_share_the_store_with_another_reader(
     os.geteuid() == 0, reason="root reads and writes past file modes: chmod proves nothing"
 )
 def test_reading_commands_serve_a_store_in_a_read_only_folder(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "store"
-    store = copy_of(clean_store, folder)
+    store = copy_of(demo_file, folder)
     store.chmod(0o444)
     folder.chmod(0o555)
     try:
@@ -302,10 +293,10 @@ def test_reading_commands_serve_a_store_in_a_read_only_folder(
 
 
 def test_a_store_that_must_be_brought_up_to_date_is_written_once_then_read(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
     """An ingest that died between its two transactions left rows no ingest lists."""
-    store = copy_of(clean_store, tmp_path / "store")
+    store = copy_of(demo_file, tmp_path / "store")
     with duckdb.connect(str(store)) as con:
         con.execute("INSERT INTO _ingest_keys VALUES (99, 'gone', 'gone.json', false)")
         con.execute(
@@ -340,10 +331,8 @@ def _disk_full_at(size: int) -> Callable[[], None]:
 
 
 @pytest.mark.slow
-def test_a_full_disk_mid_ingest_leaves_the_store_as_it_was(
-    clean_store: Path, tmp_path: Path
-) -> None:
-    store = copy_of(clean_store, tmp_path / "store")
+def test_a_full_disk_mid_ingest_leaves_the_store_as_it_was(demo_file: Path, tmp_path: Path) -> None:
+    store = copy_of(demo_file, tmp_path / "store")
     records = [
         comtrade_record(period=str(2000 + n % 20), cmdCode=f"{2701 + n % 90}", primaryValue=n)
         for n in range(3000)
@@ -365,9 +354,9 @@ def test_a_full_disk_mid_ingest_leaves_the_store_as_it_was(
 
 
 def test_a_store_open_in_this_process_is_shared_as_it_is_held(
-    clean_store: Path, tmp_path: Path
+    demo_file: Path, tmp_path: Path
 ) -> None:
-    store = copy_of(clean_store, tmp_path / "store")
+    store = copy_of(demo_file, tmp_path / "store")
     with Store.open(store) as writing, Store.open(store, read_only=True) as reading:
         assert writing.writable
         assert not reading.writable

@@ -73,13 +73,3 @@ def demo_store(demo_location: str) -> Iterator[Store]:
     """The demo data on this backend."""
     with Store.open(demo_location, read_only=True) as store:
         yield store
-
-
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB store of the demo data, closed, for the commands' own tests: what they print
-    does not depend on the backend, which the library's tests cover."""
-    store = Store.open(tmp_path_factory.mktemp("demo-file") / "demo.duckdb")
-    ingest(store, demo_data())
-    store.close()
-    return store.location

@@ -98,9 +98,9 @@ def test_cli_ranks_on_every_backend(demo_location: str) -> None:
     assert data["signals"][0]["sources"][0]["rows"]
 
 
-def test_cli_formats_and_narrows(demo_file: str) -> None:
+def test_cli_formats_and_narrows(demo_file: Path) -> None:
     runner = CliRunner()
-    base = ["signals", "--store", demo_file]
+    base = ["signals", "--store", str(demo_file)]
     table = runner.invoke(app, base)
     assert table.exit_code == 0, table.output
     assert "1 evasion signal around the measures on PRK" in table.stdout

@@ -170,12 +170,12 @@ def test_pressure_cli_json_on_the_demo_store(demo_location: str) -> None:
     assert (row["scope"], row["value_usd"], row["share_pct"]) == (OP_ED_SET, 1_822_548_915, 71.8)
 
 
-def test_pressure_cli_table_and_csv(demo_file: str) -> None:
-    table = CliRunner().invoke(app, ["pressure", "--store", demo_file])
+def test_pressure_cli_table_and_csv(demo_file: Path) -> None:
+    table = CliRunner().invoke(app, ["pressure", "--store", str(demo_file)])
     assert table.exit_code == 0, table.output
     assert "79.3%" in table.stdout
     assert "took force first" in table.stdout
-    csv = CliRunner().invoke(app, ["pressure", "--store", demo_file, "--format", "csv"])
+    csv = CliRunner().invoke(app, ["pressure", "--store", str(demo_file), "--format", "csv"])
     assert csv.stdout.splitlines()[0].startswith("scope,hs,measure_id")
 
 
@@ -186,8 +186,8 @@ def test_pressure_cli_table_and_csv(demo_file: str) -> None:
         (["--hs", "2701,9x"], "HS code '9x'"),
     ],
 )
-def test_pressure_cli_errors(demo_file: str, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(app, ["pressure", "--store", demo_file, *args])
+def test_pressure_cli_errors(demo_file: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["pressure", "--store", str(demo_file), *args])
     assert result.exit_code == 1
     assert message in result.stderr
 

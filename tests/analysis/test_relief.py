@@ -128,10 +128,10 @@ def test_bad_packages_name_file_line_and_field(
     assert message in str(caught.value)
 
 
-def test_bad_package_on_the_command_line_is_one_line(demo_file: str, tmp_path: Path) -> None:
+def test_bad_package_on_the_command_line_is_one_line(demo_file: Path, tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("name: x\nrelief:\n  - lift: nope\n    from: 2019-01-01\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["relief", str(path), "--store", demo_file])
+    result = CliRunner().invoke(app, ["relief", str(path), "--store", str(demo_file)])
     assert result.exit_code == 1
     assert f"{path}:3: relief[0].lift: unknown measure" in result.stderr
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sanctionwatch
-from sanctionwatch import Regime, Store, demo_data, ingest, run_demo
+from sanctionwatch import Regime, Store, ingest, run_demo
 from sanctionwatch.cli import app
 from sanctionwatch.report import render_report
 from tests.conftest import comtrade_record
@@ -22,12 +22,10 @@ SECTIONS = ["key-findings", "caps", "bans", "signals", "pressure", "relief", "me
 
 
 @pytest.fixture(scope="module")
-def demo_page(tmp_path_factory: pytest.TempPathFactory, un_dprk: Regime) -> tuple[str, Path]:
+def demo_page(demo_file: Path, un_dprk: Regime) -> tuple[str, Path]:
     """The demo store's page, rendered once for the tests that only read it, and the store."""
-    path = tmp_path_factory.mktemp("report") / "test.duckdb"
-    with Store.open(path) as store:
-        ingest(store, demo_data())
-        return render_report(store, un_dprk), path
+    with Store.open(demo_file, read_only=True) as store:
+        return render_report(store, un_dprk), demo_file
 
 
 @pytest.fixture
@@ -115,7 +113,7 @@ def test_no_local_path_appears_in_the_page(demo_page: tuple[str, Path]) -> None:
     package = Path(sanctionwatch.__file__).resolve().parent
     assert str(package.parent) not in html
     assert str(store.resolve().parent) not in html
-    assert "<code>test.duckdb</code>" in html
+    assert "<code>demo.duckdb</code>" in html
     assert "<code>published_figures.json</code>" in html
 
 

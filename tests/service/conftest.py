@@ -1,4 +1,4 @@
-"""A demo store on disk, closed, for services to open as a team's shared store would be."""
+"""The service tests' token, and a copy of the demo store for the tests that write to it."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctionwatch import Store, demo_data, ingest
-
 TOKEN = "a-long-enough-service-token"
-
-
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("served") / "demo.duckdb"
-    with Store.open(path) as store:
-        ingest(store, demo_data())
-    return path
 
 
 @pytest.fixture
