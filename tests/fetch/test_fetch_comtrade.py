@@ -221,31 +221,30 @@ def test_subscriptions_are_saved_and_a_cleared_cache_asks_again_without_doubling
         assert store.ingests.count().execute() == ingests
 
 
+CLI_FETCH = [
+    "fetch",
+    "comtrade",
+    "--reporter",
+    "CHN,RUS",
+    "--partner",
+    "PRK",
+    "--period",
+    "2018..2021",
+    "--record-limit",
+    "10",
+    "--min-interval",
+    "0",
+]
+"""The fetch a killed process and the run after it both make: QUERY, in answers of ten."""
+
+
 def _cli_fetch(store: Path, fake: FakeComtrade, pause_at: str | None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SANCTIONWATCH_COMTRADE_URL": fake.url}
     env.pop("COMTRADE_API_KEY", None)
     if pause_at is not None:
         env[PAUSE_AT] = pause_at
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sanctionwatch.cli",
-            "fetch",
-            "comtrade",
-            "--reporter",
-            "CHN,RUS",
-            "--partner",
-            "PRK",
-            "--period",
-            "2018..2021",
-            "--record-limit",
-            "10",
-            "--min-interval",
-            "0",
-            "--store",
-            str(store),
-        ],
+        [sys.executable, "-m", "sanctionwatch.cli", *CLI_FETCH, "--store", str(store)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -277,25 +276,7 @@ def test_a_fetch_killed_mid_way_is_completed_by_the_next_with_every_record_once(
     asked = len(fake.data_requests)
 
     result = CliRunner().invoke(
-        app,
-        [
-            "fetch",
-            "comtrade",
-            "--reporter",
-            "CHN,RUS",
-            "--partner",
-            "PRK",
-            "--period",
-            "2018..2021",
-            "--record-limit",
-            "10",
-            "--min-interval",
-            "0",
-            "--store",
-            str(store_path),
-            "--api-url",
-            fake.url,
-        ],
+        app, [*CLI_FETCH, "--store", str(store_path), "--api-url", fake.url]
     )
     assert result.exit_code == 0, result.output
     with Store.open(store_path) as store:
