@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests._loopback import in_thread
+
 DATA_PATHS = ("/data/v1/get/", "/public/v1/preview/")
 AVAILABILITY_PATHS = ("/data/v1/getDA/", "/public/v1/getDA/")
 
@@ -179,14 +181,9 @@ def serving(fake: FakeComtrade) -> Iterator[FakeComtrade]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = _Quiet(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with in_thread(_Quiet(("127.0.0.1", 0), Handler)) as address:
+        fake.url = f"http://{address}"
+        try:
+            yield fake
+        finally:
+            fake.release.set()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import socketserver
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from tests._loopback import in_thread
 
 
 @dataclass
@@ -65,14 +65,9 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def http_server() -> Iterator[Served]:
     served = Served()
-    server = HTTPServer(("127.0.0.1", 0), _handler(served))
-    served.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with in_thread(HTTPServer(("127.0.0.1", 0), _handler(served))) as address:
+        served.url = f"http://{address}"
+        yield served
 
 
 @dataclass
@@ -121,10 +116,6 @@ def smtp_server() -> Iterator[Mailbox]:
     handler = type("Handler", (_SMTPHandler,), {"mailbox": mailbox})
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    mailbox.address = f"127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield mailbox
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with in_thread(server) as address:
+        mailbox.address = address
+        yield mailbox
